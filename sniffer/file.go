@@ -1,0 +1,235 @@
+package sniffer
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// FileError is a capture file that cannot be read at all: missing,
+// unreadable, not a pcap/pcapng file, or of an unsupported link type.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrNotCapture: the file is neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng capture file")
+
+// FileStats counts what was read from one file.
+type FileStats struct {
+	Path    string
+	Packets uint64
+	// Truncated is set when the file ended in the middle of a record (or
+	// another read error stopped it); packets before the break were used.
+	Truncated error
+	Decode    DecodeStats
+}
+
+// captureFile is one open capture being merged.
+type captureFile struct {
+	path    string
+	f       *os.File
+	pcap    *pcapgo.Reader
+	ng      *pcapgo.NgReader
+	name    string // interface name used for pcap files
+	ngNames []string
+	decs    map[int]*Decoder
+	stats   FileStats
+
+	// head is the next packet, owned by the reader until advance.
+	data []byte
+	ci   gopacket.CaptureInfo
+	eof  bool
+}
+
+func openCapture(path string) (*captureFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Err: unwrapPathError(err)}
+	}
+	c := &captureFile{path: path, f: f, decs: map[int]*Decoder{}, stats: FileStats{Path: path}}
+	br := bufio.NewReaderSize(f, 1<<16)
+	magic, err := br.Peek(4)
+	if err != nil {
+		f.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, &FileError{Path: path, Err: fmt.Errorf("%w (file is %d bytes)", ErrNotCapture, len(magic))}
+		}
+		return nil, &FileError{Path: path, Err: err}
+	}
+	base := filepath.Base(path)
+	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{})
+		if err != nil {
+			f.Close()
+			return nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotCapture, err)}
+		}
+		c.ng = ng
+		for i := 0; i < ng.NInterfaces(); i++ {
+			in, _ := ng.Interface(i)
+			name := in.Name
+			if name == "" {
+				name = base + "#" + strconv.Itoa(i)
+			}
+			c.ngNames = append(c.ngNames, name)
+		}
+	} else {
+		r, err := pcapgo.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotCapture, err)}
+		}
+		if !Supported(r.LinkType()) {
+			f.Close()
+			return nil, &FileError{Path: path, Err: fmt.Errorf("unsupported link type %v", r.LinkType())}
+		}
+		c.pcap = r
+		c.name = base
+	}
+	return c, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// advance reads the next packet into the head.
+func (c *captureFile) advance() {
+	var err error
+	if c.ng != nil {
+		c.data, c.ci, err = c.ng.ZeroCopyReadPacketData()
+	} else {
+		c.data, c.ci, err = c.pcap.ZeroCopyReadPacketData()
+	}
+	if err != nil {
+		c.eof = true
+		if !errors.Is(err, io.EOF) {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = errors.New("file ends in the middle of a packet record")
+			}
+			c.stats.Truncated = err
+		}
+		return
+	}
+	c.stats.Packets++
+}
+
+// decode turns the head into an observation (or nil).
+func (c *captureFile) decode() *Observation {
+	idx := 0
+	link := layers.LinkTypeEthernet
+	name := c.name
+	if c.ng != nil {
+		idx = c.ci.InterfaceIndex
+		if in, err := c.ng.Interface(idx); err == nil {
+			link = in.LinkType
+		}
+		if idx >= 0 && idx < len(c.ngNames) {
+			name = c.ngNames[idx]
+		}
+	} else {
+		link = c.pcap.LinkType()
+	}
+	d := c.decs[idx]
+	if d == nil {
+		d = NewDecoder(link)
+		c.decs[idx] = d
+	}
+	var vlan uint16
+	if len(c.ci.AncillaryData) > 0 {
+		if v, ok := c.ci.AncillaryData[0].(int); ok {
+			vlan = uint16(v)
+		}
+	}
+	return d.Decode(c.data, c.ci, name, vlan)
+}
+
+func (c *captureFile) finish() FileStats {
+	for _, d := range c.decs {
+		s := d.Stats
+		c.stats.Decode.Packets += s.Packets
+		c.stats.Decode.Adverts += s.Adverts
+		c.stats.Decode.ARP += s.ARP
+		c.stats.Decode.ND += s.ND
+		c.stats.Decode.Invalid += s.Invalid
+		c.stats.Decode.Ignored += s.Ignored
+	}
+	c.f.Close()
+	return c.stats
+}
+
+type fileHeap []*captureFile
+
+func (h fileHeap) Len() int           { return len(h) }
+func (h fileHeap) Less(i, j int) bool { return h[i].ci.Timestamp.Before(h[j].ci.Timestamp) }
+func (h fileHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *fileHeap) Push(x any)        { *h = append(*h, x.(*captureFile)) }
+func (h *fileHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// ReadFiles reads pcap and pcapng files and calls h for every observation,
+// merging the files by packet timestamp so that captures of one segment
+// taken on several hosts form one timeline. All files are opened first: if
+// any cannot be opened as a capture, nothing is read and the error is a
+// *FileError naming it. A file that breaks in the middle is used up to the
+// break; its FileStats.Truncated says why.
+func ReadFiles(paths []string, h Handler) ([]FileStats, error) {
+	files := make([]*captureFile, 0, len(paths))
+	for _, p := range paths {
+		c, err := openCapture(p)
+		if err != nil {
+			for _, o := range files {
+				o.f.Close()
+			}
+			return nil, err
+		}
+		files = append(files, c)
+	}
+	hp := make(fileHeap, 0, len(files))
+	for _, c := range files {
+		c.advance()
+		if !c.eof {
+			hp = append(hp, c)
+		}
+	}
+	heap.Init(&hp)
+	for hp.Len() > 0 {
+		c := hp[0]
+		if o := c.decode(); o != nil {
+			h(o)
+		}
+		c.advance()
+		if c.eof {
+			heap.Pop(&hp)
+		} else {
+			heap.Fix(&hp, 0)
+		}
+	}
+	stats := make([]FileStats, len(files))
+	for i, c := range files {
+		stats[i] = c.finish()
+	}
+	return stats, nil
+}
