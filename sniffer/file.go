@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -91,6 +92,9 @@ func openCapture(path string) (*captureFile, error) {
 		r, err := pcapgo.NewReader(br)
 		if err != nil {
 			f.Close()
+			if strings.Contains(err.Error(), "magic") {
+				return nil, &FileError{Path: path, Err: fmt.Errorf("%w (starts with %q)", ErrNotCapture, magic)}
+			}
 			return nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotCapture, err)}
 		}
 		if !Supported(r.LinkType()) {

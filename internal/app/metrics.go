@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// metrics are the Prometheus series of the capture pipeline.
+type metrics struct {
+	reg      *prometheus.Registry
+	packets  *prometheus.CounterVec
+	invalid  *prometheus.CounterVec
+	adverts  *prometheus.CounterVec
+	cache    map[obsKey]prometheus.Counter
+	lastSeen prometheus.Gauge
+}
+
+type obsKey struct {
+	iface  string
+	kind   sniffer.Kind
+	reason vrrp.Reason
+	ttl    bool
+	csum   vrrp.ChecksumForm
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(), cache: map[obsKey]prometheus.Counter{}}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.packets = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vrrpguard_observations_total",
+		Help: "Packets decoded into observations, by interface and kind (advert, arp, nd, invalid).",
+	}, []string{"interface", "kind"})
+	m.invalid = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vrrpguard_invalid_packets_total",
+		Help: "VRRP packets that failed validation, by interface and reason.",
+	}, []string{"interface", "reason"})
+	m.adverts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vrrpguard_suspect_adverts_total",
+		Help: "Decoded advertisements with a TTL/hop limit other than 255 (reason=ttl) or a bad checksum (reason=checksum).",
+	}, []string{"interface", "reason"})
+	m.lastSeen = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "vrrpguard_last_observation_timestamp_seconds",
+		Help: "Packet timestamp of the last observation.",
+	})
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vrrpguard_build_info", Help: "Build information; always 1."}, []string{"version"})
+	build.WithLabelValues(version()).Set(1)
+	m.reg.MustRegister(m.packets, m.invalid, m.adverts, m.lastSeen, build)
+	return m
+}
+
+func (m *metrics) counter(k obsKey) prometheus.Counter {
+	c, ok := m.cache[k]
+	if ok {
+		return c
+	}
+	switch {
+	case k.reason != 0:
+		c = m.invalid.WithLabelValues(k.iface, k.reason.Code())
+	case k.ttl:
+		c = m.adverts.WithLabelValues(k.iface, "ttl")
+	case k.csum == vrrp.ChecksumInvalid:
+		c = m.adverts.WithLabelValues(k.iface, "checksum")
+	default:
+		c = m.packets.WithLabelValues(k.iface, k.kind.String())
+	}
+	if len(m.cache) < 10000 {
+		m.cache[k] = c
+	}
+	return c
+}
+
+// observe counts one observation. Not safe for concurrent use (the
+// pipeline serialises observations).
+func (m *metrics) observe(o *sniffer.Observation) {
+	m.counter(obsKey{iface: o.Interface, kind: o.Kind}).Inc()
+	switch o.Kind {
+	case sniffer.KindInvalid:
+		m.counter(obsKey{iface: o.Interface, reason: o.Reason}).Inc()
+	case sniffer.KindAdvert:
+		if o.TTL != vrrp.TTL {
+			m.counter(obsKey{iface: o.Interface, ttl: true}).Inc()
+		}
+		if o.Checksum == vrrp.ChecksumInvalid {
+			m.counter(obsKey{iface: o.Interface, csum: vrrp.ChecksumInvalid}).Inc()
+		}
+	}
+	m.lastSeen.Set(float64(o.Time.UnixNano()) / 1e9)
+}
+
+// liveCollector exposes kernel capture counters at scrape time.
+type liveCollector struct {
+	live     *sniffer.Live
+	received *prometheus.Desc
+	drops    *prometheus.Desc
+}
+
+func newLiveCollector(l *sniffer.Live) *liveCollector {
+	return &liveCollector{
+		live: l,
+		received: prometheus.NewDesc("vrrpguard_capture_received_packets_total",
+			"Packets that passed the capture filter, as counted by the kernel.", []string{"interface"}, nil),
+		drops: prometheus.NewDesc("vrrpguard_capture_kernel_drops_total",
+			"Packets the kernel dropped because vrrpguard did not read them in time.", []string{"interface"}, nil),
+	}
+}
+
+func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.received
+	ch <- c.drops
+}
+
+func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.live.Stats() {
+		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(s.Received), s.Interface)
+		ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(s.KernelDrops), s.Interface)
+	}
+}
+
+// serveHTTP serves /metrics and /healthz on addr until ctx is done. The
+// listener is bound before it returns, so a bad address fails at start.
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, healthy func() error) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := healthy(); err != nil {
+			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "vrrpguard: see /metrics and /healthz")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err // the listener closed under us; nothing to report to
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return ln.Addr(), nil
+}

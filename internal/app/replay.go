@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("replay", "[flags] FILE...",
+		"Reads pcap or pcapng capture files (Ethernet, 802.1Q, Linux cooked, raw IP), merged by\n"+
+			"packet timestamp, and reports what it finds, using the packets' own timestamps as the clock.\n"+
+			"Exit status: 0 nothing to report, 1 findings at warning or above, 2 error.", stdout, stderr)
+	format := fs.String("format", "text", "output format: text or json")
+	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
+	files, st, done := parseFlags(fs, args)
+	if done {
+		return st
+	}
+	f, err := output.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "vrrpguard replay: %v\n", err)
+		return ExitError
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "vrrpguard replay: no capture file given (usage: vrrpguard replay [flags] FILE...)")
+		return ExitError
+	}
+	p := output.New(stdout, f, nil)
+	defer p.Flush()
+	stats, err := sniffer.ReadFiles(files, func(o *sniffer.Observation) {
+		if *adverts {
+			p.Observation(o)
+		}
+	})
+	if err != nil {
+		var fe *sniffer.FileError
+		if errors.As(err, &fe) {
+			fmt.Fprintf(stderr, "vrrpguard replay: %s\n", fe.Error())
+		} else {
+			fmt.Fprintf(stderr, "vrrpguard replay: %v\n", err)
+		}
+		return ExitError
+	}
+	for _, s := range stats {
+		if s.Truncated != nil {
+			fmt.Fprintf(stderr, "vrrpguard replay: warning: %s: %v; processed the %d packets before the break\n", s.Path, s.Truncated, s.Packets)
+		}
+	}
+	return ExitOK
+}

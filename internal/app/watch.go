@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("watch", "[flags]",
+		"Captures VRRP, ARP and IPv6 neighbour advertisements live (AF_PACKET; needs root or\n"+
+			"CAP_NET_RAW) and reports what it finds until SIGINT or SIGTERM, then exits 0.", stdout, stderr)
+	var ifaces stringList
+	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: every up, non-loopback interface)")
+	format := fs.String("format", "text", "output format: text or json")
+	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
+	listen := fs.String("listen", "", "serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9812")
+	noPromisc := fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
+	if _, st, done := parseFlags(fs, args); done {
+		return st
+	}
+	f, err := output.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+		return ExitError
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if len(ifaces) == 0 {
+		ifaces, err = sniffer.DefaultInterfaces()
+		if err != nil {
+			fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+			return ExitError
+		}
+	}
+	live, err := sniffer.OpenLive(ifaces, sniffer.LiveOptions{Promiscuous: !*noPromisc})
+	if err != nil {
+		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+		return ExitError
+	}
+	m := newMetrics()
+	m.reg.MustRegister(newLiveCollector(live))
+	if *listen != "" {
+		addr, err := serveHTTP(ctx, *listen, m.reg, func() error { return nil })
+		if err != nil {
+			live.Close()
+			fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+			return ExitError
+		}
+		log.Info("serving metrics", "addr", addr.String())
+	}
+	p := output.New(stdout, f, nil)
+	p.AutoFlush = true
+	log.Info("watching", "interfaces", live.Interfaces())
+	err = live.Run(ctx, func(o *sniffer.Observation) {
+		m.observe(o)
+		if *adverts {
+			p.Observation(o)
+		}
+	})
+	p.Flush()
+	if err != nil {
+		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+		return ExitError
+	}
+	log.Info("stopped")
+	return ExitOK
+}
