@@ -1,0 +1,573 @@
+package rules
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// tickEvery is how often (in packet time) Observe runs the timers.
+const tickEvery = 100 * time.Millisecond
+
+// maxListed caps the sources, MACs and VIPs listed in one finding.
+const maxListed = 16
+
+// maxFindings caps concurrently active findings.
+const maxFindings = 4096
+
+type segKey struct {
+	iface string
+	fam   vrrp.Family
+	vrid  uint8
+}
+
+type router struct {
+	ip       netip.Addr
+	mac      sniffer.MAC
+	first    time.Time // first advert seen
+	last     time.Time // last advert with priority > 0
+	prev     time.Time // the one before
+	runStart time.Time // first advert of the current uninterrupted run
+	lastAny  time.Time // last advert of any priority
+	prio     uint8
+	resigned bool // last advert had priority 0
+	version  uint8
+	interval time.Duration
+	authType vrrp.AuthType
+	authData [vrrp.AuthDataLen]byte
+	vips     []netip.Addr // sorted
+	vipsKey  string
+	csumForm vrrp.ChecksumForm
+}
+
+type segment struct {
+	key        segKey
+	routers    map[netip.Addr]*router
+	master     *router
+	everMaster bool
+	changes    []time.Time // master changes (not the first election)
+	lastAdvert time.Time   // last advert with priority > 0, any router
+	interval   time.Duration
+	lastSeen   time.Time
+	noMaster   bool // no_master currently raised by the timer
+}
+
+type vipKey struct {
+	iface string
+	addr  netip.Addr
+}
+
+type claim struct{ first, last time.Time }
+
+type vipInfo struct {
+	vrids    map[uint8]time.Time // last advertised under each VRID
+	claims   map[sniffer.MAC]claim
+	lastSeen time.Time
+}
+
+type fkey struct {
+	kind  Kind
+	iface string
+	fam   vrrp.Family
+	vrid  uint8
+	sub   string
+}
+
+type activeFinding struct {
+	f         Finding
+	resolveAt time.Time
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Segments, Routers, VIPs, ActiveFindings int
+	Evictions                               uint64 // entries dropped because a table was full
+	FindingsDropped                         uint64 // raises refused because too many were active
+	Ignored                                 uint64 // observations that never feed the model (TTL, checksum, malformed)
+}
+
+// Engine is the detection engine. Create it with New.
+type Engine struct {
+	p        Params
+	expected []Expected
+	segs     map[segKey]*segment
+	vips     map[vipKey]*vipInfo
+	nRouters int
+	active   map[fkey]*activeFinding
+	now      time.Time
+	start    time.Time
+	lastTick time.Time
+	expSeen  map[int]bool // expected entries seen on the wire
+	stats    Stats
+	out      []Output
+}
+
+// New returns an engine with the given parameters (see DefaultParams) and
+// optional expected configuration.
+func New(p Params, expected []Expected) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{p: p, segs: map[segKey]*segment{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	for _, x := range expected {
+		x.VIPs = sortedAddrs(x.VIPs)
+		e.expected = append(e.expected, x)
+	}
+	return e, nil
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Segments, s.Routers, s.VIPs, s.ActiveFindings = len(e.segs), e.nRouters, len(e.vips), len(e.active)
+	return s
+}
+
+func (e *Engine) clock(t time.Time) time.Time {
+	if e.start.IsZero() {
+		e.start = t
+		e.lastTick = t
+	}
+	if t.After(e.now) {
+		e.now = t
+	}
+	return e.now
+}
+
+// Observe feeds one observation, timestamped by its capture time, and
+// returns what it caused. The returned slice is reused by the next call.
+func (e *Engine) Observe(o *sniffer.Observation) []Output {
+	e.out = e.out[:0]
+	now := e.clock(o.Time)
+	if now.Sub(e.lastTick) >= tickEvery {
+		e.timers(now)
+	}
+	switch o.Kind {
+	case sniffer.KindAdvert:
+		e.advert(o, now)
+	case sniffer.KindARP:
+		e.claimVIP(o.Interface, o.ARP.SenderIP, o.ARP.SenderMAC, now)
+	case sniffer.KindND:
+		e.claimVIP(o.Interface, o.ND.Target, o.ND.TargetMAC, now)
+	case sniffer.KindInvalid:
+		e.stats.Ignored++
+		e.packetFinding(MalformedPacket, fkey{kind: MalformedPacket, iface: o.Interface, fam: o.Family}, o, now,
+			"undecodable VRRP packets ("+o.Reason.Code()+") from "+srcText(o)+
+				": a broken or hostile sender — check the source host's VRRP software, or capture and inspect the packets")
+	}
+	return e.out
+}
+
+// Tick runs the timers (no_master, resolutions) at now and returns what
+// they caused. Live capture calls it periodically; replay at end of input.
+func (e *Engine) Tick(now time.Time) []Output {
+	e.out = e.out[:0]
+	e.timers(e.clock(now))
+	return e.out
+}
+
+func srcText(o *sniffer.Observation) string {
+	if o.Src.IsValid() {
+		return o.Src.String() + " (" + o.SrcMAC.String() + ")"
+	}
+	return o.SrcMAC.String()
+}
+
+// masterDown is the longest Master_Down_Interval of RFC 5798 for an
+// interval: 3 intervals plus the skew of the lowest priority (1).
+func masterDown(interval time.Duration) time.Duration {
+	return 3*interval + interval*255/256
+}
+
+// alive reports whether r has a current run of adverts at now.
+func alive(r *router, now time.Time) bool {
+	return !r.resigned && !r.last.IsZero() && now.Sub(r.last) <= masterDown(r.interval)
+}
+
+// fresh reports whether r advertised within about two intervals: a master
+// that is not fresh is probably gone.
+func fresh(r *router, now time.Time) bool {
+	return !r.resigned && !r.last.IsZero() && now.Sub(r.last) <= 2*r.interval+10*time.Millisecond
+}
+
+// recent reports whether r counts for configuration comparisons.
+func (e *Engine) recent(r *router, now time.Time) bool {
+	return !r.resigned && !r.lastAny.IsZero() && now.Sub(r.lastAny) <= e.p.RouterTimeout
+}
+
+func (e *Engine) advert(o *sniffer.Observation, now time.Time) {
+	a := &o.Advert
+	key := segKey{o.Interface, o.Family, a.VRID}
+	if o.TTL != vrrp.TTL {
+		e.stats.Ignored++
+		e.packetFinding(TTLInvalid, fkey{kind: TTLInvalid, iface: o.Interface, fam: o.Family, vrid: a.VRID}, o, now,
+			"VRRP packets for VRID "+strconv.Itoa(int(a.VRID))+" from "+srcText(o)+" arrive with TTL/hop limit "+strconv.Itoa(int(o.TTL))+
+				" instead of 255: they were routed from another segment or forged — find the sender; routers ignore them")
+		return
+	}
+	if !o.Checksum.OK() {
+		e.stats.Ignored++
+		e.packetFinding(ChecksumInvalid, fkey{kind: ChecksumInvalid, iface: o.Interface, fam: o.Family, vrid: a.VRID}, o, now,
+			"VRRP packets for VRID "+strconv.Itoa(int(a.VRID))+" from "+srcText(o)+" have a bad checksum: corruption on the path or a buggy or hostile sender — check the NIC, cabling and the sender's VRRP software")
+		return
+	}
+	seg := e.segment(key, now)
+	if seg == nil {
+		return
+	}
+	r := seg.routers[o.Src]
+	if r == nil {
+		r = e.addRouter(seg, o.Src, now)
+		if r == nil {
+			return
+		}
+	}
+	r.mac = o.SrcMAC
+	r.lastAny = now
+	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
+	if r.interval <= 0 {
+		r.interval = time.Second
+	}
+	if k := addrsKey(a.Addresses); k != r.vipsKey || r.vips == nil {
+		r.vips = sortedAddrs(a.Addresses)
+		r.vipsKey = addrsKey(r.vips)
+	}
+	r.prio = a.Priority
+	if a.Priority == 0 {
+		r.resigned = true
+		e.dropClaims(o.Interface, r)
+	} else {
+		if r.resigned || r.last.IsZero() || now.Sub(r.last) > masterDown(r.interval) {
+			r.runStart = now
+		}
+		r.resigned = false
+		r.prev, r.last = r.last, now
+		seg.lastAdvert = now
+		seg.interval = r.interval
+		e.masterUpdate(seg, r, now)
+	}
+	for _, v := range r.vips {
+		e.noteVIP(o.Interface, v, a.VRID, now)
+	}
+	if seg.noMaster && a.Priority > 0 {
+		seg.noMaster = false
+		e.set(fkey{kind: NoMaster, iface: key.iface, fam: key.fam, vrid: key.vrid}, now, false, time.Time{}, nil)
+	}
+	e.checkDuplicate(seg, now)
+	e.checkConfig(seg, now)
+	e.checkExpected(seg, r, now)
+	e.checkVRIDMismatch(o.Interface, o.Family, r, now)
+}
+
+// masterUpdate decides whether r's advert changes the master.
+func (e *Engine) masterUpdate(seg *segment, r *router, now time.Time) {
+	m := seg.master
+	if m == r {
+		return
+	}
+	reason := ""
+	switch {
+	case m == nil:
+		reason = "election"
+		if seg.everMaster {
+			reason = "takeover"
+		}
+	case m.resigned:
+		reason = "handover"
+	case !fresh(m, now):
+		reason = "takeover"
+	case r.prio > m.prio || (r.prio == m.prio && r.ip.Compare(m.ip) > 0):
+		reason = "preemption"
+	default:
+		return // a lower-priority contender while the master is alive
+	}
+	ev := &Event{Type: "master_change", Time: now, Interface: seg.key.iface, Family: seg.key.fam, VRID: seg.key.vrid,
+		New: r.ip, NewMAC: r.mac, Priority: r.prio, Reason: reason}
+	if m != nil {
+		ev.Old, ev.OldMAC = m.ip, m.mac
+	}
+	seg.master = r
+	if seg.everMaster {
+		seg.changes = append(seg.changes, now)
+		if len(seg.changes) > 4*e.p.FlapThreshold {
+			seg.changes = seg.changes[len(seg.changes)-2*e.p.FlapThreshold:]
+		}
+	}
+	seg.everMaster = true
+	e.out = append(e.out, Output{Event: ev})
+	e.checkFlapping(seg, now)
+}
+
+func (e *Engine) segment(k segKey, now time.Time) *segment {
+	s := e.segs[k]
+	if s == nil {
+		if len(e.segs) >= e.p.MaxSegments {
+			e.evictSegments(now)
+		}
+		s = &segment{key: k, routers: map[netip.Addr]*router{}}
+		e.segs[k] = s
+	}
+	s.lastSeen = now
+	return s
+}
+
+func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
+	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
+		var oldest *router
+		for _, r := range seg.routers {
+			if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
+				oldest = r
+			}
+		}
+		delete(seg.routers, oldest.ip)
+		e.nRouters--
+		e.evicted(now, "routers of VRID "+strconv.Itoa(int(seg.key.vrid))+" on "+seg.key.iface)
+	}
+	if e.nRouters >= e.p.MaxRouters {
+		e.evictRouters(now)
+	}
+	r := &router{ip: ip, first: now}
+	seg.routers[ip] = r
+	e.nRouters++
+	return r
+}
+
+// evictSegments drops the least recently seen eighth of the segments.
+func (e *Engine) evictSegments(now time.Time) {
+	all := make([]*segment, 0, len(e.segs))
+	for _, s := range e.segs {
+		all = append(all, s)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].lastSeen.Before(all[j].lastSeen) })
+	n := max(1, len(all)/8)
+	for _, s := range all[:n] {
+		e.nRouters -= len(s.routers)
+		delete(e.segs, s.key)
+	}
+	e.evicted(now, "segments (interface, family, VRID)")
+}
+
+// evictRouters drops the least recently seen sixteenth of all routers.
+func (e *Engine) evictRouters(now time.Time) {
+	type ref struct {
+		s *segment
+		r *router
+	}
+	all := make([]ref, 0, e.nRouters)
+	for _, s := range e.segs {
+		for _, r := range s.routers {
+			all = append(all, ref{s, r})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].r.lastAny.Before(all[j].r.lastAny) })
+	n := max(1, len(all)/16)
+	for _, x := range all[:n] {
+		delete(x.s.routers, x.r.ip)
+		if x.s.master == x.r {
+			x.s.master = nil
+		}
+		e.nRouters--
+	}
+	e.evicted(now, "routers")
+}
+
+func (e *Engine) evictVIPs(now time.Time) {
+	type ref struct {
+		k vipKey
+		t time.Time
+	}
+	all := make([]ref, 0, len(e.vips))
+	for k, v := range e.vips {
+		all = append(all, ref{k, v.lastSeen})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+	for _, x := range all[:max(1, len(all)/16)] {
+		delete(e.vips, x.k)
+	}
+	e.evicted(now, "virtual addresses")
+}
+
+func (e *Engine) evicted(now time.Time, what string) {
+	e.stats.Evictions++
+	e.set(fkey{kind: TableFull}, now, true, now.Add(e.p.QuietPeriod), func(f *Finding) {
+		f.Message = "the table of " + what + " is full, so the oldest entries are being dropped (" +
+			strconv.FormatUint(e.stats.Evictions, 10) + " evictions): a flood of forged VRRP packets or far more VRRP traffic than expected — find the source, or raise the caps"
+		f.Fingerprint = fingerprint(TableFull, vrrp.FamilyUnknown, 0)
+	})
+}
+
+// noteVIP records that vip was advertised under vrid.
+func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time) {
+	vi := e.vipInfo(iface, vip, now)
+	if vi == nil {
+		return
+	}
+	if vi.vrids == nil {
+		vi.vrids = map[uint8]time.Time{}
+	}
+	vi.vrids[vrid] = now
+}
+
+func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
+	k := vipKey{iface, vip}
+	vi := e.vips[k]
+	if vi == nil {
+		if len(e.vips) >= e.p.MaxVIPs {
+			e.evictVIPs(now)
+		}
+		vi = &vipInfo{}
+		e.vips[k] = vi
+	}
+	vi.lastSeen = now
+	return vi
+}
+
+// dropClaims forgets the VIP claims of a router that resigned.
+func (e *Engine) dropClaims(iface string, r *router) {
+	for _, v := range r.vips {
+		if vi := e.vips[vipKey{iface, v}]; vi != nil {
+			delete(vi.claims, r.mac)
+		}
+	}
+}
+
+// set raises, refreshes or clears a finding. With cond true the finding is
+// raised if needed and will resolve at expiry+ResolveHold unless asserted
+// again; with cond false an active finding resolves ResolveHold from now
+// at the latest. fill sets the descriptive fields (called on raise and on
+// refresh).
+func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill func(*Finding)) {
+	a := e.active[k]
+	if !cond {
+		if a != nil {
+			if r := now.Add(e.p.ResolveHold); r.Before(a.resolveAt) {
+				a.resolveAt = r
+			}
+		}
+		return
+	}
+	if expiry.Before(now) {
+		expiry = now
+	}
+	if a == nil {
+		if len(e.active) >= maxFindings {
+			e.stats.FindingsDropped++
+			return
+		}
+		a = &activeFinding{f: Finding{Kind: k.kind, State: Raised, Severity: SeverityOf(k.kind), Interface: k.iface,
+			Family: k.fam, VRID: k.vrid, FirstSeen: now, At: now}}
+		if fill != nil {
+			fill(&a.f)
+		}
+		a.f.LastSeen = now
+		a.resolveAt = expiry.Add(e.p.ResolveHold)
+		e.active[k] = a
+		f := a.f
+		e.out = append(e.out, Output{Finding: &f})
+		return
+	}
+	if fill != nil {
+		fp, first := a.f.Fingerprint, a.f.FirstSeen
+		fill(&a.f)
+		a.f.Fingerprint, a.f.FirstSeen = fp, first
+	}
+	a.f.LastSeen = now
+	if r := expiry.Add(e.p.ResolveHold); r.After(a.resolveAt) {
+		a.resolveAt = r
+	}
+}
+
+// timers resolves findings whose time has come and raises no_master.
+func (e *Engine) timers(now time.Time) {
+	e.lastTick = now
+	for _, s := range e.segs {
+		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
+			continue
+		}
+		deadline := s.lastAdvert.Add(masterDown(s.interval) + e.p.NoMasterMargin)
+		if m := s.master; m != nil && m.resigned {
+			// After a priority-0 advert a backup takes over within
+			// Skew_Time (under one interval).
+			if d := m.lastAny.Add(m.interval + e.p.NoMasterMargin); d.Before(deadline) {
+				deadline = d
+			}
+		}
+		if !now.Before(deadline) {
+			s.noMaster = true
+			e.raiseNoMaster(s, deadline)
+		}
+	}
+	e.expectedNeverSeen(now)
+	var due []fkey
+	for k, a := range e.active {
+		if !now.Before(a.resolveAt) {
+			due = append(due, k)
+		}
+	}
+	slices.SortFunc(due, func(x, y fkey) int { return e.active[x].resolveAt.Compare(e.active[y].resolveAt) })
+	for _, k := range due {
+		a := e.active[k]
+		delete(e.active, k)
+		f := a.f
+		f.State, f.At = Resolved, a.resolveAt
+		e.out = append(e.out, Output{Finding: &f})
+	}
+}
+
+func (e *Engine) raiseNoMaster(s *segment, deadline time.Time) {
+	k := fkey{kind: NoMaster, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
+	var vips []netip.Addr
+	var srcs []netip.Addr
+	for _, r := range s.routers {
+		vips = append(vips, r.vips...)
+		srcs = append(srcs, r.ip)
+	}
+	vips, srcs = sortedAddrs(vips), sortedAddrs(srcs)
+	// Far in the future: only a new advert resolves it.
+	e.set(k, deadline, true, deadline.Add(100*365*24*time.Hour), func(f *Finding) {
+		f.Sources, f.VIPs = capAddrs(srcs), capAddrs(vips)
+		f.FirstSeen = s.lastAdvert
+		f.Message = "VRID " + strconv.Itoa(int(s.key.vrid)) + " on " + s.key.iface + " has had no master for " +
+			deadline.Sub(s.lastAdvert).Round(time.Millisecond).String() + " (last advert " + s.lastAdvert.UTC().Format(time.RFC3339) +
+			"): " + addrList(vips) + " may be unreachable — check that keepalived runs on the nodes and that their interfaces are up"
+		f.Fingerprint = fingerprint(NoMaster, s.key.fam, s.key.vrid, addrsKey(vips))
+	})
+}
+
+func capAddrs(a []netip.Addr) []netip.Addr {
+	if len(a) > maxListed {
+		return a[:maxListed]
+	}
+	return a
+}
+
+func capMACs(m []sniffer.MAC) []sniffer.MAC {
+	slices.SortFunc(m, func(a, b sniffer.MAC) int { return slices.Compare(a[:], b[:]) })
+	m = slices.Compact(m)
+	if len(m) > maxListed {
+		return m[:maxListed]
+	}
+	return m
+}
+
+// packetFinding raises or refreshes a finding about bad packets; it
+// resolves after QuietPeriod without more of them.
+func (e *Engine) packetFinding(kind Kind, k fkey, o *sniffer.Observation, now time.Time, msg string) {
+	e.set(k, now, true, now.Add(e.p.QuietPeriod-e.p.ResolveHold), func(f *Finding) {
+		if o.Src.IsValid() && len(f.Sources) < maxListed && !slices.Contains(f.Sources, o.Src) {
+			f.Sources = sortedAddrs(append(f.Sources, o.Src))
+		}
+		if len(f.MACs) < maxListed && !slices.Contains(f.MACs, o.SrcMAC) {
+			f.MACs = capMACs(append(f.MACs, o.SrcMAC))
+		}
+		if f.Message == "" {
+			f.Message = msg
+		}
+		f.Fingerprint = fingerprint(kind, k.fam, k.vrid)
+	})
+}

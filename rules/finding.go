@@ -1,0 +1,162 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// Kind names a finding. The names are part of vrrpguard's public interface
+// (JSON output, alert labels, metrics): never rename one.
+type Kind string
+
+// Finding kinds.
+const (
+	DuplicateMaster  Kind = "duplicate_master"
+	VIPOnBackup      Kind = "vip_on_backup"
+	AuthMismatch     Kind = "auth_mismatch"
+	VRIDMismatch     Kind = "vrid_mismatch"
+	VRIDConflict     Kind = "vrid_conflict"
+	VersionMismatch  Kind = "version_mismatch"
+	IntervalMismatch Kind = "interval_mismatch"
+	OwnerConflict    Kind = "owner_conflict"
+	MasterFlapping   Kind = "master_flapping"
+	NoMaster         Kind = "no_master"
+	TTLInvalid       Kind = "ttl_invalid"
+	ChecksumInvalid  Kind = "checksum_invalid"
+	MalformedPacket  Kind = "malformed_packet"
+	UnexpectedRouter Kind = "unexpected_router"
+	TableFull        Kind = "table_full"
+)
+
+// Kinds lists every finding kind.
+func Kinds() []Kind {
+	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
+		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
+		UnexpectedRouter, TableFull}
+}
+
+// Severity of a finding.
+type Severity string
+
+// Severities, most severe first.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Rank orders severities: critical 3, warning 2, info 1.
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// SeverityOf is the severity of each kind.
+func SeverityOf(k Kind) Severity {
+	switch k {
+	case DuplicateMaster, VIPOnBackup, NoMaster:
+		return Critical
+	}
+	return Warning
+}
+
+// State of a finding notice.
+type State string
+
+// Finding states.
+const (
+	Raised   State = "raised"
+	Resolved State = "resolved"
+)
+
+// Finding is a problem raised or resolved.
+type Finding struct {
+	Kind      Kind
+	State     State
+	Severity  Severity
+	Interface string
+	Family    vrrp.Family
+	VRID      uint8
+	Sources   []netip.Addr
+	MACs      []sniffer.MAC
+	VIPs      []netip.Addr
+	FirstSeen time.Time // when the problem began (as the engine's clock saw it)
+	LastSeen  time.Time // last evidence of it
+	// At is when this notice was issued: raise or resolve time.
+	At      time.Time
+	Message string
+	// Fingerprint identifies the problem: the same for the same problem
+	// across restarts and across watchers on the same segment (it omits
+	// the local interface name).
+	Fingerprint string
+}
+
+// Event is a normal-life occurrence worth a line, not a finding.
+type Event struct {
+	Type      string // "master_change"
+	Time      time.Time
+	Interface string
+	Family    vrrp.Family
+	VRID      uint8
+	Old, New  netip.Addr // old is invalid when there was none
+	OldMAC    sniffer.MAC
+	NewMAC    sniffer.MAC
+	Priority  uint8
+	// Reason: "election" (first master seen), "preemption", "handover"
+	// (old master resigned with priority 0), "takeover" (old master went
+	// silent).
+	Reason string
+}
+
+// Output is an Event or a Finding.
+type Output struct {
+	Event   *Event
+	Finding *Finding
+}
+
+// fingerprint hashes the identity of a problem.
+func fingerprint(k Kind, fam vrrp.Family, vrid uint8, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(string(k) + "|" + fam.String() + "|" + strconv.Itoa(int(vrid))))
+	for _, p := range parts {
+		h.Write([]byte("|" + p))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+func addrsKey(a []netip.Addr) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func sortedAddrs(a []netip.Addr) []netip.Addr {
+	out := slices.Clone(a)
+	slices.SortFunc(out, func(x, y netip.Addr) int { return x.Compare(y) })
+	return slices.Compact(out)
+}
+
+func addrList(a []netip.Addr) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
