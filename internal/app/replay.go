@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
@@ -32,10 +35,16 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	p := output.New(stdout, f, nil)
 	defer p.Flush()
+	engine, err := rules.New(rules.DefaultParams(), nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "vrrpguard replay: %v\n", err)
+		return ExitError
+	}
+	pl := &pipeline{engine: engine, printer: p, log: slog.New(slog.NewTextHandler(stderr, nil)), adverts: *adverts}
+	var last time.Time
 	stats, err := sniffer.ReadFiles(files, func(o *sniffer.Observation) {
-		if *adverts {
-			p.Observation(o)
-		}
+		last = o.Time
+		pl.observe(o)
 	})
 	if err != nil {
 		var fe *sniffer.FileError
@@ -50,6 +59,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if s.Truncated != nil {
 			fmt.Fprintf(stderr, "vrrpguard replay: warning: %s: %v; processed the %d packets before the break\n", s.Path, s.Truncated, s.Packets)
 		}
+	}
+	if !last.IsZero() {
+		pl.tick(last) // timers at the last packet's time
+	}
+	if pl.worst.Rank() >= rules.Warning.Rank() {
+		return ExitFindings
 	}
 	return ExitOK
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
@@ -54,13 +56,29 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	p := output.New(stdout, f, nil)
 	p.AutoFlush = true
+	engine, err := rules.New(rules.DefaultParams(), nil)
+	if err != nil {
+		live.Close()
+		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
+		return ExitError
+	}
+	pl := &pipeline{engine: engine, printer: p, log: log, m: m, fm: newFindingMetrics(m.reg), adverts: *adverts}
 	log.Info("watching", "interfaces", live.Interfaces())
-	err = live.Run(ctx, func(o *sniffer.Observation) {
-		m.observe(o)
-		if *adverts {
-			p.Observation(o)
+	tctx, stopTicks := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-tctx.Done():
+				return
+			case now := <-t.C:
+				pl.tick(now)
+			}
 		}
-	})
+	}()
+	err = live.Run(ctx, pl.observe)
+	stopTicks()
 	p.Flush()
 	if err != nil {
 		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)

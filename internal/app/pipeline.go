@@ -1,0 +1,140 @@
+package app
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+// pipeline carries observations through the rules engine to the printer,
+// the log, the metrics and the alert sinks. It is safe for concurrent use.
+type pipeline struct {
+	mu      sync.Mutex
+	engine  *rules.Engine
+	printer *output.Printer
+	log     *slog.Logger
+	m       *metrics
+	fm      *findingMetrics
+	adverts bool
+	// worst is the highest severity raised so far.
+	worst rules.Severity
+	// onFinding receives every raised and resolved finding (alerting).
+	onFinding []func(rules.Finding)
+}
+
+type findingMetrics struct {
+	active  *prometheus.GaugeVec
+	total   *prometheus.CounterVec
+	changes *prometheus.CounterVec
+	stats   func() rules.Stats
+}
+
+func newFindingMetrics(reg *prometheus.Registry) *findingMetrics {
+	fm := &findingMetrics{
+		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vrrpguard_findings_active",
+			Help: "Findings currently raised, by kind, severity, interface, family and VRID.",
+		}, []string{"kind", "severity", "interface", "family", "vrid"}),
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vrrpguard_findings_total",
+			Help: "Findings raised and resolved, by kind and state.",
+		}, []string{"kind", "state"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vrrpguard_master_changes_total",
+			Help: "Master changes seen, by interface, family, VRID and reason (election, preemption, handover, takeover).",
+		}, []string{"interface", "family", "vrid", "reason"}),
+	}
+	for _, k := range rules.Kinds() {
+		fm.total.WithLabelValues(string(k), string(rules.Raised))
+		fm.total.WithLabelValues(string(k), string(rules.Resolved))
+	}
+	reg.MustRegister(fm.active, fm.total, fm.changes)
+	return fm
+}
+
+func (p *pipeline) observe(o *sniffer.Observation) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m != nil {
+		p.m.observe(o)
+	}
+	if p.adverts {
+		p.printer.Observation(o)
+	}
+	p.emit(p.engine.Observe(o))
+}
+
+func (p *pipeline) tick(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit(p.engine.Tick(now))
+}
+
+func vridLabel(v uint8) string {
+	if v == 0 {
+		return ""
+	}
+	return itoa(int(v))
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[n:])
+}
+
+func (p *pipeline) emit(outs []rules.Output) {
+	for _, o := range outs {
+		if e := o.Event; e != nil {
+			p.printer.Event(e)
+			old := ""
+			if e.Old.IsValid() {
+				old = e.Old.String()
+			}
+			p.log.Info("master change", "interface", e.Interface, "family", e.Family.String(), "vrid", e.VRID,
+				"old", old, "new", e.New.String(), "reason", e.Reason)
+			if p.fm != nil {
+				p.fm.changes.WithLabelValues(e.Interface, e.Family.String(), vridLabel(e.VRID), e.Reason).Inc()
+			}
+			continue
+		}
+		f := o.Finding
+		p.printer.Finding(f)
+		attrs := []any{"kind", string(f.Kind), "state", string(f.State), "severity", string(f.Severity), "interface", f.Interface,
+			"family", f.Family.String(), "vrid", f.VRID, "fingerprint", f.Fingerprint, "message", f.Message}
+		if f.State == rules.Raised {
+			p.log.Warn("finding raised", attrs...)
+			if f.Severity.Rank() > p.worst.Rank() {
+				p.worst = f.Severity
+			}
+		} else {
+			p.log.Info("finding resolved", attrs...)
+		}
+		if p.fm != nil {
+			p.fm.total.WithLabelValues(string(f.Kind), string(f.State)).Inc()
+			g := p.fm.active.WithLabelValues(string(f.Kind), string(f.Severity), f.Interface, f.Family.String(), vridLabel(f.VRID))
+			if f.State == rules.Raised {
+				g.Inc()
+			} else {
+				g.Dec()
+			}
+		}
+		for _, fn := range p.onFinding {
+			fn(*f)
+		}
+	}
+}
