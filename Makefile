@@ -1,0 +1,52 @@
+# vrrpguard — see README.md. The two commands a newcomer needs:
+#   sudo make run    watch every local interface with the embedded default config
+#   sudo make test   install what the tests need (Debian packages) and run every test
+
+GO      ?= go
+BIN     := bin/vrrpguard
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/vrrpguard/vrrpguard/internal/app.Version=$(VERSION)
+# Debian packages the tests drive for real.
+TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 ca-certificates
+
+.PHONY: all build run test deps check unit bench fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vrrpguard
+
+run: build
+	./$(BIN) watch
+
+# deps installs the Debian packages the integration tests use (idempotent;
+# apt-get update only when something is missing).
+deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# test: everything, nothing skipped (VRRPGUARD_REQUIRE_LAB=1 turns a missing
+# requirement into a failure).
+test: deps check
+	VRRPGUARD_REQUIRE_LAB=1 $(GO) test -race -count=1 -timeout 45m ./...
+
+# unit: what runs without root or packages (lab tests skip).
+unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./vrrp ./sniffer ./rules
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 60s ./vrrp
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./sniffer
+
+clean:
+	rm -rf bin
