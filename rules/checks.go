@@ -28,49 +28,45 @@ func routerText(r *router) string {
 	return r.ip.String() + " (" + r.mac.String() + ", prio " + strconv.Itoa(int(r.prio)) + ")"
 }
 
-// checkDuplicate: two routers of one segment each keep advertising after
-// the other started: each has sent at least two adverts since the later of
-// their run starts, and both are still alive. A preempted master sends at
-// most one advert after the new master's first, so preemption never
-// matches.
-func (e *Engine) checkDuplicate(s *segment, now time.Time) {
-	var live []*router
-	for _, r := range s.routers {
-		if alive(r, now) {
-			live = append(live, r)
-		}
+// checkDuplicate: r and another router of its segment each keep
+// advertising after the other started: each has sent at least two adverts
+// since the later of their run starts, and both are still alive. A
+// preempted master sends at most one advert after the new master's first,
+// so preemption never matches. Only pairs with r can change on r's advert;
+// the finding expires by itself when a router of the pair stops.
+func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
+	if !alive(r, now) {
+		return
 	}
 	var dup []*router
-	var onset time.Time
-	expiry := time.Time{}
-	for i, a := range live {
-		for _, b := range live[i+1:] {
-			t := a.runStart
-			if b.runStart.After(t) {
-				t = b.runStart
-			}
-			if !a.prev.Before(t) && !b.prev.Before(t) {
-				for _, r := range []*router{a, b} {
-					if !slices.Contains(dup, r) {
-						dup = append(dup, r)
-					}
-				}
-				if onset.IsZero() || t.Before(onset) {
-					onset = t
-				}
-				ex := minTime(a.last.Add(masterDown(a.interval)), b.last.Add(masterDown(b.interval)))
-				if ex.After(expiry) {
-					expiry = ex
-				}
-			}
+	var onset, expiry time.Time
+	for _, b := range s.routers {
+		if b == r || !alive(b, now) {
+			continue
+		}
+		t := r.runStart
+		if b.runStart.After(t) {
+			t = b.runStart
+		}
+		if r.prev.Before(t) || b.prev.Before(t) {
+			continue
+		}
+		if len(dup) == 0 {
+			dup = append(dup, r)
+		}
+		dup = append(dup, b)
+		if onset.IsZero() || t.Before(onset) {
+			onset = t
+		}
+		if ex := minTime(r.last.Add(masterDown(r.interval)), b.last.Add(masterDown(b.interval))); ex.After(expiry) {
+			expiry = ex
 		}
 	}
-	k := fkey{kind: DuplicateMaster, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
 	if len(dup) < 2 {
-		e.set(k, now, false, time.Time{}, nil)
 		return
 	}
 	slices.SortFunc(dup, func(a, b *router) int { return a.ip.Compare(b.ip) })
+	k := fkey{kind: DuplicateMaster, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
 	e.raiseDuplicate(s, k, now, expiry, onset, dup, nil, "")
 }
 
@@ -167,8 +163,36 @@ func describeGroups(groups map[string][]*router, label func(string) string) (str
 	return strings.Join(parts, "; "), sortedAddrs(srcs), macs
 }
 
-// checkConfig compares the routers of a segment with each other.
-func (e *Engine) checkConfig(s *segment, now time.Time) {
+// differs reports whether a recent router of s disagrees with r, which has
+// just advertised (all agree with r means all agree), and when that
+// disagreement expires: RouterTimeout after the last advert of a router
+// that differs.
+func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router) (string, bool)) (bool, time.Time) {
+	mine, ok := val(r)
+	if !ok || !e.recent(r, now) {
+		// r does not take part (v3 for auth, or resigned): compare the
+		// others among themselves.
+		groups, expiry := e.disagreement(s, now, val)
+		return len(groups) >= 2, expiry
+	}
+	var last time.Time
+	for _, o := range s.routers {
+		if o == r || !e.recent(o, now) {
+			continue
+		}
+		if v, ok := val(o); ok && v != mine && o.lastAny.After(last) {
+			last = o.lastAny
+		}
+	}
+	if last.IsZero() {
+		return false, time.Time{}
+	}
+	return true, last.Add(e.p.RouterTimeout)
+}
+
+// checkConfig compares the routers of a segment with r, which has just
+// advertised.
+func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	type cmp struct {
 		kind  Kind
 		val   func(*router) (string, bool)
@@ -176,25 +200,16 @@ func (e *Engine) checkConfig(s *segment, now time.Time) {
 		what  string
 	}
 	checks := []cmp{
-		{AuthMismatch, func(r *router) (string, bool) {
-			if r.version != 2 {
-				return "", false
-			}
-			v := r.authType.String()
-			if r.authType == vrrp.AuthSimple {
-				v += " " + vrrp.AuthDigest(r.authData)
-			}
-			return v, true
-		}, func(v string) string {
+		{AuthMismatch, func(r *router) (string, bool) { return r.authKey, r.version == 2 }, func(v string) string {
 			if strings.HasPrefix(v, "simple ") {
 				return "use a password with digest " + strings.TrimPrefix(v, "simple ")
 			}
 			return "use authentication " + v
 		}, "the routers use different authentication, so each discards the other's advertisements — make authentication/auth_type and auth_pass (first 8 characters) identical on all nodes"},
-		{VersionMismatch, func(r *router) (string, bool) { return strconv.Itoa(int(r.version)), true },
+		{VersionMismatch, func(r *router) (string, bool) { return r.versionKey, true },
 			func(v string) string { return "speak VRRPv" + v },
 			"v2 and v3 routers do not understand each other's advertisements — set the same vrrp_version / version on all nodes"},
-		{IntervalMismatch, func(r *router) (string, bool) { return r.interval.String(), true },
+		{IntervalMismatch, func(r *router) (string, bool) { return r.intervalKey, true },
 			func(v string) string { return "advertise every " + v },
 			"the routers advertise at different intervals, which keepalived treats as an error and RFC 3768 routers discard — set the same advert_int on all nodes"},
 		{VRIDConflict, func(r *router) (string, bool) { return r.vipsKey, true },
@@ -203,15 +218,16 @@ func (e *Engine) checkConfig(s *segment, now time.Time) {
 	}
 	for _, c := range checks {
 		k := fkey{kind: c.kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
-		groups, expiry := e.disagreement(s, now, c.val)
-		if len(groups) < 2 {
+		differs, expiry := e.differs(s, r, now, c.val)
+		if !differs {
 			e.set(k, now, false, time.Time{}, nil)
 			continue
 		}
-		desc, srcs, macs := describeGroups(groups, c.label)
-		vips := segVIPs(s)
-		kind, what := c.kind, c.what
+		kind, what, label, val := c.kind, c.what, c.label, c.val
 		e.set(k, now, true, expiry, func(f *Finding) {
+			groups, _ := e.disagreement(s, now, val)
+			desc, srcs, macs := describeGroups(groups, label)
+			vips := segVIPs(s)
 			f.Sources, f.MACs, f.VIPs = capAddrs(srcs), capMACs(macs), capAddrs(vips)
 			f.Message = vridText(s) + ": " + desc + " — " + what
 			f.Fingerprint = fingerprint(kind, s.key.fam, s.key.vrid, addrsKey(vips))
@@ -329,43 +345,47 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 		if len(vrids) >= 2 {
 			slices.SortFunc(lasts, func(a, b time.Time) int { return b.Compare(a) })
 			expiry := lasts[1].Add(e.p.RouterTimeout)
-			var who []string
+			vv := v
 			var srcs []netip.Addr
 			var macs []sniffer.MAC
-			for _, id := range vrids {
-				if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
-					for _, rr := range s.routers {
-						if e.recent(rr, now) && slices.Contains(rr.vips, v) {
-							who = append(who, fmt.Sprintf("%s under VRID %d", rr.ip, id))
-							srcs = append(srcs, rr.ip)
-							macs = append(macs, rr.mac)
-						}
-					}
-				}
-			}
-			slices.Sort(who)
-			vv := v
-			msg := fmt.Sprintf("%s is advertised under %d VRIDs on %s (%s): each side thinks it is alone, a split brain — make virtual_router_id identical on the nodes of the cluster",
-				vv, len(vrids), iface, strings.Join(who, ", "))
-			if x != nil {
-				var wrong []string
+			var msg string
+			describe := func() {
+				var who []string
 				for _, id := range vrids {
-					if uint8(id) == x.VRID {
-						continue
-					}
 					if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
 						for _, rr := range s.routers {
-							if e.recent(rr, now) && slices.Contains(rr.vips, v) {
-								wrong = append(wrong, fmt.Sprintf("%s advertises VRID %d for %s", rr.ip, id, vv))
+							if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
+								who = append(who, fmt.Sprintf("%s under VRID %d", rr.ip, id))
+								srcs = append(srcs, rr.ip)
+								macs = append(macs, rr.mac)
 							}
 						}
 					}
 				}
-				slices.Sort(wrong)
-				msg = fmt.Sprintf("%s, the config (%s) expects %d — fix virtual_router_id on that node; until then each side thinks it is alone, a split brain",
-					strings.Join(wrong, "; "), x.Source, x.VRID)
+				slices.Sort(who)
+				msg = fmt.Sprintf("%s is advertised under %d VRIDs on %s (%s): each side thinks it is alone, a split brain — make virtual_router_id identical on the nodes of the cluster",
+					vv, len(vrids), iface, strings.Join(who, ", "))
+				if x != nil {
+					var wrong []string
+					for _, id := range vrids {
+						if uint8(id) == x.VRID {
+							continue
+						}
+						if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
+							for _, rr := range s.routers {
+								if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
+									wrong = append(wrong, fmt.Sprintf("%s advertises VRID %d for %s", rr.ip, id, vv))
+								}
+							}
+						}
+					}
+					slices.Sort(wrong)
+					msg = fmt.Sprintf("%s, the config (%s) expects %d — fix virtual_router_id on that node; until then each side thinks it is alone, a split brain",
+						strings.Join(wrong, "; "), x.Source, x.VRID)
+				}
 			}
 			e.set(k, now, true, expiry, func(f *Finding) {
+				describe()
 				f.VRID = uint8(vrids[0])
 				f.Sources, f.MACs, f.VIPs = capAddrs(sortedAddrs(srcs)), capMACs(macs), []netip.Addr{vv}
 				f.Message = msg

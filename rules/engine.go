@@ -14,6 +14,12 @@ import (
 // tickEvery is how often (in packet time) Observe runs the timers.
 const tickEvery = 100 * time.Millisecond
 
+// recheckEvery bounds how often unchanged routers are compared again.
+const recheckEvery = time.Second
+
+// refillEvery bounds how often an active finding's details are rebuilt.
+const refillEvery = 5 * time.Second
+
 // maxListed caps the sources, MACs and VIPs listed in one finding.
 const maxListed = 16
 
@@ -42,7 +48,10 @@ type router struct {
 	authData [vrrp.AuthDataLen]byte
 	vips     []netip.Addr // sorted
 	vipsKey  string
-	csumForm vrrp.ChecksumForm
+	// Comparison keys, computed when the advert changes.
+	authKey, versionKey, intervalKey string
+	csumForm  vrrp.ChecksumForm
+	lastCheck time.Time
 }
 
 type segment struct {
@@ -55,6 +64,7 @@ type segment struct {
 	interval   time.Duration
 	lastSeen   time.Time
 	noMaster   bool // no_master currently raised by the timer
+	lastCheck  time.Time
 }
 
 type vipKey struct {
@@ -81,6 +91,7 @@ type fkey struct {
 type activeFinding struct {
 	f         Finding
 	resolveAt time.Time
+	lastFill  time.Time
 }
 
 // Stats are the engine's counters.
@@ -227,15 +238,23 @@ func (e *Engine) advert(o *sniffer.Observation, now time.Time) {
 			return
 		}
 	}
+	changed := r.lastAny.IsZero() || r.resigned != (a.Priority == 0) || r.version != a.Version || r.interval != a.Interval ||
+		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
 	r.mac = o.SrcMAC
 	r.lastAny = now
 	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
 	if r.interval <= 0 {
 		r.interval = time.Second
 	}
-	if k := addrsKey(a.Addresses); k != r.vipsKey || r.vips == nil {
+	if changed {
 		r.vips = sortedAddrs(a.Addresses)
 		r.vipsKey = addrsKey(r.vips)
+		r.authKey = r.authType.String()
+		if r.authType == vrrp.AuthSimple {
+			r.authKey += " " + vrrp.AuthDigest(r.authData)
+		}
+		r.versionKey = strconv.Itoa(int(r.version))
+		r.intervalKey = r.interval.String()
 	}
 	r.prio = a.Priority
 	if a.Priority == 0 {
@@ -251,17 +270,29 @@ func (e *Engine) advert(o *sniffer.Observation, now time.Time) {
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)
 	}
+	newVRID := false
 	for _, v := range r.vips {
-		e.noteVIP(o.Interface, v, a.VRID, now)
+		if e.noteVIP(o.Interface, v, a.VRID, now) {
+			newVRID = true
+		}
 	}
 	if seg.noMaster && a.Priority > 0 {
 		seg.noMaster = false
 		e.set(fkey{kind: NoMaster, iface: key.iface, fam: key.fam, vrid: key.vrid}, now, false, time.Time{}, nil)
 	}
-	e.checkDuplicate(seg, now)
-	e.checkConfig(seg, now)
-	e.checkExpected(seg, r, now)
-	e.checkVRIDMismatch(o.Interface, o.Family, r, now)
+	e.checkDuplicate(seg, r, now)
+	// Configuration comparisons are costly with many routers: run them
+	// when something changed, else at most every recheckEvery (their
+	// findings stay raised for RouterTimeout without a refresh).
+	if changed || newVRID || now.Sub(seg.lastCheck) >= recheckEvery {
+		seg.lastCheck = now
+		e.checkConfig(seg, r, now)
+		e.checkVRIDMismatch(o.Interface, o.Family, r, now)
+	}
+	if changed || now.Sub(r.lastCheck) >= recheckEvery {
+		r.lastCheck = now
+		e.checkExpected(seg, r, now)
+	}
 }
 
 // masterUpdate decides whether r's advert changes the master.
@@ -401,16 +432,28 @@ func (e *Engine) evicted(now time.Time, what string) {
 	})
 }
 
-// noteVIP records that vip was advertised under vrid.
-func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time) {
+// noteVIP records that vip was advertised under vrid; it reports whether
+// that VRID is new (or returning) for the address.
+func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time) bool {
 	vi := e.vipInfo(iface, vip, now)
-	if vi == nil {
-		return
-	}
 	if vi.vrids == nil {
 		vi.vrids = map[uint8]time.Time{}
 	}
+	last, ok := vi.vrids[vrid]
 	vi.vrids[vrid] = now
+	return !ok || now.Sub(last) > e.p.RouterTimeout
+}
+
+func sameAddrs(sorted, raw []netip.Addr) bool {
+	if len(sorted) != len(raw) {
+		return false
+	}
+	for _, a := range raw {
+		if _, found := slices.BinarySearchFunc(sorted, a, func(x, y netip.Addr) int { return x.Compare(y) }); !found {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
@@ -466,12 +509,14 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		}
 		a.f.LastSeen = now
 		a.resolveAt = expiry.Add(e.p.ResolveHold)
+		a.lastFill = now
 		e.active[k] = a
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
 	}
-	if fill != nil {
+	if fill != nil && now.Sub(a.lastFill) >= refillEvery {
+		a.lastFill = now
 		fp, first := a.f.Fingerprint, a.f.FirstSeen
 		fill(&a.f)
 		a.f.Fingerprint, a.f.FirstSeen = fp, first

@@ -1,0 +1,75 @@
+package rules
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+// BenchmarkObserveHealthy: one advert of a healthy pair through the engine.
+func BenchmarkObserveHealthy(b *testing.B) {
+	e, _ := New(DefaultParams(), nil)
+	o := A.obs(0)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		o.Time = at(float64(i))
+		e.Observe(&o)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adverts/s")
+}
+
+// BenchmarkFlood feeds 1M forged adverts with random sources, VRIDs,
+// priorities and VIPs on 4 interfaces, and reports the heap in use after
+// them (with the default caps) and the time per advert.
+func BenchmarkFlood(b *testing.B) {
+	n := floodN()
+	rng := rand.New(rand.NewPCG(1, 2))
+	obs := make([]sniffer.Observation, 4096)
+	for i := range obs {
+		src := netip.AddrFrom4([4]byte{10, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		a := ad{src: src.String(), prio: uint8(1 + rng.IntN(254)), vrid: uint8(1 + rng.IntN(255)), iface: []string{"eth0", "eth1", "eth2", "eth3"}[rng.IntN(4)]}
+		for k := 0; k < 1+rng.IntN(4); k++ {
+			a.vips = append(a.vips, netip.AddrFrom4([4]byte{172, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}).String())
+		}
+		obs[i] = a.obs(0)
+	}
+	var heap float64
+	for b.Loop() {
+		e, _ := New(DefaultParams(), nil)
+		for i := 0; i < n; i++ {
+			o := &obs[i%len(obs)]
+			// Fresh random identity for each packet.
+			o.Src = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			o.Advert.VRID = uint8(1 + i%255)
+			o.Time = t0.Add(time.Duration(i) * time.Microsecond)
+			e.Observe(o)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = float64(ms.HeapInuse) / (1 << 20)
+		st := e.Stats()
+		b.ReportMetric(float64(st.Routers), "routers")
+		b.ReportMetric(float64(st.Segments), "segments")
+		b.ReportMetric(float64(st.VIPs), "vips")
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(heap, "heap-MiB")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/advert")
+}
+
+// floodN is 1M, or VRRPGUARD_FLOOD_N for quick profiling.
+func floodN() int {
+	if v, err := strconv.Atoi(os.Getenv("VRRPGUARD_FLOOD_N")); err == nil && v > 0 {
+		return v
+	}
+	return 1_000_000
+}
