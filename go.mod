@@ -18,4 +18,5 @@ require (
 	github.com/vishvananda/netlink v1.3.1 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"net/netip"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 

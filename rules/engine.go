@@ -50,8 +50,8 @@ type router struct {
 	vipsKey  string
 	// Comparison keys, computed when the advert changes.
 	authKey, versionKey, intervalKey string
-	csumForm  vrrp.ChecksumForm
-	lastCheck time.Time
+	csumForm                         vrrp.ChecksumForm
+	lastCheck                        time.Time
 }
 
 type segment struct {
