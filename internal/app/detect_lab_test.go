@@ -107,6 +107,17 @@ func (l *pairLab) stop() labOutput {
 	return l.output()
 }
 
+func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// parseFinding parses a JSON finding line.
+func parseFinding(line string) (output.FindingJSON, bool) {
+	var f output.FindingJSON
+	if !strings.HasPrefix(line, `{"type":"finding"`) || json.Unmarshal([]byte(line), &f) != nil {
+		return f, false
+	}
+	return f, true
+}
+
 func (o labOutput) kinds(state string) map[string]int {
 	m := map[string]int{}
 	for _, f := range o.findings {

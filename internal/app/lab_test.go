@@ -37,15 +37,20 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "vrrpguard")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/vrrpguard/vrrpguard/cmd/vrrpguard").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binErr = buildBinary(binPath)
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
 	return binPath
+}
+
+func buildBinary(path string) error {
+	out, err := exec.Command("go", "build", "-o", path, "github.com/vrrpguard/vrrpguard/cmd/vrrpguard").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
 }
 
 func TestMain(m *testing.M) {

@@ -1,0 +1,442 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// Warning is a problem in a configuration file that does not stop it from
+// loading: a keyword vrrpguard does not use or know, or a setting keepalived
+// itself would correct or ignore.
+type Warning struct {
+	// File and Line locate the problem (Line 0: the whole file).
+	File string
+	Line int
+	// Message says what is wrong and what keepalived does about it.
+	Message string
+}
+
+// String formats the warning as "file:line: message".
+func (w Warning) String() string {
+	if w.Line > 0 {
+		return w.File + ":" + strconv.Itoa(w.Line) + ": " + w.Message
+	}
+	if w.File != "" {
+		return w.File + ": " + w.Message
+	}
+	return w.Message
+}
+
+// Error is a fatal configuration error at a position in a file.
+type Error struct {
+	// File and Line locate the error.
+	File string
+	Line int
+	// Message says what was expected.
+	Message string
+	// Err is the underlying error, if any (for example a file that could
+	// not be read).
+	Err error
+}
+
+// Error formats the error as "file:line: message".
+func (e *Error) Error() string {
+	return Warning{File: e.File, Line: e.Line, Message: e.Message}.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// KeepalivedOptions control how a keepalived configuration is read. The
+// zero value reads files from the operating system and evaluates '@'
+// conditional lines for this host's name, as keepalived does.
+type KeepalivedOptions struct {
+	// ReadFile reads included files (default os.ReadFile).
+	ReadFile func(name string) ([]byte, error)
+	// Glob expands include patterns with wildcards (default filepath.Glob).
+	Glob func(pattern string) ([]string, error)
+	// ConfigID is keepalived's config-id (its -i option), against which
+	// '@id' and '@^id' conditional lines are evaluated. Empty means
+	// keepalived's default: the host name up to its first dot.
+	ConfigID string
+}
+
+// Keepalived is what vrrpguard reads from a keepalived.conf (keepalived
+// 2.2.7 grammar): the global definitions and the VRRP configuration. LVS,
+// BFD and static address configuration is skipped with a warning.
+type Keepalived struct {
+	// Files lists every file read, the main file first, then included
+	// files in the order they were read.
+	Files []string
+	// Global holds global_defs, with keepalived's defaults for settings
+	// that are not given.
+	Global Global
+	// Scripts are the vrrp_script blocks, in file order.
+	Scripts []*Script
+	// Instances are the vrrp_instance blocks, in file order.
+	Instances []*Instance
+	// SyncGroups are the vrrp_sync_group blocks, in file order.
+	SyncGroups []*SyncGroup
+}
+
+// Global is keepalived's global_defs block.
+type Global struct {
+	// File and Line locate the first global_defs block ("" and 0 if none).
+	File string
+	Line int
+	// RouterID is router_id (keepalived's default is the host name; empty
+	// here when not configured).
+	RouterID string
+	// NotificationEmail lists the notification_email addresses.
+	NotificationEmail []string
+	// NotificationEmailFrom is notification_email_from.
+	NotificationEmailFrom string
+	// SMTPServer is the host (name or address) of smtp_server and
+	// SMTPPort its port (25 unless given as a second word).
+	SMTPServer string
+	SMTPPort   int
+	// SMTPHeloName is smtp_helo_name.
+	SMTPHeloName string
+	// SMTPConnectTimeout is smtp_connect_timeout (default 30s).
+	SMTPConnectTimeout time.Duration
+	// VRRPVersion is vrrp_version, the default version of IPv4 instances
+	// (default 2).
+	VRRPVersion int
+	// Strict is vrrp_strict: strict RFC compliance, which among other
+	// things disables authentication.
+	Strict bool
+	// GarpMasterDelay is vrrp_garp_master_delay, the delay before the
+	// second burst of gratuitous ARPs after becoming master (default 5s;
+	// 0 disables the second burst).
+	GarpMasterDelay time.Duration
+	// GarpMasterRepeat is vrrp_garp_master_repeat, the gratuitous ARPs per
+	// burst (default 5).
+	GarpMasterRepeat int
+	// GarpMasterRefresh is vrrp_garp_master_refresh, the interval of
+	// periodic gratuitous ARPs while master (default 0: none).
+	GarpMasterRefresh time.Duration
+	// GarpMasterRefreshRepeat is vrrp_garp_master_refresh_repeat
+	// (default 1).
+	GarpMasterRefreshRepeat int
+	// GarpLowerPrioDelay and GarpLowerPrioRepeat are
+	// vrrp_garp_lower_prio_delay and vrrp_garp_lower_prio_repeat (default
+	// the master delay and repeat).
+	GarpLowerPrioDelay  time.Duration
+	GarpLowerPrioRepeat int
+	// GarpInterval and GnaInterval are vrrp_garp_interval and
+	// vrrp_gna_interval, the delay between gratuitous ARPs / unsolicited
+	// neighbour advertisements (default 0).
+	GarpInterval time.Duration
+	GnaInterval  time.Duration
+	// MinGarp is vrrp_min_garp: one gratuitous ARP, no second burst.
+	MinGarp bool
+	// McastGroup4 and McastGroup6 are vrrp_mcast_group4 and
+	// vrrp_mcast_group6 (default 224.0.0.18 and ff02::12).
+	McastGroup4 netip.Addr
+	McastGroup6 netip.Addr
+	// Other holds every other global_defs keyword keepalived knows, with
+	// its arguments (for a block, the words of its lines).
+	Other map[string][]string
+}
+
+// Script is a vrrp_script block.
+type Script struct {
+	// Name is the script's name; File and Line locate its block.
+	Name string
+	File string
+	Line int
+	// Script is the command line: the program and its arguments as one
+	// string, with keepalived's quoting removed from around it (split it
+	// with SplitScript).
+	Script string
+	// Interval is the time between runs (default 1s).
+	Interval time.Duration
+	// Timeout is the time after which a run counts as failed (0: not
+	// set; keepalived then uses the interval).
+	Timeout time.Duration
+	// Weight is added to (or, if negative, subtracted from) the priority
+	// of the tracking instances; Reverse inverts its direction.
+	Weight  int
+	Reverse bool
+	// Rise and Fall are the numbers of successes and failures needed to
+	// change state (default 1).
+	Rise int
+	Fall int
+	// User and Group run the script (empty: keepalived's script_user).
+	User  string
+	Group string
+	// InitFail is init_fail: the script starts in the failed state.
+	InitFail bool
+}
+
+// Track is an entry of track_interface or track_script.
+type Track struct {
+	// Name is the tracked interface or vrrp_script.
+	Name string
+	// Weight is the configured weight; for track_script without a weight,
+	// the vrrp_script's weight. Reverse inverts its direction.
+	Weight  int
+	Reverse bool
+}
+
+// Auth is an instance's authentication block (VRRP version 2 only).
+type Auth struct {
+	// Type is "PASS", "AH", or "" for no authentication. It is "" too when
+	// keepalived ignores the configured authentication (version 3, strict
+	// mode, or no password), with a warning.
+	Type string
+	// Pass is auth_pass in full. Only its first 8 bytes are sent: see
+	// AuthData.
+	Pass string
+}
+
+// AuthData returns the 8-byte authentication field keepalived sends: for
+// PASS the first 8 bytes of the password, NUL-padded; zeros otherwise.
+func (a Auth) AuthData() [vrrp.AuthDataLen]byte {
+	if a.Type != "PASS" {
+		return [vrrp.AuthDataLen]byte{}
+	}
+	return vrrp.PasswordAuthData(a.Pass)
+}
+
+// VIP is one line of virtual_ipaddress or virtual_ipaddress_excluded.
+type VIP struct {
+	// Prefix is the address with its prefix length as written; without a
+	// prefix length it is /32 (IPv4) or /128 (IPv6). Host bits are kept:
+	// 10.0.0.100/24 stays 10.0.0.100/24.
+	Prefix netip.Prefix
+	// Dev is the "dev" option ("": the instance's interface).
+	Dev string
+	// Label, Brd (broadcast: an address, "+" or "-") and Scope are the
+	// options of the same names.
+	Label string
+	Brd   string
+	Scope string
+	// Peer is the "peer" option, if any.
+	Peer netip.Addr
+	// Raw is the line as written (after comment removal).
+	Raw string
+	// File and Line locate the line.
+	File string
+	Line int
+}
+
+// Instance is a vrrp_instance block, with keepalived's defaults and
+// corrections applied (each correction is also reported as a warning).
+type Instance struct {
+	// Name is the instance's name.
+	Name string
+	// File and Line locate the "vrrp_instance NAME" line.
+	File string
+	Line int
+	// State is the initial state, "MASTER" or "BACKUP". Without a state
+	// line keepalived derives it from the priority (255: MASTER).
+	State string
+	// Interface is the interface the instance runs on ("" only for a
+	// unicast instance without one).
+	Interface string
+	// VRID is virtual_router_id (1-255).
+	VRID uint8
+	// Priority is the base priority: 1-255 (255 only for the address
+	// owner). Without a priority line it is 100, or 255 if State is
+	// MASTER (keepalived's behaviour).
+	Priority uint8
+	// AdvertInt is the advertisement interval as keepalived sends it:
+	// default 1s; whole seconds for version 2 (fractions are rounded),
+	// centiseconds for version 3.
+	AdvertInt time.Duration
+	// Version is the VRRP version: version, else 3 for IPv6, else the
+	// global vrrp_version, else 2.
+	Version int
+	// Strict is strict_mode, defaulting to the global vrrp_strict.
+	Strict bool
+	// Auth is the authentication block.
+	Auth Auth
+	// VIPs are virtual_ipaddress: the addresses advertised.
+	VIPs []VIP
+	// ExcludedVIPs are virtual_ipaddress_excluded: added and removed with
+	// the VIPs but not advertised.
+	ExcludedVIPs []VIP
+	// Nopreempt is nopreempt; PreemptDelay is preempt_delay.
+	Nopreempt    bool
+	PreemptDelay time.Duration
+	// Accept is accept (true) or no_accept (false); nil if neither.
+	Accept *bool
+	// UnicastSrcIP is unicast_src_ip, McastSrcIP mcast_src_ip (both set the
+	// source address of adverts).
+	UnicastSrcIP netip.Addr
+	McastSrcIP   netip.Addr
+	// McastDstIP is mcast_dst_ip (invalid: the family's standard group).
+	McastDstIP netip.Addr
+	// UnicastPeers are the unicast_peer addresses; with any, the instance
+	// sends unicast adverts.
+	UnicastPeers []netip.Addr
+	// TrackInterfaces and TrackScripts are track_interface and
+	// track_script. Entries keepalived ignores (an undefined script, a
+	// duplicate) are left out, with a warning.
+	TrackInterfaces []Track
+	TrackScripts    []Track
+	// NotifyMaster, NotifyBackup, NotifyFault, NotifyStop and Notify are
+	// the notify scripts: the command line as one string (split it with
+	// SplitScript). A user and group after the command are not kept.
+	NotifyMaster string
+	NotifyBackup string
+	NotifyFault  string
+	NotifyStop   string
+	Notify       string
+	// GarpMasterDelay, GarpMasterRepeat, GarpMasterRefresh and
+	// GarpMasterRefreshRepeat are the instance's settings, defaulting to
+	// the global vrrp_garp_* ones.
+	GarpMasterDelay         time.Duration
+	GarpMasterRepeat        int
+	GarpMasterRefresh       time.Duration
+	GarpMasterRefreshRepeat int
+	// UseVMAC is use_vmac; VMACInterface its optional interface name.
+	UseVMAC       bool
+	VMACInterface string
+	// DontTrackPrimary is dont_track_primary.
+	DontTrackPrimary bool
+	// Other holds every other vrrp_instance keyword keepalived knows, with
+	// its arguments (for a block, the words of its lines).
+	Other map[string][]string
+
+	family        vrrp.Family
+	unicastConfig bool
+	priorityLine  bool
+}
+
+// Family returns the instance's address family: that of the first of its
+// VIPs, source address and unicast peers (keepalived takes the first it
+// reads), IPv4 if it has none of them.
+func (in *Instance) Family() vrrp.Family {
+	if in.family == vrrp.FamilyUnknown {
+		return vrrp.IPv4
+	}
+	return in.family
+}
+
+// Unicast reports whether the instance sends its adverts by unicast.
+func (in *Instance) Unicast() bool { return len(in.UnicastPeers) > 0 }
+
+// SrcIP returns the configured source address of the instance's adverts
+// (unicast_src_ip or mcast_src_ip), if any.
+func (in *Instance) SrcIP() netip.Addr {
+	if in.UnicastSrcIP.IsValid() {
+		return in.UnicastSrcIP
+	}
+	return in.McastSrcIP
+}
+
+// Pos returns "file:line" of the instance's block.
+func (in *Instance) Pos() string { return in.File + ":" + strconv.Itoa(in.Line) }
+
+// SyncGroup is a vrrp_sync_group block.
+type SyncGroup struct {
+	// Name is the group's name; File and Line locate its block.
+	Name string
+	File string
+	Line int
+	// Instances names the member vrrp_instances (the group block).
+	Instances []string
+	// NotifyMaster, NotifyBackup, NotifyFault, NotifyStop and Notify are
+	// the group's notify scripts, as for Instance.
+	NotifyMaster string
+	NotifyBackup string
+	NotifyFault  string
+	NotifyStop   string
+	Notify       string
+	// TrackInterfaces and TrackScripts are the group's tracking.
+	TrackInterfaces []Track
+	TrackScripts    []Track
+	// Other holds every other keyword of the block keepalived knows.
+	Other map[string][]string
+}
+
+// Instance returns the instance with the given name, or nil.
+func (k *Keepalived) Instance(name string) *Instance {
+	for _, in := range k.Instances {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// Script returns the vrrp_script with the given name, or nil.
+func (k *Keepalived) Script(name string) *Script {
+	for _, s := range k.Scripts {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// LoadKeepalived reads a keepalived.conf and the files it includes. See
+// KeepalivedOptions.Load.
+func LoadKeepalived(path string) (*Keepalived, []Warning, error) {
+	return KeepalivedOptions{}.Load(path)
+}
+
+// ParseKeepalived parses keepalived.conf text; name is used in messages and
+// as the base of relative includes, which readFile (nil: os.ReadFile)
+// reads. See KeepalivedOptions.Parse.
+func ParseKeepalived(name string, src []byte, readFile func(string) ([]byte, error)) (*Keepalived, []Warning, error) {
+	return KeepalivedOptions{ReadFile: readFile}.Parse(name, src)
+}
+
+// Load reads a keepalived.conf and the files it includes.
+func (o KeepalivedOptions) Load(path string) (*Keepalived, []Warning, error) {
+	src, err := o.readFile()(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o.Parse(path, src)
+}
+
+// Parse parses keepalived.conf text named name (used in messages and as
+// the base of relative includes). Errors are *Error values carrying the
+// file and line; warnings are returned even with an error.
+func (o KeepalivedOptions) Parse(name string, src []byte) (*Keepalived, []Warning, error) {
+	id := o.ConfigID
+	if id == "" {
+		id = defaultConfigID()
+	}
+	lx := &lexer{opts: o, configID: id, defs: map[string]*definition{}}
+	if err := lx.readFile(name, src); err != nil {
+		return nil, lx.warnings, err
+	}
+	eof := strings.Count(string(src), "\n")
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		eof++
+	}
+	root, err := buildTree(lx.out, name, eof)
+	if err != nil {
+		return nil, lx.warnings, err
+	}
+	p := &parser{warnings: lx.warnings}
+	k, err := p.parse(root)
+	if err != nil {
+		return nil, p.warnings, err
+	}
+	k.Files = lx.files
+	return k, p.warnings, nil
+}
+
+// defaultConfigID is keepalived's default config-id: the host name up to
+// its first dot.
+func defaultConfigID() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	if i := strings.IndexByte(h, '.'); i >= 0 {
+		h = h[:i]
+	}
+	return h
+}

@@ -1,0 +1,871 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// node is a statement with the block that follows it, if any.
+type node struct {
+	stmt
+	children []*node
+	block    bool
+}
+
+func (n *node) kw() string { return n.words[0] }
+
+// args returns the statement's arguments joined, for messages.
+func (n *node) head() string { return strings.Join(n.words, " ") }
+
+// buildTree nests the statement stream into blocks: a '{' opens a block for
+// the statement just before it.
+func buildTree(stmts []stmt, mainFile string, eofLine int) (*node, error) {
+	root := &node{block: true}
+	stack := []*node{root}
+	var prev *node
+	for _, s := range stmts {
+		cur := stack[len(stack)-1]
+		switch s.brace {
+		case '{':
+			if prev == nil || prev.block {
+				return nil, &Error{File: s.file, Line: s.line, Message: "unexpected '{' (a block must follow a keyword)"}
+			}
+			prev.block = true
+			stack = append(stack, prev)
+			prev = nil
+		case '}':
+			if len(stack) == 1 {
+				return nil, &Error{File: s.file, Line: s.line, Message: "unexpected '}' (no block is open)"}
+			}
+			stack = stack[:len(stack)-1]
+			prev = nil
+		default:
+			n := &node{stmt: s}
+			cur.children = append(cur.children, n)
+			prev = n
+		}
+	}
+	if len(stack) > 1 {
+		open := stack[len(stack)-1]
+		where := "line " + strconv.Itoa(open.line)
+		if open.file != mainFile {
+			where = open.pos()
+		}
+		return nil, &Error{File: mainFile, Line: eofLine, Message: fmt.Sprintf("unclosed block '%s' (opened at %s)", open.head(), where)}
+	}
+	return root, nil
+}
+
+type parser struct {
+	warnings []Warning
+	k        *Keepalived
+	// scripts are the vrrp_scripts defined so far: keepalived resolves
+	// track_script while reading, so a script defined after the instance
+	// tracking it is not found.
+	scripts map[string]*Script
+	// later are all vrrp_script definitions, to explain the above.
+	later map[string]*node
+}
+
+func (p *parser) warn(n *node, format string, args ...any) {
+	p.warnings = append(p.warnings, Warning{File: n.file, Line: n.line, Message: fmt.Sprintf(format, args...)})
+}
+
+func errAt(n *node, format string, args ...any) *Error {
+	return &Error{File: n.file, Line: n.line, Message: fmt.Sprintf(format, args...)}
+}
+
+// Keywords keepalived 2.2.7 accepts that vrrpguard does not interpret.
+var (
+	ignoredRoot = set("virtual_server", "virtual_server_group", "SSL", "bfd_instance", "static_ipaddress",
+		"static_routes", "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process", "garp_group",
+		"linkbeat_interfaces", "interface_up_down_delays", "track_group", "net_namespace", "net_namespace_ipvs",
+		"namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time", "linkbeat_use_polling")
+	knownGlobal = set("process_names", "process_name", "vrrp_process_name", "checker_process_name",
+		"lvs_process_name", "bfd_process_name", "router_id", "notification_email_from", "smtp_server",
+		"smtp_helo_name", "smtp_connect_timeout", "notification_email", "smtp_alert", "startup_script",
+		"startup_script_timeout", "shutdown_script", "shutdown_script_timeout", "max_auto_priority",
+		"min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker", "checker_log_all_failures",
+		"dynamic_interfaces", "no_email_faults", "default_interface", "disable_local_igmp", "lvs_timeouts",
+		"lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop", "lvs_sync_daemon", "vrrp_mcast_group4",
+		"vrrp_mcast_group6", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
+		"vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
+		"vrrp_down_timer_adverts", "vrrp_garp_interval", "vrrp_gna_interval", "vrrp_min_garp",
+		"vrrp_garp_extra_if", "vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert",
+		"vrrp_higher_prio_send_advert", "vrrp_version", "vrrp_iptables", "vrrp_ipsets", "nftables",
+		"nftables_priority", "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority",
+		"nftables_ipvs_start_fwmark", "nftables_counters", "vrrp_check_unicast_src",
+		"vrrp_skip_check_adv_addr", "vrrp_strict", "vrrp_priority", "vrrp_no_swap", "vrrp_rt_priority",
+		"vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime", "notify_fifo", "notify_fifo_script",
+		"vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes",
+		"fifo_write_vrrp_states_on_reload", "lvs_notify_fifo", "lvs_notify_fifo_script", "checker_priority",
+		"checker_no_swap", "checker_rt_priority", "checker_cpu_affinity", "checker_rlimit_rttime",
+		"checker_rlimit_rtime", "bfd_priority", "bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity",
+		"bfd_rlimit_rttime", "bfd_rlimit_rtime", "snmp_socket", "enable_traps", "enable_snmp_vrrp",
+		"enable_snmp_keepalived", "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3",
+		"enable_snmp_checker", "enable_dbus", "dbus_service_name", "script_user", "enable_script_security",
+		"vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
+		"vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
+		"lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs",
+		"lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies", "no_checker_emails", "vrrp_rx_bufs_policy",
+		"vrrp_rx_bufs_multiplier", "vrrp_startup_delay", "log_unknown_vrids", "vmac_prefix",
+		"vmac_addr_prefix", "umask", "random_seed", "reload_check_config", "reload_time_file", "reload_repeat",
+		"reload_file", "include_check", "config_save_dir", "tmp_config_directory", "data_use_instance")
+	knownInstance = set("use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
+		"check_unicast_src", "old_unicast_checksum", "vrf", "track_file", "track_process", "track_bfd",
+		"track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling", "virtual_routes",
+		"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted", "notify_master_rx_lower_pri",
+		"smtp_alert", "notify_priority_changes", "lvs_sync_daemon_interface", "garp_lower_prio_delay",
+		"garp_lower_prio_repeat", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
+		"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size")
+	knownSyncGroup = set("track_file", "track_process", "track_bfd", "smtp_alert", "global_tracking",
+		"sync_group_tracking_weight", "notify_priority_changes")
+)
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+func (p *parser) parse(root *node) (*Keepalived, error) {
+	p.k = &Keepalived{Global: defaultGlobal()}
+	p.scripts = map[string]*Script{}
+	p.later = map[string]*node{}
+	for _, n := range root.children {
+		if n.kw() == "vrrp_script" && len(n.words) > 1 {
+			if _, dup := p.later[n.words[1]]; !dup {
+				p.later[n.words[1]] = n
+			}
+		}
+	}
+	globalSeen := false
+	for _, n := range root.children {
+		var err error
+		switch kw := n.kw(); kw {
+		case "global_defs":
+			if err = needBlock(n); err == nil {
+				if !globalSeen {
+					p.k.Global.File, p.k.Global.Line = n.file, n.line
+					globalSeen = true
+				}
+				err = p.global(n)
+			}
+		case "vrrp_script":
+			err = p.script(n)
+		case "vrrp_instance":
+			err = p.instance(n)
+		case "vrrp_sync_group":
+			err = p.syncGroup(n)
+		default:
+			p.skip(n, ignoredRoot[kw], "")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if g := &p.k.Global; g.GarpLowerPrioDelay < 0 {
+		g.GarpLowerPrioDelay = g.GarpMasterDelay
+	}
+	if g := &p.k.Global; g.GarpLowerPrioRepeat < 0 {
+		g.GarpLowerPrioRepeat = g.GarpMasterRepeat
+	}
+	for _, in := range p.k.Instances {
+		p.complete(in)
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p.k, nil
+}
+
+// skip warns about a keyword (and its block) that is ignored.
+func (p *parser) skip(n *node, known bool, where string) {
+	what := "block"
+	if !n.block {
+		what = "keyword"
+	}
+	in := ""
+	if where != "" {
+		in = " in " + where
+	}
+	if known {
+		switch n.kw() {
+		case "net_namespace":
+			p.warn(n, "keepalived runs in network namespace %q: its interfaces are those of that namespace", strings.Join(n.words[1:], " "))
+			return
+		}
+		p.warn(n, "%s '%s'%s is not used by vrrpguard; skipped", what, n.head(), in)
+		return
+	}
+	if n.block {
+		p.warn(n, "unknown keyword '%s'%s; block skipped", n.kw(), in)
+		return
+	}
+	p.warn(n, "unknown keyword '%s'%s; ignored", n.kw(), in)
+}
+
+func needBlock(n *node) error {
+	if !n.block {
+		return errAt(n, "%s: expected a '{' block", n.kw())
+	}
+	return nil
+}
+
+// noBlock warns if a simple keyword was given a block.
+func (p *parser) noBlock(n *node) {
+	if n.block {
+		p.warn(n, "%s does not take a block; block ignored", n.kw())
+	}
+}
+
+// arg returns the i-th argument (1-based word index).
+func arg(n *node, i int) (string, error) {
+	if len(n.words) <= i {
+		return "", errAt(n, "%s: missing value", n.kw())
+	}
+	return n.words[i], nil
+}
+
+// extra warns about words keepalived ignores after the first max words.
+func (p *parser) extra(n *node, max int) {
+	if len(n.words) > max {
+		p.warn(n, "%s: extra words %q ignored (keepalived reads one setting per line)", n.kw(), strings.Join(n.words[max:], " "))
+	}
+}
+
+// uintArg parses argument 1 as a decimal number in [lo, hi].
+func (p *parser) uintArg(n *node, lo, hi uint64) (uint64, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return 0, err
+	}
+	p.extra(n, 2)
+	p.noBlock(n)
+	v, ok := parseUint(s)
+	if !ok || v < lo || v > hi {
+		return 0, errAt(n, "%s: expected a number %d-%d, got %q", n.kw(), lo, hi, s)
+	}
+	return v, nil
+}
+
+func parseUint(s string) (uint64, bool) {
+	if s == "" || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(s[i]-'0')
+	}
+	return v, true
+}
+
+func parseInt(s string) (int64, bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg || strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
+	v, ok := parseUint(s)
+	if !ok || v > 1<<53 {
+		return 0, false
+	}
+	if neg {
+		return -int64(v), true
+	}
+	return int64(v), true
+}
+
+// parseTimer parses keepalived's <TIMER>: decimal seconds with up to 6
+// decimal places.
+func parseTimer(s string) (time.Duration, bool) {
+	ip, fp, dot := strings.Cut(s, ".")
+	if (ip == "" && fp == "") || (dot && fp == "" && ip == "") || len(fp) > 6 || len(ip) > 9 {
+		return 0, false
+	}
+	var sec, us uint64
+	if ip != "" {
+		v, ok := parseUint(ip)
+		if !ok {
+			return 0, false
+		}
+		sec = v
+	}
+	if fp != "" {
+		v, ok := parseUint(fp)
+		if !ok {
+			return 0, false
+		}
+		for i := len(fp); i < 6; i++ {
+			v *= 10
+		}
+		us = v
+	}
+	return time.Duration(sec)*time.Second + time.Duration(us)*time.Microsecond, true
+}
+
+// timerArg parses argument 1 as seconds (fractions allowed) in [lo, hi].
+func (p *parser) timerArg(n *node, lo, hi time.Duration) (time.Duration, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return 0, err
+	}
+	p.extra(n, 2)
+	p.noBlock(n)
+	d, ok := parseTimer(s)
+	if !ok || d < lo || d > hi {
+		return 0, errAt(n, "%s: expected seconds %s-%s (e.g. 1 or 0.5), got %q", n.kw(), secs(lo), secs(hi), s)
+	}
+	return d, nil
+}
+
+// secondsArg parses argument 1 as whole seconds in [0, hi].
+func (p *parser) secondsArg(n *node, hi uint64) (time.Duration, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return 0, err
+	}
+	p.extra(n, 2)
+	p.noBlock(n)
+	v, ok := parseUint(s)
+	if !ok || v > hi {
+		return 0, errAt(n, "%s: expected whole seconds 0-%d, got %q", n.kw(), hi, s)
+	}
+	return time.Duration(v) * time.Second, nil
+}
+
+func secs(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// boolArg parses an optional <BOOL> argument (default true).
+func (p *parser) boolArg(n *node) (bool, error) {
+	p.noBlock(n)
+	if len(n.words) < 2 {
+		return true, nil
+	}
+	p.extra(n, 2)
+	switch n.words[1] {
+	case "on", "true", "yes":
+		return true, nil
+	case "off", "false", "no":
+		return false, nil
+	}
+	return false, errAt(n, "%s: expected on|off|true|false|yes|no, got %q", n.kw(), n.words[1])
+}
+
+// addrArg parses argument 1 as an IP address.
+func (p *parser) addrArg(n *node) (netip.Addr, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	p.noBlock(n)
+	a, err := parseAddr(s)
+	if err != nil {
+		return netip.Addr{}, errAt(n, "%s: expected an IP address, got %q", n.kw(), s)
+	}
+	return a, nil
+}
+
+func parseAddr(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("zone not allowed")
+	}
+	return a, nil
+}
+
+// other records a known but uninterpreted keyword.
+func other(m map[string][]string, n *node) {
+	v := slices.Clone(n.words[1:])
+	for _, c := range n.children {
+		v = append(v, strings.Join(c.words, " "))
+	}
+	m[n.kw()] = v
+}
+
+// valueLines returns the statements of a value block (virtual_ipaddress
+// etc.), checking that it is one and that they have no blocks themselves.
+func (p *parser) valueLines(n *node) ([]*node, error) {
+	if err := needBlock(n); err != nil {
+		return nil, err
+	}
+	if len(n.words) > 1 {
+		p.warn(n, "%s: extra words %q before the block ignored", n.kw(), strings.Join(n.words[1:], " "))
+	}
+	for _, c := range n.children {
+		if c.block {
+			return nil, errAt(c, "unexpected block in %s", n.kw())
+		}
+	}
+	return n.children, nil
+}
+
+// valueWords returns all words of a value block (notification_email,
+// group): keepalived reads them regardless of line breaks.
+func (p *parser) valueWords(n *node) ([]string, error) {
+	lines, err := p.valueLines(n)
+	if err != nil {
+		return nil, err
+	}
+	var w []string
+	for _, c := range lines {
+		w = append(w, c.words...)
+	}
+	return w, nil
+}
+
+// scriptArg returns the command of a notify or script line, re-read with
+// keepalived's shell-like quoting, and the user and group after it.
+func (p *parser) scriptArg(n *node) (cmd, user, group string, err error) {
+	p.noBlock(n)
+	w, e := splitQuotedEscaped(n.raw)
+	if e != nil {
+		return "", "", "", errAt(n, "%s: %v", n.kw(), e)
+	}
+	if len(w) < 2 || w[1] == "" {
+		return "", "", "", errAt(n, "%s: missing script", n.kw())
+	}
+	if _, e := splitQuotedEscaped(w[1]); e != nil {
+		return "", "", "", errAt(n, "%s: %v", n.kw(), e)
+	}
+	if len(w) > 2 {
+		user = w[2]
+	}
+	if len(w) > 3 {
+		group = w[3]
+	}
+	if len(w) > 4 {
+		p.warn(n, "%s: extra words %q ignored", n.kw(), strings.Join(w[4:], " "))
+	}
+	return w[1], user, group, nil
+}
+
+func defaultGlobal() Global {
+	return Global{
+		SMTPConnectTimeout:      30 * time.Second,
+		VRRPVersion:             2,
+		GarpMasterDelay:         5 * time.Second,
+		GarpMasterRepeat:        5,
+		GarpMasterRefreshRepeat: 1,
+		GarpLowerPrioDelay:      -1,
+		GarpLowerPrioRepeat:     -1,
+		McastGroup4:             vrrp.MulticastIPv4,
+		McastGroup6:             vrrp.MulticastIPv6,
+		Other:                   map[string][]string{},
+	}
+}
+
+const maxSeconds = 1<<32/1000000 - 1 // keepalived's UINT_MAX / TIMER_HZ
+
+func (p *parser) global(blk *node) error {
+	g := &p.k.Global
+	for _, n := range blk.children {
+		var err error
+		switch kw := n.kw(); kw {
+		case "router_id":
+			g.RouterID, err = arg(n, 1)
+			p.extra(n, 2)
+			p.noBlock(n)
+		case "notification_email":
+			var w []string
+			if w, err = p.valueWords(n); err == nil {
+				if len(w) == 0 {
+					p.warn(n, "empty notification_email block")
+				}
+				g.NotificationEmail = append(g.NotificationEmail, w...)
+			}
+		case "notification_email_from":
+			g.NotificationEmailFrom, err = arg(n, 1)
+			p.extra(n, 2)
+			p.noBlock(n)
+		case "smtp_server":
+			var host string
+			if host, err = arg(n, 1); err != nil {
+				break
+			}
+			p.noBlock(n)
+			p.extra(n, 3)
+			port := uint64(25)
+			if len(n.words) > 2 {
+				v, ok := parseUint(n.words[2])
+				if !ok || v < 1 || v > 65535 {
+					err = errAt(n, "smtp_server: expected a port 1-65535, got %q", n.words[2])
+					break
+				}
+				port = v
+			}
+			g.SMTPServer, g.SMTPPort = host, int(port)
+		case "smtp_helo_name":
+			g.SMTPHeloName, err = arg(n, 1)
+			p.noBlock(n)
+		case "smtp_connect_timeout":
+			var d time.Duration
+			if d, err = p.secondsArg(n, maxSeconds); err == nil {
+				if d == 0 {
+					p.warn(n, "smtp_connect_timeout must be greater than 0; keepalived uses 1")
+					d = time.Second
+				}
+				g.SMTPConnectTimeout = d
+			}
+		case "vrrp_version":
+			var v uint64
+			if v, err = p.uintArg(n, 2, 3); err != nil {
+				// The default version of every instance: worth stopping for.
+				if len(n.words) > 1 {
+					err = errAt(n, "vrrp_version: expected 2 or 3, got %q", n.words[1])
+				}
+				return err
+			}
+			g.VRRPVersion = int(v)
+		case "vrrp_strict":
+			p.noBlock(n)
+			g.Strict = true
+		case "vrrp_garp_master_delay":
+			err = p.setDuration(&g.GarpMasterDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
+		case "vrrp_garp_master_repeat":
+			err = p.setInt(&g.GarpMasterRepeat, func() (int, error) { return p.repeatArg(n) })
+		case "vrrp_garp_master_refresh":
+			err = p.setDuration(&g.GarpMasterRefresh, func() (time.Duration, error) { return p.secondsArg(n, 1<<32-1) })
+		case "vrrp_garp_master_refresh_repeat":
+			err = p.setInt(&g.GarpMasterRefreshRepeat, func() (int, error) { return p.repeatArg(n) })
+		case "vrrp_garp_lower_prio_delay":
+			err = p.setDuration(&g.GarpLowerPrioDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
+		case "vrrp_garp_lower_prio_repeat":
+			err = p.setInt(&g.GarpLowerPrioRepeat, func() (int, error) { return p.repeatArg(n) })
+		case "vrrp_garp_interval", "vrrp_gna_interval":
+			f := &g.GarpInterval
+			if kw == "vrrp_gna_interval" {
+				f = &g.GnaInterval
+			}
+			err = p.setDuration(f, func() (time.Duration, error) {
+				return p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond)
+			})
+		case "vrrp_min_garp":
+			var b bool
+			if b, err = p.boolArg(n); err == nil {
+				g.MinGarp = b
+			}
+		case "vrrp_mcast_group4", "vrrp_mcast_group6":
+			var a netip.Addr
+			if a, err = p.addrArg(n); err != nil {
+				break
+			}
+			if kw == "vrrp_mcast_group4" {
+				if !a.Is4() || !a.IsMulticast() {
+					err = errAt(n, "%s: expected an IPv4 multicast address, got %q", kw, n.words[1])
+					break
+				}
+				g.McastGroup4 = a
+			} else {
+				if !a.Is6() || !a.IsLinkLocalMulticast() {
+					err = errAt(n, "%s: expected an IPv6 link-local multicast address (ff02::...), got %q", kw, n.words[1])
+					break
+				}
+				g.McastGroup6 = a
+			}
+		default:
+			if knownGlobal[kw] {
+				other(g.Other, n)
+			} else {
+				p.skip(n, false, "global_defs")
+			}
+		}
+		// Global settings do not change what is expected on the wire:
+		// like keepalived, report a bad value and carry on without it.
+		p.soften(err)
+	}
+	return nil
+}
+
+// soften turns a configuration error into a warning: keepalived reports the
+// value and ignores it.
+func (p *parser) soften(err error) {
+	if e, ok := err.(*Error); ok {
+		p.warnings = append(p.warnings, Warning{File: e.File, Line: e.Line, Message: e.Message + "; keepalived ignores it"})
+	}
+}
+
+// setDuration and setInt assign a parsed value only if it parsed.
+func (p *parser) setDuration(dst *time.Duration, parse func() (time.Duration, error)) error {
+	v, err := parse()
+	if err == nil {
+		*dst = v
+	}
+	return err
+}
+
+func (p *parser) setInt(dst *int, parse func() (int, error)) error {
+	v, err := parse()
+	if err == nil {
+		*dst = v
+	}
+	return err
+}
+
+// repeatArg parses a garp repeat count; 0 becomes 1, as in keepalived.
+func (p *parser) repeatArg(n *node) (int, error) {
+	v, err := p.uintArg(n, 0, 1<<32-1)
+	if err != nil {
+		return 0, err
+	}
+	if v == 0 {
+		p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
+		v = 1
+	}
+	return int(v), nil
+}
+
+func (p *parser) script(blk *node) error {
+	if len(blk.words) != 2 {
+		return errAt(blk, "vrrp_script: expected one name, got %q", strings.Join(blk.words[1:], " "))
+	}
+	if err := needBlock(blk); err != nil {
+		return err
+	}
+	name := blk.words[1]
+	if prev := p.k.Script(name); prev != nil {
+		return errAt(blk, "duplicate vrrp_script %q (first defined at %s:%d)", name, prev.File, prev.Line)
+	}
+	s := &Script{Name: name, File: blk.file, Line: blk.line, Interval: time.Second, Rise: 1, Fall: 1}
+	for _, n := range blk.children {
+		var err error
+		switch n.kw() {
+		case "script":
+			var extraUser string
+			if s.Script, extraUser, _, err = p.scriptArg(n); err == nil && extraUser != "" {
+				p.warn(n, "script: keepalived runs only %q; quote the whole command line to pass arguments", s.Script)
+			}
+		case "interval", "timeout":
+			var d time.Duration
+			if d, err = p.secondsArg(n, maxSeconds); err != nil {
+				break
+			}
+			if d == 0 {
+				p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
+				d = time.Second
+			}
+			if n.kw() == "interval" {
+				s.Interval = d
+			} else {
+				s.Timeout = d
+			}
+		case "weight":
+			var w string
+			if w, err = arg(n, 1); err != nil {
+				break
+			}
+			p.noBlock(n)
+			v, ok := parseInt(w)
+			if !ok || v < -253 || v > 253 {
+				err = errAt(n, "weight: expected a number -253-253, got %q", w)
+				break
+			}
+			s.Weight = int(v)
+			if len(n.words) > 2 {
+				if n.words[2] == "reverse" {
+					s.Reverse = true
+				} else {
+					p.warn(n, "weight: unknown option %q ignored", n.words[2])
+				}
+				p.extra(n, 3)
+			}
+		case "rise", "fall":
+			var v uint64
+			if v, err = p.uintArg(n, 1, 1<<31-1); err != nil {
+				break
+			}
+			if n.kw() == "rise" {
+				s.Rise = int(v)
+			} else {
+				s.Fall = int(v)
+			}
+		case "user":
+			if s.User, err = arg(n, 1); err == nil && len(n.words) > 2 {
+				s.Group = n.words[2]
+				p.extra(n, 3)
+			}
+			p.noBlock(n)
+		case "init_fail":
+			p.noBlock(n)
+			s.InitFail = true
+		default:
+			p.skip(n, false, "vrrp_script "+name)
+		}
+		// A script's settings do not change what is expected on the wire.
+		p.soften(err)
+	}
+	p.k.Scripts = append(p.k.Scripts, s)
+	if s.Script == "" {
+		p.warn(blk, "vrrp_script %s has no script; keepalived removes it", name)
+		return nil
+	}
+	p.scripts[name] = s
+	return nil
+}
+
+func (p *parser) syncGroup(blk *node) error {
+	if len(blk.words) != 2 {
+		return errAt(blk, "vrrp_sync_group: expected one name, got %q", strings.Join(blk.words[1:], " "))
+	}
+	if err := needBlock(blk); err != nil {
+		return err
+	}
+	g := &SyncGroup{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{}}
+	for _, prev := range p.k.SyncGroups {
+		if prev.Name == g.Name {
+			return errAt(blk, "duplicate vrrp_sync_group %q (first defined at %s:%d)", g.Name, prev.File, prev.Line)
+		}
+	}
+	groupSeen := false
+	for _, n := range blk.children {
+		var err error
+		switch kw := n.kw(); kw {
+		case "group":
+			if groupSeen {
+				p.warn(n, "group list already given for sync group %s; keepalived ignores this one", g.Name)
+				continue
+			}
+			groupSeen = true
+			if g.Instances, err = p.valueWords(n); err == nil && len(g.Instances) == 0 {
+				p.warn(n, "sync group %s has an empty group block", g.Name)
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			var cmd string
+			if cmd, _, _, err = p.scriptArg(n); err == nil {
+				*notifyField(kw, &g.NotifyMaster, &g.NotifyBackup, &g.NotifyFault, &g.NotifyStop, &g.Notify) = cmd
+			}
+		case "track_interface":
+			g.TrackInterfaces, err = p.trackInterfaces(n, g.TrackInterfaces)
+		case "track_script":
+			g.TrackScripts, err = p.trackScripts(n, g.TrackScripts)
+		default:
+			if knownSyncGroup[kw] {
+				other(g.Other, n)
+			} else {
+				p.skip(n, false, "vrrp_sync_group "+g.Name)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	p.k.SyncGroups = append(p.k.SyncGroups, g)
+	return nil
+}
+
+func notifyField(kw string, master, backup, fault, stop, any *string) *string {
+	switch kw {
+	case "notify_master":
+		return master
+	case "notify_backup":
+		return backup
+	case "notify_fault":
+		return fault
+	case "notify_stop":
+		return stop
+	}
+	return any
+}
+
+// weightOpt parses "weight N [reverse|noreverse]" after a tracked name.
+func (p *parser) weightOpt(n *node, what string, lo, hi int64) (weight int, reverse, set bool, ok bool) {
+	if len(n.words) < 2 {
+		return 0, false, false, true
+	}
+	if n.words[1] != "weight" {
+		p.warn(n, "%s %s: unknown option %q; keepalived ignores this entry", what, n.words[0], n.words[1])
+		return 0, false, false, false
+	}
+	if len(n.words) < 3 {
+		p.warn(n, "%s %s: weight without a value; keepalived ignores this entry", what, n.words[0])
+		return 0, false, false, false
+	}
+	v, good := parseInt(n.words[2])
+	if !good || v < lo || v > hi {
+		p.warn(n, "%s %s: weight must be %d-%d, got %q; keepalived ignores it", what, n.words[0], lo, hi, n.words[2])
+		return 0, false, false, true
+	}
+	if v == -254 || v == 254 {
+		p.warn(n, "%s %s: weight cannot be %d; keepalived uses %d", what, n.words[0], v, v/254*253)
+		v = v / 254 * 253
+	}
+	if len(n.words) > 3 {
+		switch n.words[3] {
+		case "reverse":
+			reverse = true
+		case "noreverse", "no_reverse":
+		default:
+			p.warn(n, "%s %s: unknown weight option %q ignored", what, n.words[0], n.words[3])
+		}
+	}
+	if len(n.words) > 4 {
+		p.warn(n, "%s %s: extra words %q ignored", what, n.words[0], strings.Join(n.words[4:], " "))
+	}
+	return int(v), reverse, true, true
+}
+
+func (p *parser) trackInterfaces(blk *node, list []Track) ([]Track, error) {
+	lines, err := p.valueLines(blk)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range lines {
+		if slices.ContainsFunc(list, func(t Track) bool { return t.Name == n.words[0] }) {
+			p.warn(n, "duplicate track_interface %s; keepalived ignores it", n.words[0])
+			continue
+		}
+		w, rev, _, ok := p.weightOpt(n, "track_interface", -254, 254)
+		if !ok {
+			continue
+		}
+		list = append(list, Track{Name: n.words[0], Weight: w, Reverse: rev})
+	}
+	return list, nil
+}
+
+func (p *parser) trackScripts(blk *node, list []Track) ([]Track, error) {
+	lines, err := p.valueLines(blk)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range lines {
+		name := n.words[0]
+		s := p.scripts[name]
+		if s == nil {
+			if d := p.later[name]; d != nil && (d.file != n.file || d.line > n.line) {
+				p.warn(n, "track_script %s: vrrp_script %s is defined after this instance (%s); keepalived 2.2.7 only finds scripts defined before, and ignores this entry", name, name, d.pos())
+			} else {
+				p.warn(n, "track_script %s: no vrrp_script %s is defined; keepalived ignores this entry", name, name)
+			}
+			continue
+		}
+		if slices.ContainsFunc(list, func(t Track) bool { return t.Name == name }) {
+			p.warn(n, "duplicate track_script %s; keepalived ignores it", name)
+			continue
+		}
+		w, rev, set, ok := p.weightOpt(n, "track_script", -254, 254)
+		if !ok {
+			continue
+		}
+		if !set {
+			w, rev = s.Weight, s.Reverse
+		}
+		list = append(list, Track{Name: name, Weight: w, Reverse: rev})
+	}
+	return list, nil
+}
