@@ -20,6 +20,8 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"Exit status: 0 nothing to report, 1 findings at warning or above, 2 error.", stdout, stderr)
 	format := fs.String("format", "text", "output format: text or json")
 	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
+	var configs stringList
+	fs.Var(&configs, "config", "expected configuration: a keepalived.conf (e.g. of each node) or a vrrpguard YAML file (repeatable)")
 	files, st, done := parseFlags(fs, args)
 	if done {
 		return st
@@ -35,7 +37,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	p := output.New(stdout, f, nil)
 	defer p.Flush()
-	engine, err := rules.New(rules.DefaultParams(), nil)
+	set, err := loadSettings(configs, prefixWriter{stderr, "vrrpguard replay: "})
+	if err != nil {
+		configError(stderr, "replay", err)
+		return ExitError
+	}
+	engine, err := set.newEngine()
 	if err != nil {
 		fmt.Fprintf(stderr, "vrrpguard replay: %v\n", err)
 		return ExitError

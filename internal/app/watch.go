@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/output"
-	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
@@ -16,15 +15,35 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("watch", "[flags]",
 		"Captures VRRP, ARP and IPv6 neighbour advertisements live (AF_PACKET; needs root or\n"+
 			"CAP_NET_RAW) and reports what it finds until SIGINT or SIGTERM, then exits 0.", stdout, stderr)
-	var ifaces stringList
-	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: every up, non-loopback interface)")
-	format := fs.String("format", "text", "output format: text or json")
+	var ifaces, configs stringList
+	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: watch.interfaces of the config, else every up, non-loopback interface)")
+	fs.Var(&configs, "config", "expected configuration: a keepalived.conf (e.g. of each node) or a vrrpguard YAML file (repeatable); default: the built-in config")
+	format := fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
 	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
-	listen := fs.String("listen", "", "serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9812")
+	listen := fs.String("listen", "", "serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)")
 	noPromisc := fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
+	set, err := loadSettings(configs, prefixWriter{stderr, "vrrpguard watch: "})
+	if err != nil {
+		configError(stderr, "watch", err)
+		return ExitError
+	}
+	w := set.file.Watch
+	if *format == "" {
+		*format = w.Format
+	}
+	if *listen == "" {
+		*listen = w.Listen
+	}
+	if *listen == "off" {
+		*listen = ""
+	}
+	if len(ifaces) == 0 {
+		ifaces = w.Interfaces
+	}
+	promisc := w.Promiscuous && !*noPromisc
 	f, err := output.ParseFormat(*format)
 	if err != nil {
 		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
@@ -38,7 +57,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return ExitError
 		}
 	}
-	live, err := sniffer.OpenLive(ifaces, sniffer.LiveOptions{Promiscuous: !*noPromisc})
+	live, err := sniffer.OpenLive(ifaces, sniffer.LiveOptions{Promiscuous: promisc})
 	if err != nil {
 		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)
 		return ExitError
@@ -56,7 +75,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	p := output.New(stdout, f, nil)
 	p.AutoFlush = true
-	engine, err := rules.New(rules.DefaultParams(), nil)
+	engine, err := set.newEngine()
 	if err != nil {
 		live.Close()
 		fmt.Fprintf(stderr, "vrrpguard watch: %v\n", err)

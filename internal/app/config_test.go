@@ -1,0 +1,145 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var capV2Pass = filepath.Join("..", "..", "testdata", "captures", "v2pass.pcap")
+
+// The recording has VRID 51 for 10.99.0.100 from 10.99.0.1 and 10.99.0.2,
+// v2, 1s, auth_pass s3cretpw.
+func TestReplayWithKeepalivedConfNamesTheNode(t *testing.T) {
+	conf := writeFile(t, "keepalived.conf", `! node a
+global_defs {
+    router_id a
+    enable_script_security
+}
+vrrp_script chk_nginx {
+    script "/usr/bin/pgrep nginx"
+    interval 2
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 50
+    priority 150
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass otherpw
+    }
+    virtual_ipaddress {
+        10.99.0.100/24
+    }
+    track_script {
+        chk_nginx
+    }
+}
+virtual_server 10.99.0.100 80 {
+    lb_algo rr
+}
+`)
+	st, out, errs := run(t, "replay", "--format", "json", "--config", conf, capV2Pass)
+	if st != ExitFindings {
+		t.Fatalf("exit %d: %s", st, errs)
+	}
+	want := "10.99.0.1 advertises VRID 51 for 10.99.0.100, the config (" + conf + ":10) expects 50"
+	if !strings.Contains(out, want) {
+		t.Errorf("no finding naming the node %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, `"kind":"no_master","state":"raised","severity":"critical","interface":"","family":"ipv4","vrid":50`) {
+		t.Errorf("configured VRID 50 never seen should raise no_master:\n%s", out)
+	}
+	// Unknown keywords are warnings with file:line, never fatal.
+	if !strings.Contains(errs, conf+":27") || !strings.Contains(errs, "warning") {
+		t.Errorf("no file:line warning for virtual_server: %q", errs)
+	}
+}
+
+func TestReplayConfigAuthMismatch(t *testing.T) {
+	conf := writeFile(t, "keepalived.conf", `vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass wrongpw
+    }
+    virtual_ipaddress {
+        10.99.0.100/24
+    }
+    unicast_src_ip 10.99.0.1
+    unicast_peer {
+        10.99.0.3
+    }
+}
+`)
+	_, out, errs := run(t, "replay", "--format", "json", "--config", conf, capV2Pass)
+	for _, want := range []string{`"kind":"auth_mismatch","state":"raised"`, `"kind":"unexpected_router","state":"raised"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s:\n%s\n%s", want, out, errs)
+		}
+	}
+	if strings.Contains(out, "s3cretpw") || strings.Contains(out, "wrongpw") {
+		t.Error("password printed")
+	}
+	// 10.99.0.1 is a configured peer, 10.99.0.2 is not.
+	if !strings.Contains(out, `10.99.0.2 (02:00:00:00:00:02) advertises VRID 51 on v2pass.pcap but the config`) {
+		t.Errorf("unexpected_router does not name 10.99.0.2:\n%s", out)
+	}
+}
+
+func TestReplayConfigErrors(t *testing.T) {
+	bad := writeFile(t, "keepalived.conf", "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id abc\n}\n")
+	st, out, errs := run(t, "replay", "--config", bad, capV2Pass)
+	if st != ExitError || out != "" || !strings.Contains(errs, bad+":3") || !strings.Contains(errs, "virtual_router_id") {
+		t.Errorf("syntax error: exit %d stderr %q", st, errs)
+	}
+	unclosed := writeFile(t, "keepalived.conf", "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 5\n")
+	if st, _, errs := run(t, "replay", "--config", unclosed, capV2Pass); st != ExitError || !strings.Contains(errs, unclosed+":") || !strings.Contains(errs, "opened at line 1") {
+		t.Errorf("unclosed block: exit %d stderr %q", st, errs)
+	}
+	y := writeFile(t, "vrrpguard.yaml", "watch:\n  format: json\nrules:\n  flap_windw: 10s\n")
+	if st, _, errs := run(t, "replay", "--config", y, capV2Pass); st != ExitError || !strings.Contains(errs, y+":4") || !strings.Contains(errs, "flap_windw") {
+		t.Errorf("unknown YAML key: exit %d stderr %q", st, errs)
+	}
+	y2 := writeFile(t, "vrrpguard.yaml", "rules:\n  flap_threshold: 1\n")
+	if st, _, errs := run(t, "replay", "--config", y2, capV2Pass); st != ExitError || !strings.Contains(errs, "flap") {
+		t.Errorf("bad threshold: exit %d stderr %q", st, errs)
+	}
+}
+
+func TestReplayYAMLExpectAndThresholds(t *testing.T) {
+	y := writeFile(t, "vrrpguard.yaml", `rules:
+  no_master_margin: 30s
+expect:
+  - name: web
+    vrid: 51
+    version: 3
+    vips: [10.99.0.100/24]
+`)
+	st, out, errs := run(t, "replay", "--format", "json", "--config", y, capV2Pass)
+	if st != ExitFindings {
+		t.Fatalf("exit %d %s", st, errs)
+	}
+	if !strings.Contains(out, `"kind":"version_mismatch","state":"raised"`) || !strings.Contains(out, y+":4") {
+		t.Errorf("version mismatch against YAML expect not raised with file:line:\n%s", out)
+	}
+	// A 30s margin: the silence at the end of the recording is too short.
+	if strings.Contains(out, `"kind":"no_master"`) {
+		t.Errorf("no_master_margin ignored:\n%s", out)
+	}
+}
