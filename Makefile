@@ -48,5 +48,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 60s ./vrrp
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./sniffer
 
+# demo: a throwaway namespace lab with a real keepalived pair, broken in
+# several ways while vrrpguard watches (needs root).
+demo: build deps
+	./scripts/demo.sh
+
 clean:
 	rm -rf bin
