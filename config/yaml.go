@@ -56,6 +56,11 @@ type Watch struct {
 	// Promiscuous puts the interfaces in promiscuous mode, so ARP replies
 	// unicast to other hosts are seen (default true).
 	Promiscuous bool `yaml:"promiscuous"`
+	// ProbeInterval: how often the watcher sends an ARP probe / neighbour
+	// solicitation for each virtual address with a live master, to find
+	// every host that holds it (more often while a non-master claims it).
+	// 0 disables active probing. Default 10s; at least 1s.
+	ProbeInterval time.Duration `yaml:"probe_interval"`
 }
 
 // Rules are the detection engine's parameters (see rules.Params).
@@ -565,6 +570,7 @@ func (d *decoder) validate(f *File) {
 	d.check(r.FlapThreshold >= 2, "rules.flap_threshold", "must be at least 2, got %d", r.FlapThreshold)
 	d.check(r.QuietPeriod > 0, "rules.quiet_period", "must be positive")
 	d.check(r.RouterTimeout > 0, "rules.router_timeout", "must be positive")
+	d.check(f.Watch.ProbeInterval == 0 || f.Watch.ProbeInterval >= time.Second, "watch.probe_interval", "must be 0 (off) or at least 1s, got %v", f.Watch.ProbeInterval)
 	d.check(r.MaxSegments >= 1, "rules.max_segments", "must be at least 1, got %d", r.MaxSegments)
 	d.check(r.MaxRouters >= 2, "rules.max_routers", "must be at least 2, got %d", r.MaxRouters)
 	d.check(r.MaxRoutersPerSegment >= 2, "rules.max_routers_per_segment", "must be at least 2, got %d", r.MaxRoutersPerSegment)

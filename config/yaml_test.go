@@ -19,7 +19,7 @@ func TestLoadYAML(t *testing.T) {
 	want := &File{
 		Path: "testdata/vrrpguard.yaml",
 		Watch: Watch{
-			Interfaces: []string{"eth0", "eth1"}, Listen: "[::1]:9812", Format: "json", Promiscuous: false,
+			Interfaces: []string{"eth0", "eth1"}, Listen: "[::1]:9812", Format: "json", Promiscuous: false, ProbeInterval: def.Watch.ProbeInterval,
 		},
 		Rules: Rules{
 			FlapWindow: 2 * time.Minute, FlapThreshold: 6, NoMasterMargin: 500 * time.Millisecond,
@@ -106,7 +106,7 @@ func TestYAMLErrors(t *testing.T) {
 			`x.yaml:4: unknown key "vip" in expect[1] (expected one of name, interface, vrid, family, version, advert_int, vips, auth_type, auth_pass, auth_digest, peers)`},
 		{"duplicate key", "watch:\n  format: text\n  format: json\n", `x.yaml:3: duplicate key "format" in watch (first at line 2)`},
 		{"several errors", "watch:\n  formt: json\nrules:\n  flap_window: soon\n",
-			"x.yaml:2: unknown key \"formt\" in watch (expected one of interfaces, listen, format, promiscuous)\nx.yaml:4: rules.flap_window: expected a duration like 1s or 100ms, got \"soon\""},
+			"x.yaml:2: unknown key \"formt\" in watch (expected one of interfaces, listen, format, promiscuous, probe_interval)\nx.yaml:4: rules.flap_window: expected a duration like 1s or 100ms, got \"soon\""},
 		{"duration without unit", "rules:\n  flap_window: 60\n", `x.yaml:2: rules.flap_window: expected a duration like 1s or 100ms, got "60"`},
 		{"negative duration", "alerts:\n  group_wait: -1s\n", `x.yaml:2: alerts.group_wait: expected a duration like 1s or 100ms, got "-1s"`},
 		{"quoted number", "rules:\n  max_vips: \"10\"\n", `x.yaml:2: rules.max_vips: expected a whole number, got "10"`},

@@ -470,18 +470,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 	c.last = now
 	vi.claims[mac] = c
 
-	// The segment that holds this VIP: the one whose routers advertise it,
-	// preferring one with a fresh master.
-	var seg *segment
-	for id := range vi.vrids {
-		s := e.segs[segKey{iface, fam, id}]
-		if s == nil {
-			continue
-		}
-		if seg == nil || (s.master != nil && fresh(s.master, now)) {
-			seg = s
-		}
-	}
+	seg := e.vipSegment(iface, fam, vi, now)
 	if seg == nil {
 		return // advertised by nobody we know (yet): no master to compare with
 	}
@@ -495,6 +484,10 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 		if r.mac == mac && r != m {
 			claimant = r
 		}
+	}
+	vi.suspect = true
+	if e.p.ProbeInterval > 0 && vi.probeSent.IsZero() && vi.nextProbe.After(now.Add(e.p.ProbeInterval/5)) {
+		vi.nextProbe = now.Add(e.p.ProbeInterval / 5) // confirm soon
 	}
 	if claimant != nil && !claimant.last.IsZero() && now.Sub(claimant.last) <= e.p.RouterTimeout && !claimant.resigned {
 		k := fkey{kind: DuplicateMaster, iface: seg.key.iface, fam: seg.key.fam, vrid: seg.key.vrid}

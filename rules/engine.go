@@ -65,6 +65,7 @@ type segment struct {
 	lastSeen   time.Time
 	noMaster   bool // no_master currently raised by the timer
 	lastCheck  time.Time
+	changedAt  time.Time // last master change
 }
 
 type vipKey struct {
@@ -78,7 +79,18 @@ type vipInfo struct {
 	vrids    map[uint8]time.Time // last advertised under each VRID
 	claims   map[sniffer.MAC]claim
 	lastSeen time.Time
+	// Active probing (Params.ProbeInterval).
+	probeSent time.Time // outstanding probe, zero when none
+	nextProbe time.Time
+	suspect   bool // a host other than the master claims it
 }
+
+// probeWait is how long holders have to answer a probe.
+const probeWait = time.Second
+
+// probeGrace: no probes this long after a master change, while the old
+// master may still be letting go of its addresses.
+const probeGrace = 5 * time.Second
 
 type fkey struct {
 	kind  Kind
@@ -323,6 +335,7 @@ func (e *Engine) masterUpdate(seg *segment, r *router, now time.Time) {
 		ev.Old, ev.OldMAC = m.ip, m.mac
 	}
 	seg.master = r
+	seg.changedAt = now
 	if seg.everMaster {
 		seg.changes = append(seg.changes, now)
 		if len(seg.changes) > 4*e.p.FlapThreshold {
@@ -548,6 +561,9 @@ func (e *Engine) timers(now time.Time) {
 		}
 	}
 	e.expectedNeverSeen(now)
+	if e.p.ProbeInterval > 0 {
+		e.probes(now)
+	}
 	var due []fkey
 	for k, a := range e.active {
 		if !now.Before(a.resolveAt) {
@@ -615,4 +631,77 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *sniffer.Observation, now ti
 		}
 		f.Fingerprint = fingerprint(kind, k.fam, k.vrid)
 	})
+}
+
+// probes asks for probes of virtual addresses and judges the answers.
+func (e *Engine) probes(now time.Time) {
+	for k, vi := range e.vips {
+		if !vi.probeSent.IsZero() {
+			if now.Sub(vi.probeSent) < probeWait {
+				continue
+			}
+			e.judgeProbe(k, vi, now)
+			vi.probeSent = time.Time{}
+		}
+		if now.Before(vi.nextProbe) {
+			continue
+		}
+		seg := e.vipSegment(k.iface, vrrp.FamilyOf(k.addr), vi, now)
+		if seg == nil || seg.master == nil || !fresh(seg.master, now) || now.Sub(seg.changedAt) < probeGrace {
+			continue
+		}
+		vi.probeSent = now
+		every := e.p.ProbeInterval
+		if vi.suspect {
+			every /= 5
+		}
+		vi.nextProbe = now.Add(every)
+		e.out = append(e.out, Output{Probe: &Probe{Interface: k.iface, Addr: k.addr}})
+	}
+}
+
+// judgeProbe: a claimant other than the master that did not answer the
+// probe no longer holds the address.
+func (e *Engine) judgeProbe(k vipKey, vi *vipInfo, now time.Time) {
+	fam := vrrp.FamilyOf(k.addr)
+	seg := e.vipSegment(k.iface, fam, vi, now)
+	if seg == nil || seg.master == nil {
+		return
+	}
+	still := false
+	for mac, c := range vi.claims {
+		if mac == seg.master.mac {
+			continue
+		}
+		if c.last.Before(vi.probeSent) {
+			delete(vi.claims, mac)
+			continue
+		}
+		still = true
+	}
+	if still || !vi.suspect {
+		return
+	}
+	vi.suspect = false
+	e.set(fkey{kind: VIPOnBackup, iface: k.iface, fam: fam, vrid: seg.key.vrid, sub: k.addr.String()}, now, false, time.Time{}, nil)
+	if a := e.active[fkey{kind: DuplicateMaster, iface: seg.key.iface, fam: seg.key.fam, vrid: seg.key.vrid}]; a != nil {
+		// Adverts of a second master, if any, assert it again.
+		e.set(fkey{kind: DuplicateMaster, iface: seg.key.iface, fam: seg.key.fam, vrid: seg.key.vrid}, now, false, time.Time{}, nil)
+	}
+}
+
+// vipSegment is the segment that holds a VIP: the one whose routers
+// advertise it, preferring one with a fresh master.
+func (e *Engine) vipSegment(iface string, fam vrrp.Family, vi *vipInfo, now time.Time) *segment {
+	var seg *segment
+	for id := range vi.vrids {
+		s := e.segs[segKey{iface, fam, id}]
+		if s == nil {
+			continue
+		}
+		if seg == nil || (s.master != nil && fresh(s.master, now)) {
+			seg = s
+		}
+	}
+	return seg
 }

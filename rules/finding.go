@@ -123,10 +123,20 @@ type Event struct {
 	Reason string
 }
 
-// Output is an Event or a Finding.
+// Probe asks the capture edge to find out who holds Addr on Interface: an
+// ARP probe (RFC 5227) for IPv4, a neighbour solicitation from the
+// unspecified address for IPv6. Holders answer; the answers come back as
+// observations.
+type Probe struct {
+	Interface string
+	Addr      netip.Addr
+}
+
+// Output is an Event, a Finding or a Probe.
 type Output struct {
 	Event   *Event
 	Finding *Finding
+	Probe   *Probe
 }
 
 // fingerprint hashes the identity of a problem.

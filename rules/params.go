@@ -27,6 +27,14 @@ type Params struct {
 	// configuration comparisons (auth, version, interval, VIP set, owner)
 	// for this long (default 60s); its VIP claims count as "live" too.
 	RouterTimeout time.Duration
+	// ProbeInterval: when set (live capture only), the engine asks for an
+	// ARP probe / neighbour solicitation of every virtual address with a
+	// live master this often, and every ProbeInterval/5 while a host other
+	// than the master claims it. Holders of the address answer, so a VIP
+	// left behind on a host (a crashed keepalived keeps its VIPs) is found,
+	// and a claimant that stopped answering resolves its finding at once
+	// instead of after QuietPeriod. 0 disables probing (replay).
+	ProbeInterval time.Duration
 	// Caps bound memory whatever arrives on the wire; past a cap the
 	// least recently seen entry is evicted and table_full is raised.
 	MaxSegments          int // interface × family × VRID (default 4096)
@@ -66,6 +74,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("quiet_period must be positive, got %v", p.QuietPeriod)
 	case p.RouterTimeout <= 0:
 		return fmt.Errorf("router_timeout must be positive, got %v", p.RouterTimeout)
+	case p.ProbeInterval < 0 || (p.ProbeInterval > 0 && p.ProbeInterval < time.Second):
+		return fmt.Errorf("probe_interval must be 0 (off) or at least 1s, got %v", p.ProbeInterval)
 	case p.MaxSegments < 1 || p.MaxRouters < 2 || p.MaxRoutersPerSegment < 2 || p.MaxVIPs < 1:
 		return fmt.Errorf("table caps must be positive (max_segments %d, max_routers %d, max_routers_per_segment %d, max_vips %d)",
 			p.MaxSegments, p.MaxRouters, p.MaxRoutersPerSegment, p.MaxVIPs)

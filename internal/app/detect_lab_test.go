@@ -291,6 +291,9 @@ func TestLabVIPAddedByHandOnBackup(t *testing.T) {
 	if len(f.VIPs) != 1 || f.VIPs[0] != "10.88.0.100" || !strings.Contains(strings.Join(f.MACs, ","), l.b.MAC().String()) {
 		t.Errorf("finding %+v (b is %s)", f, l.b.MAC())
 	}
+	// The operator removes it: the next probe goes unanswered by b.
+	l.b.DelAddr(t, "10.88.0.100/24")
+	l.waitFinding("vip_on_backup", "resolved", 20*time.Second)
 	out := l.stop()
 	if out.kinds("raised")["duplicate_master"] > 0 {
 		t.Error("a VIP added by hand on a silent backup is not a duplicate master")
@@ -336,4 +339,25 @@ func TestLabRepeatedCrashesAreFlapping(t *testing.T) {
 	if out.kinds("raised")["duplicate_master"] > 0 {
 		t.Errorf("crashes and restarts are not a split brain: %+v", out.findings)
 	}
+}
+
+// TestLabCrashLeavesVIPBehind: keepalived killed on the master leaves the
+// VIP on its interface, and its kernel keeps answering ARP for it while the
+// backup took over — two hosts answer for one address. Active probing
+// finds it; removing the stale address resolves it.
+func TestLabCrashLeavesVIPBehind(t *testing.T) {
+	t.Parallel()
+	l := newPairLab(t)
+	ka, _ := startPair(t, l, netlab.Instance{}, netlab.Instance{})
+	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
+	time.Sleep(2 * time.Second)
+	ka.Crash()
+	l.b.WaitAddr(t, "10.88.0.100", 15*time.Second)
+	f := l.waitFinding("duplicate_master", "raised", 30*time.Second)
+	if !strings.Contains(f.Message, "10.88.0.1 still answers for 10.88.0.100") {
+		t.Errorf("message %q", f.Message)
+	}
+	l.a.DelAddr(t, "10.88.0.100/24")
+	l.waitFinding("duplicate_master", "resolved", 20*time.Second)
+	l.stop()
 }

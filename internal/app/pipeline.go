@@ -26,6 +26,9 @@ type pipeline struct {
 	worst rules.Severity
 	// onFinding receives every raised and resolved finding (alerting).
 	onFinding []func(rules.Finding)
+	// prober sends the engine's probes (live capture only).
+	prober      *sniffer.Prober
+	probeFailed map[string]bool
 }
 
 type findingMetrics struct {
@@ -99,6 +102,18 @@ func itoa(i int) string {
 
 func (p *pipeline) emit(outs []rules.Output) {
 	for _, o := range outs {
+		if pr := o.Probe; pr != nil {
+			if p.prober != nil {
+				if err := p.prober.Probe(pr.Interface, pr.Addr); err != nil && !p.probeFailed[pr.Interface] {
+					if p.probeFailed == nil {
+						p.probeFailed = map[string]bool{}
+					}
+					p.probeFailed[pr.Interface] = true
+					p.log.Warn("cannot probe; holders of virtual addresses are only seen when they announce themselves", "interface", pr.Interface, "err", err)
+				}
+			}
+			continue
+		}
 		if e := o.Event; e != nil {
 			p.printer.Event(e)
 			old := ""

@@ -21,6 +21,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	format := fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
 	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
 	listen := fs.String("listen", "", "serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)")
+	noProbe := fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	noPromisc := fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
@@ -75,6 +76,9 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	p := output.New(stdout, f, nil)
 	p.AutoFlush = true
+	if !*noProbe {
+		set.params.ProbeInterval = w.ProbeInterval
+	}
 	engine, err := set.newEngine()
 	if err != nil {
 		live.Close()
@@ -82,6 +86,10 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ExitError
 	}
 	pl := &pipeline{engine: engine, printer: p, log: log, m: m, fm: newFindingMetrics(m.reg), adverts: *adverts}
+	if set.params.ProbeInterval > 0 {
+		pl.prober = sniffer.NewProber()
+		defer pl.prober.Close()
+	}
 	log.Info("watching", "interfaces", live.Interfaces())
 	tctx, stopTicks := context.WithCancel(ctx)
 	go func() {
