@@ -20,6 +20,9 @@ const recheckEvery = time.Second
 // refillEvery bounds how often an active finding's details are rebuilt.
 const refillEvery = 5 * time.Second
 
+// maxVRIDsPerVIP caps the VRIDs remembered per virtual address.
+const maxVRIDsPerVIP = 16
+
 // maxListed caps the sources, MACs and VIPs listed in one finding.
 const maxListed = 16
 
@@ -453,6 +456,17 @@ func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time
 		vi.vrids = map[uint8]time.Time{}
 	}
 	last, ok := vi.vrids[vrid]
+	if !ok && len(vi.vrids) >= maxVRIDsPerVIP {
+		// Forget the VRID least recently seen with this address.
+		var oldest uint8
+		var ot time.Time
+		for id, t := range vi.vrids {
+			if ot.IsZero() || t.Before(ot) {
+				oldest, ot = id, t
+			}
+		}
+		delete(vi.vrids, oldest)
+	}
 	vi.vrids[vrid] = now
 	return !ok || now.Sub(last) > e.p.RouterTimeout
 }
