@@ -195,6 +195,7 @@ func checkFinding(t *testing.T, f output.FindingJSON, vrid uint8) {
 func TestLabOneWayLossIsDuplicateMaster(t *testing.T) {
 	t.Parallel()
 	l := newPairLab(t)
+	capture := l.mon.StartCapture(t, "eth0")
 	startPair(t, l, netlab.Instance{}, netlab.Instance{})
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(2 * time.Second)
@@ -217,6 +218,35 @@ func TestLabOneWayLossIsDuplicateMaster(t *testing.T) {
 		if k != "duplicate_master" {
 			t.Errorf("unexpected %s", k)
 		}
+	}
+	// replay of the same traffic raises the same findings (kind and
+	// fingerprint) and the same events.
+	_, replayed, _ := run(t, "replay", "--format", "json", capture.Stop())
+	var rep labOutput
+	for _, line := range splitLines(replayed) {
+		if f, ok := parseFinding(line); ok {
+			rep.findings = append(rep.findings, f)
+		}
+		if strings.HasPrefix(line, `{"type":"event"`) {
+			var e output.EventJSON
+			json.Unmarshal([]byte(line), &e)
+			rep.events = append(rep.events, e)
+		}
+	}
+	raisedSet := func(o labOutput) string {
+		var s []string
+		for _, f := range o.findings {
+			if f.State == "raised" {
+				s = append(s, f.Kind+"/"+f.Fingerprint)
+			}
+		}
+		return strings.Join(s, ",")
+	}
+	if a, b := raisedSet(out), raisedSet(rep); a != b || a == "" {
+		t.Errorf("watch raised %q, replay of its traffic %q", a, b)
+	}
+	if a, b := strings.Join(out.reasons(), ","), strings.Join(rep.reasons(), ","); a != b {
+		t.Errorf("watch events %q, replay events %q", a, b)
 	}
 }
 
