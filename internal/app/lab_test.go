@@ -181,7 +181,21 @@ func TestWatchServesMetricsAndStopsOnSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	var out, errb syncWriter
-	go func() { done <- Run(ctx, []string{"watch", "--interface", "lo", "--listen", addr}, &out, &errb) }()
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Several interfaces at once: loopback and any other that is up.
+	args := []string{"watch", "--interface", "lo", "--listen", addr}
+	second := ""
+	for _, in := range ifaces {
+		if in.Flags&net.FlagUp != 0 && in.Flags&net.FlagLoopback == 0 && len(in.HardwareAddr) == 6 {
+			second = in.Name
+			args = append(args, "--interface", second)
+			break
+		}
+	}
+	go func() { done <- Run(ctx, args, &out, &errb) }()
 	var body string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -197,6 +211,9 @@ func TestWatchServesMetricsAndStopsOnSignal(t *testing.T) {
 			t.Fatalf("metrics not served: %v\n%s", err, errb.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if second != "" && !strings.Contains(body, `vrrpguard_capture_kernel_drops_total{interface="`+second+`"}`) {
+		t.Errorf("/metrics lacks the second interface %s", second)
 	}
 	for _, want := range []string{"vrrpguard_build_info", `vrrpguard_capture_kernel_drops_total{interface="lo"}`,
 		`vrrpguard_capture_received_packets_total{interface="lo"}`, `vrrpguard_findings_total{kind="duplicate_master",state="raised"} 0`} {
