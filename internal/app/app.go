@@ -46,6 +46,8 @@ func commands() []command {
 	return []command{
 		{"watch", "capture live on network interfaces and report", runWatch},
 		{"replay", "read pcap/pcapng capture files and report", runReplay},
+		{"run", "run the VRRP instances of a keepalived.conf (participant)", runRun},
+		{"status", "show the instances of a running 'vrrpguard run'", runStatus},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintf(stdout, "vrrpguard %s\n", version())
 			return ExitOK

@@ -1,0 +1,521 @@
+package election
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// State is a state of the VRRP state machine.
+type State uint8
+
+// States. Initialize is both the state before Startup and after Shutdown.
+// Fault is keepalived's: the interface is down or a tracked interface or
+// script with weight 0 failed; the router neither advertises nor listens.
+const (
+	Initialize State = iota
+	Backup
+	Master
+	Fault
+)
+
+// String returns "INIT", "BACKUP", "MASTER" or "FAULT" (keepalived's names).
+func (s State) String() string {
+	switch s {
+	case Initialize:
+		return "INIT"
+	case Backup:
+		return "BACKUP"
+	case Master:
+		return "MASTER"
+	case Fault:
+		return "FAULT"
+	}
+	return "STATE(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Timer names one of the machine's timers.
+type Timer uint8
+
+// Timers of RFC 5798 section 6.2.
+const (
+	// MasterDownTimer runs in Backup: when it fires the master is
+	// presumed dead.
+	MasterDownTimer Timer = iota + 1
+	// AdverTimer runs in Master: when it fires an advertisement is due.
+	AdverTimer
+	numTimers
+)
+
+// String returns "master_down" or "adver".
+func (t Timer) String() string {
+	switch t {
+	case MasterDownTimer:
+		return "master_down"
+	case AdverTimer:
+		return "adver"
+	}
+	return "timer(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Tracker is a tracked interface or script (keepalived's track_interface
+// and track_script): while it is up (a script: succeeding) a positive
+// weight is added to the priority; while it is down a negative weight is
+// added (subtracted); weight 0 puts the instance into Fault while it is
+// down. Reverse swaps up and down.
+type Tracker struct {
+	Name    string
+	Weight  int
+	Reverse bool
+}
+
+// Config is the configuration of one virtual router.
+type Config struct {
+	// Version is the VRRP version, 2 or 3.
+	Version int
+	// Priority is the base priority, 1-255 (255: the address owner).
+	Priority uint8
+	// AdvertInt is the Advertisement_Interval.
+	AdvertInt time.Duration
+	// Nopreempt disables preemption of a lower-priority master.
+	Nopreempt bool
+	// PreemptDelay (keepalived's preempt_delay) holds back preemption for
+	// that long after startup, and after hearing a lower-priority master
+	// for the first time since hearing a higher-priority one.
+	PreemptDelay time.Duration
+	// PrimaryIP is the router's own source address, for the tie-break
+	// between masters of equal priority (the higher address wins).
+	PrimaryIP netip.Addr
+	// Trackers are the tracked interfaces and scripts; each starts up (use
+	// a TrackChanged event before Startup for keepalived's init_fail).
+	Trackers []Tracker
+}
+
+// Event is an input of [Machine.Step].
+type Event interface{ event() }
+
+// Startup starts the machine (RFC 5798 6.4.1).
+type Startup struct{}
+
+// Shutdown stops the machine; a master resigns with a priority-0
+// advertisement.
+type Shutdown struct{}
+
+// AdvertReceived is a valid advertisement for this virtual router (the
+// driver has checked TTL, checksum, version, VRID and authentication).
+type AdvertReceived struct {
+	// Src is the sender's primary address (the IP source).
+	Src netip.Addr
+	// Priority is the advertised priority (0: the master resigns).
+	Priority uint8
+	// Interval is the advertised interval (version 3: Max Adver Int).
+	Interval time.Duration
+}
+
+// TimerFired reports that a deadline set with [SetTimer] has passed.
+type TimerFired struct{ Timer Timer }
+
+// InterfaceChanged reports the instance's own interface going down (Fault)
+// or coming back up.
+type InterfaceChanged struct{ Up bool }
+
+// TrackChanged reports a tracked interface or script (by Tracker.Name)
+// going up (OK, a script succeeding) or down.
+type TrackChanged struct {
+	Name string
+	OK   bool
+}
+
+func (Startup) event()          {}
+func (Shutdown) event()         {}
+func (AdvertReceived) event()   {}
+func (TimerFired) event()       {}
+func (InterfaceChanged) event() {}
+func (TrackChanged) event()     {}
+
+// Action is an output of [Machine.Step], to be carried out in order.
+type Action interface{ action() }
+
+// SendAdvert asks for one advertisement with the given priority.
+type SendAdvert struct{ Priority uint8 }
+
+// Transition reports a change of state. The driver adds the virtual
+// addresses and announces them (gratuitous ARP, unsolicited NA) when To is
+// Master, removes them when From is Master, and runs the notify scripts of
+// To (Initialize after a Shutdown: notify_stop).
+type Transition struct {
+	From, To State
+	// Priority is the effective priority after the transition.
+	Priority uint8
+	// Reason says why, for logs.
+	Reason string
+}
+
+// SetTimer arms (or moves) a timer to fire at At.
+type SetTimer struct {
+	Timer Timer
+	At    time.Time
+}
+
+// StopTimer disarms a timer.
+type StopTimer struct{ Timer Timer }
+
+func (SendAdvert) action() {}
+func (Transition) action() {}
+func (SetTimer) action()   {}
+func (StopTimer) action()  {}
+
+// String formats the action for logs and test failures.
+func (a SetTimer) String() string {
+	return "SetTimer(" + a.Timer.String() + ", " + a.At.Format("15:04:05.000") + ")"
+}
+
+// Machine is the state machine of one virtual router. The zero value is not
+// usable: create it with [New]. A Machine is not safe for concurrent use.
+type Machine struct {
+	cfg            Config
+	state          State
+	masterAdverInt time.Duration
+	deadline       [numTimers]time.Time
+	ifDown         bool
+	down           map[string]bool // trackers currently down
+	preemptAt      time.Time
+	master         netip.Addr // last master heard (Backup)
+	masterPrio     uint8
+}
+
+// New checks cfg and returns a machine in Initialize.
+func New(cfg Config) (*Machine, error) {
+	if cfg.Version != 2 && cfg.Version != 3 {
+		return nil, fmt.Errorf("election: version %d: want 2 or 3", cfg.Version)
+	}
+	if cfg.Priority == 0 {
+		return nil, errors.New("election: priority 0 is reserved for resigning")
+	}
+	if cfg.AdvertInt <= 0 {
+		return nil, fmt.Errorf("election: advertisement interval %v: want > 0", cfg.AdvertInt)
+	}
+	if !cfg.PrimaryIP.IsValid() {
+		return nil, errors.New("election: no primary address")
+	}
+	seen := map[string]bool{}
+	for _, t := range cfg.Trackers {
+		if seen[t.Name] {
+			return nil, fmt.Errorf("election: tracker %q given twice", t.Name)
+		}
+		seen[t.Name] = true
+	}
+	cfg.Trackers = append([]Tracker(nil), cfg.Trackers...)
+	return &Machine{cfg: cfg, masterAdverInt: cfg.AdvertInt, down: map[string]bool{}}, nil
+}
+
+// State returns the current state.
+func (m *Machine) State() State { return m.state }
+
+// Config returns the machine's configuration.
+func (m *Machine) Config() Config { return m.cfg }
+
+// Priority returns the effective priority: the base priority adjusted by
+// the trackers' weights, kept within 1-254 (255 for the address owner,
+// whose priority trackers do not change).
+func (m *Machine) Priority() uint8 {
+	p := int(m.cfg.Priority)
+	if p == 255 {
+		return 255
+	}
+	for _, t := range m.cfg.Trackers {
+		up := !m.down[t.Name]
+		if t.Reverse {
+			up = !up
+		}
+		if (t.Weight > 0 && up) || (t.Weight < 0 && !up) {
+			p += t.Weight
+		}
+	}
+	return uint8(min(max(p, 1), 254))
+}
+
+// faulty reports whether the interface is down or a weight-0 tracker is.
+func (m *Machine) faulty() (bool, string) {
+	if m.ifDown {
+		return true, "interface down"
+	}
+	for _, t := range m.cfg.Trackers {
+		down := m.down[t.Name]
+		if t.Reverse {
+			down = !down
+		}
+		if t.Weight == 0 && down {
+			return true, "tracked " + t.Name + " down"
+		}
+	}
+	return false, ""
+}
+
+// MasterAdverInt returns Master_Adver_Interval: the interval learnt from the
+// master's advertisements (version 3), else the configured one.
+func (m *Machine) MasterAdverInt() time.Duration { return m.masterAdverInt }
+
+// SkewTime returns Skew_Time for the effective priority: RFC 5798's
+// ((256-Priority)*Master_Adver_Interval)/256 for version 3, RFC 3768's
+// (256-Priority)/256 seconds for version 2.
+func (m *Machine) SkewTime() time.Duration {
+	iv := m.masterAdverInt
+	if m.cfg.Version == 2 {
+		iv = time.Second
+	}
+	return time.Duration(256-int(m.Priority())) * iv / 256
+}
+
+// MasterDownInterval returns 3*Master_Adver_Interval + Skew_Time.
+func (m *Machine) MasterDownInterval() time.Duration {
+	return 3*m.masterAdverInt + m.SkewTime()
+}
+
+// Master returns the address and priority of the master last heard in
+// Backup (invalid when none, or when this router is master).
+func (m *Machine) Master() (netip.Addr, uint8) { return m.master, m.masterPrio }
+
+// Deadline returns when a timer fires (zero if stopped).
+func (m *Machine) Deadline(t Timer) time.Time {
+	if t == 0 || t >= numTimers {
+		return time.Time{}
+	}
+	return m.deadline[t]
+}
+
+// Step feeds one event at time now and returns the actions to carry out, in
+// order.
+func (m *Machine) Step(now time.Time, ev Event) []Action {
+	s := step{m: m, now: now}
+	switch e := ev.(type) {
+	case Startup:
+		s.startup()
+	case Shutdown:
+		s.shutdown()
+	case AdvertReceived:
+		s.advert(e)
+	case TimerFired:
+		s.timer(e.Timer)
+	case InterfaceChanged:
+		m.ifDown = !e.Up
+		s.tracking()
+	case TrackChanged:
+		if !m.tracks(e.Name) {
+			return nil
+		}
+		if e.OK {
+			delete(m.down, e.Name)
+		} else {
+			m.down[e.Name] = true
+		}
+		s.tracking()
+	}
+	return s.out
+}
+
+func (m *Machine) tracks(name string) bool {
+	for _, t := range m.cfg.Trackers {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// step accumulates the actions of one Step.
+type step struct {
+	m   *Machine
+	now time.Time
+	out []Action
+}
+
+func (s *step) emit(a Action) { s.out = append(s.out, a) }
+
+func (s *step) set(t Timer, d time.Duration) {
+	at := s.now.Add(d)
+	s.m.deadline[t] = at
+	s.emit(SetTimer{Timer: t, At: at})
+}
+
+func (s *step) stop(t Timer) {
+	if !s.m.deadline[t].IsZero() {
+		s.m.deadline[t] = time.Time{}
+		s.emit(StopTimer{Timer: t})
+	}
+}
+
+func (s *step) transition(to State, reason string) {
+	from := s.m.state
+	s.m.state = to
+	if to != Backup {
+		s.m.master, s.m.masterPrio = netip.Addr{}, 0
+	}
+	s.emit(Transition{From: from, To: to, Priority: s.m.Priority(), Reason: reason})
+}
+
+// toMaster sends the first advertisement and becomes master.
+func (s *step) toMaster(reason string) {
+	s.stop(MasterDownTimer)
+	s.emit(SendAdvert{Priority: s.m.Priority()})
+	s.set(AdverTimer, s.m.cfg.AdvertInt)
+	s.transition(Master, reason)
+}
+
+// toBackup arms the Master_Down_Timer and becomes backup.
+func (s *step) toBackup(reason string) {
+	s.stop(AdverTimer)
+	s.set(MasterDownTimer, s.m.MasterDownInterval())
+	s.transition(Backup, reason)
+}
+
+// up is Startup's choice, also used when leaving Fault: the address owner
+// is master at once, everyone else backup (keepalived ignores "state
+// MASTER" here).
+func (s *step) up(reason string) {
+	s.m.masterAdverInt = s.m.cfg.AdvertInt
+	if s.m.Priority() == 255 {
+		s.toMaster(reason + ": priority 255 (address owner)")
+		return
+	}
+	s.toBackup(reason)
+}
+
+func (s *step) startup() {
+	m := s.m
+	if m.state != Initialize {
+		return
+	}
+	m.preemptAt = time.Time{}
+	if m.cfg.PreemptDelay > 0 {
+		m.preemptAt = s.now.Add(m.cfg.PreemptDelay)
+	}
+	if bad, why := m.faulty(); bad {
+		s.transition(Fault, "startup: "+why)
+		return
+	}
+	s.up("startup")
+}
+
+func (s *step) shutdown() {
+	m := s.m
+	switch m.state {
+	case Initialize:
+		return
+	case Master:
+		s.stop(AdverTimer)
+		s.emit(SendAdvert{Priority: 0})
+	case Backup:
+		s.stop(MasterDownTimer)
+	}
+	s.transition(Initialize, "shutdown")
+}
+
+func (s *step) timer(t Timer) {
+	m := s.m
+	if t == 0 || t >= numTimers {
+		return
+	}
+	at := m.deadline[t]
+	if at.IsZero() || s.now.Before(at) {
+		return // stopped or moved since: a stale firing
+	}
+	m.deadline[t] = time.Time{}
+	switch {
+	case t == MasterDownTimer && m.state == Backup:
+		s.toMaster("master down timer expired (no advertisement for " + m.MasterDownInterval().String() + ")")
+	case t == AdverTimer && m.state == Master:
+		s.emit(SendAdvert{Priority: m.Priority()})
+		s.set(AdverTimer, m.cfg.AdvertInt)
+	}
+}
+
+// learn takes the master's interval (version 3 only: in version 2 every
+// router uses its own, and keepalived drops adverts whose interval
+// differs).
+func (s *step) learn(e AdvertReceived) {
+	if s.m.cfg.Version == 3 && e.Interval > 0 {
+		s.m.masterAdverInt = e.Interval
+	}
+}
+
+func (s *step) advert(e AdvertReceived) {
+	m := s.m
+	switch m.state {
+	case Backup:
+		if e.Priority == 0 {
+			// RFC 5798 6.4.2: the master resigned; take over after Skew_Time.
+			m.deadline[MasterDownTimer] = s.now.Add(m.SkewTime())
+			s.emit(SetTimer{Timer: MasterDownTimer, At: m.deadline[MasterDownTimer]})
+			return
+		}
+		local := m.Priority()
+		higher := e.Priority >= local
+		if m.cfg.PreemptDelay > 0 && !m.cfg.Nopreempt {
+			if e.Priority > local {
+				m.preemptAt = time.Time{}
+			} else if m.preemptAt.IsZero() {
+				m.preemptAt = s.now.Add(m.cfg.PreemptDelay)
+			}
+		}
+		holdBack := m.cfg.PreemptDelay > 0 && s.now.Before(m.preemptAt)
+		if m.cfg.Nopreempt || higher || holdBack {
+			m.master, m.masterPrio = e.Src, e.Priority
+			s.learn(e)
+			s.set(MasterDownTimer, m.MasterDownInterval())
+		}
+		// else: preempt a lower-priority master; the Master_Down_Timer
+		// keeps running.
+	case Master:
+		if e.Priority == 0 {
+			s.emit(SendAdvert{Priority: m.Priority()})
+			s.set(AdverTimer, m.cfg.AdvertInt)
+			return
+		}
+		local := m.Priority()
+		if e.Priority > local || (e.Priority == local && e.Src.Compare(m.cfg.PrimaryIP) > 0) {
+			s.learn(e)
+			m.master, m.masterPrio = e.Src, e.Priority
+			reason := fmt.Sprintf("advertisement from %s with higher priority %d, ours %d", e.Src, e.Priority, local)
+			if e.Priority == local {
+				reason = fmt.Sprintf("advertisement from %s with equal priority %d and a higher address", e.Src, e.Priority)
+			}
+			s.toBackup(reason)
+			return
+		}
+		// keepalived: a lower-priority master is told at once who is master.
+		s.emit(SendAdvert{Priority: local})
+		s.set(AdverTimer, m.cfg.AdvertInt)
+	}
+}
+
+// tracking reacts to a change of the interface or a tracker.
+func (s *step) tracking() {
+	m := s.m
+	bad, why := m.faulty()
+	switch m.state {
+	case Initialize:
+		return
+	case Fault:
+		if !bad {
+			s.up("fault cleared")
+		}
+		return
+	}
+	if bad {
+		if m.state == Master {
+			s.emit(SendAdvert{Priority: 0})
+		}
+		s.stop(AdverTimer)
+		s.stop(MasterDownTimer)
+		s.transition(Fault, why)
+		return
+	}
+	if m.state == Master {
+		// Tell the backups the new priority at once.
+		s.emit(SendAdvert{Priority: m.Priority()})
+		s.set(AdverTimer, m.cfg.AdvertInt)
+	}
+}

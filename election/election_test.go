@@ -1,0 +1,298 @@
+package election
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	t0   = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	self = netip.MustParseAddr("10.0.0.2")
+	low  = netip.MustParseAddr("10.0.0.1") // lower address than self
+	high = netip.MustParseAddr("10.0.0.3") // higher address than self
+)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+// ms is a duration in (possibly fractional) milliseconds.
+func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+
+// fmtActions renders actions one per line, with times relative to t0.
+func fmtActions(as []Action) []string {
+	var out []string
+	for _, a := range as {
+		switch a := a.(type) {
+		case SetTimer:
+			out = append(out, fmt.Sprintf("SetTimer %s +%v", a.Timer, a.At.Sub(t0)))
+		case StopTimer:
+			out = append(out, fmt.Sprintf("StopTimer %s", a.Timer))
+		case SendAdvert:
+			out = append(out, fmt.Sprintf("SendAdvert %d", a.Priority))
+		case Transition:
+			out = append(out, fmt.Sprintf("Transition %s->%s prio %d", a.From, a.To, a.Priority))
+		default:
+			out = append(out, fmt.Sprintf("%#v", a))
+		}
+	}
+	return out
+}
+
+// diff returns a (-want +got) line diff, "" when equal.
+func diff(want, got []string) string {
+	if strings.Join(want, "\n") == strings.Join(got, "\n") {
+		return ""
+	}
+	var b strings.Builder
+	for _, w := range want {
+		fmt.Fprintf(&b, "-%s\n", w)
+	}
+	for _, g := range got {
+		fmt.Fprintf(&b, "+%s\n", g)
+	}
+	return b.String()
+}
+
+type stepCase struct {
+	at   time.Duration
+	ev   Event
+	want []string
+}
+
+func cfg(mod func(*Config)) Config {
+	c := Config{Version: 3, Priority: 100, AdvertInt: 100 * time.Millisecond, PrimaryIP: self}
+	if mod != nil {
+		mod(&c)
+	}
+	return c
+}
+
+// Master_Down_Interval at priority 100, 100 ms: 300 ms + 156*100/256 ms.
+var mdi100 = 300*time.Millisecond + 156*100*time.Millisecond/256
+
+func TestStep(t *testing.T) {
+	adv := func(src netip.Addr, prio uint8) AdvertReceived {
+		return AdvertReceived{Src: src, Priority: prio, Interval: 100 * time.Millisecond}
+	}
+	backupStart := stepCase{0, Startup{}, []string{"SetTimer master_down +" + mdi100.String(), "Transition INIT->BACKUP prio 100"}}
+	// becomeMaster: startup, then the Master_Down_Timer fires.
+	becomeMaster := []stepCase{backupStart, {mdi100, TimerFired{MasterDownTimer}, []string{
+		"SendAdvert 100", "SetTimer adver +" + (mdi100 + 100*time.Millisecond).String(), "Transition BACKUP->MASTER prio 100"}}}
+	mAt := mdi100 + 10*time.Millisecond // a time while master
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []stepCase
+		final State
+	}{
+		{"6.4.1 startup non-owner goes backup", cfg(nil), []stepCase{backupStart}, Backup},
+		{"6.4.1 state MASTER below 255 still starts in backup (keepalived)", cfg(nil), []stepCase{backupStart}, Backup},
+		{"6.4.1 startup owner goes master", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
+			{0, Startup{}, []string{"SendAdvert 255", "SetTimer adver +100ms", "Transition INIT->MASTER prio 255"}},
+		}, Master},
+		{"6.4.1 startup is idempotent", cfg(nil), []stepCase{backupStart, {ms(1), Startup{}, nil}}, Backup},
+		{"6.4.2 master down timer makes master", cfg(nil), becomeMaster, Master},
+		{"6.4.2 stale master down firing ignored", cfg(nil), []stepCase{
+			backupStart,
+			{ms(50), adv(high, 150), []string{"SetTimer master_down +" + (ms(50) + mdi100).String()}},
+			{mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup},
+		{"6.4.2 backup accepts higher priority and resets timer", cfg(nil), []stepCase{
+			backupStart, {ms(100), adv(low, 200), []string{"SetTimer master_down +" + (ms(100) + mdi100).String()}},
+		}, Backup},
+		{"6.4.2 backup accepts equal priority", cfg(nil), []stepCase{
+			backupStart, {ms(100), adv(low, 100), []string{"SetTimer master_down +" + (ms(100) + mdi100).String()}},
+		}, Backup},
+		{"6.4.2 backup discards lower priority when preempting", cfg(nil), []stepCase{
+			backupStart, {ms(100), adv(low, 50), nil},
+			{mdi100, TimerFired{MasterDownTimer}, []string{"SendAdvert 100", "SetTimer adver +" + (mdi100 + ms(100)).String(), "Transition BACKUP->MASTER prio 100"}},
+		}, Master},
+		{"6.4.2 nopreempt backup accepts lower priority", cfg(func(c *Config) { c.Nopreempt = true }), []stepCase{
+			backupStart, {ms(100), adv(low, 50), []string{"SetTimer master_down +" + (ms(100) + mdi100).String()}},
+		}, Backup},
+		{"6.4.2 v3 backup learns Master_Adver_Interval", cfg(nil), []stepCase{
+			backupStart,
+			{ms(100), AdvertReceived{Src: low, Priority: 200, Interval: time.Second},
+				[]string{"SetTimer master_down +" + (ms(100) + 3*time.Second + 156*time.Second/256).String()}},
+		}, Backup},
+		{"6.4.2 v2 backup keeps its own interval and a 1 s skew", cfg(func(c *Config) { c.Version = 2; c.AdvertInt = time.Second }), []stepCase{
+			{0, Startup{}, []string{"SetTimer master_down +" + (3*time.Second + 156*time.Second/256).String(), "Transition INIT->BACKUP prio 100"}},
+			{ms(100), AdvertReceived{Src: low, Priority: 200, Interval: 2 * time.Second},
+				[]string{"SetTimer master_down +" + (ms(100) + 3*time.Second + 156*time.Second/256).String()}},
+		}, Backup},
+		{"6.4.2 priority 0 sets timer to Skew_Time", cfg(nil), []stepCase{
+			backupStart,
+			{ms(100), adv(low, 200), []string{"SetTimer master_down +" + (ms(100) + mdi100).String()}},
+			{ms(150), adv(low, 0), []string{"SetTimer master_down +" + (ms(150) + 156*ms(100)/256).String()}},
+			{ms(150) + 156*ms(100)/256, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(250) + 156*ms(100)/256).String(), "Transition BACKUP->MASTER prio 100"}},
+		}, Master},
+		{"6.4.2 shutdown in backup", cfg(nil), []stepCase{
+			backupStart, {ms(10), Shutdown{}, []string{"StopTimer master_down", "Transition BACKUP->INIT prio 100"}},
+		}, Initialize},
+		{"6.4.3 adver timer sends and re-arms", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mdi100 + ms(100), TimerFired{AdverTimer}, []string{"SendAdvert 100", "SetTimer adver +" + (mdi100 + ms(200)).String()}}), Master},
+		{"6.4.3 master answers priority 0 with an advert", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, adv(low, 0), []string{"SendAdvert 100", "SetTimer adver +" + (mAt + ms(100)).String()}}), Master},
+		{"6.4.3 master yields to higher priority", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, AdvertReceived{Src: low, Priority: 200, Interval: ms(200)}, []string{
+				"StopTimer adver", "SetTimer master_down +" + (mAt + ms(600) + 156*ms(200)/256).String(), "Transition MASTER->BACKUP prio 100"}}), Backup},
+		{"6.4.3 master yields to equal priority with higher address", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, adv(high, 100), []string{"StopTimer adver", "SetTimer master_down +" + (mAt + mdi100).String(), "Transition MASTER->BACKUP prio 100"}}), Backup},
+		{"6.4.3 master keeps against equal priority with lower address and re-advertises", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, adv(low, 100), []string{"SendAdvert 100", "SetTimer adver +" + (mAt + ms(100)).String()}}), Master},
+		{"6.4.3 master re-advertises at once on lower priority (keepalived)", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, adv(high, 50), []string{"SendAdvert 100", "SetTimer adver +" + (mAt + ms(100)).String()}}), Master},
+		{"6.4.3 shutdown in master sends priority 0", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, Shutdown{}, []string{"StopTimer adver", "SendAdvert 0", "Transition MASTER->INIT prio 100"}}), Initialize},
+		{"stale adver firing after leaving master ignored", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, adv(high, 200), []string{"StopTimer adver", "SetTimer master_down +" + (mAt + mdi100).String(), "Transition MASTER->BACKUP prio 100"}},
+			stepCase{mdi100 + ms(100), TimerFired{AdverTimer}, nil}), Backup},
+		{"preempt_delay holds back preemption after startup", cfg(func(c *Config) { c.PreemptDelay = time.Second }), []stepCase{
+			backupStart,
+			{ms(100), adv(low, 50), []string{"SetTimer master_down +" + (ms(100) + mdi100).String()}},
+			{ms(900), adv(low, 50), []string{"SetTimer master_down +" + (ms(900) + mdi100).String()}},
+			{ms(1000), adv(low, 50), nil},
+			{ms(900) + mdi100, TimerFired{MasterDownTimer}, []string{"SendAdvert 100", "SetTimer adver +" + (ms(1000) + mdi100).String(), "Transition BACKUP->MASTER prio 100"}},
+		}, Master},
+		{"preempt_delay restarts after a higher-priority master", cfg(func(c *Config) { c.PreemptDelay = time.Second }), []stepCase{
+			backupStart,
+			{ms(1100), adv(low, 200), []string{"SetTimer master_down +" + (ms(1100) + mdi100).String()}},
+			{ms(1200), adv(low, 50), []string{"SetTimer master_down +" + (ms(1200) + mdi100).String()}},
+			{ms(2100), adv(low, 50), []string{"SetTimer master_down +" + (ms(2100) + mdi100).String()}},
+			{ms(2200), adv(low, 50), nil},
+		}, Backup},
+		{"interface down in master resigns into fault, up returns to backup", cfg(nil), append(becomeMaster[:2:2],
+			stepCase{mAt, InterfaceChanged{Up: false}, []string{"SendAdvert 0", "StopTimer adver", "Transition MASTER->FAULT prio 100"}},
+			stepCase{mAt + ms(5), AdvertReceived{Src: low, Priority: 50}, nil},
+			stepCase{mAt + ms(5), TimerFired{AdverTimer}, nil},
+			stepCase{mAt + ms(10), InterfaceChanged{Up: true}, []string{"SetTimer master_down +" + (mAt + ms(10) + mdi100).String(), "Transition FAULT->BACKUP prio 100"}},
+		), Backup},
+		{"interface down in backup", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), InterfaceChanged{Up: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100"}},
+			{ms(20), Shutdown{}, []string{"Transition FAULT->INIT prio 100"}},
+		}, Initialize},
+		{"owner leaves fault as master", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
+			{0, InterfaceChanged{Up: false}, nil},
+			{0, Startup{}, []string{"Transition INIT->FAULT prio 255"}},
+			{ms(10), InterfaceChanged{Up: true}, []string{"SendAdvert 255", "SetTimer adver +110ms", "Transition FAULT->MASTER prio 255"}},
+		}, Master},
+		{"track weight 0 failure is fault", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "chk", Weight: 0}} }), []stepCase{
+			backupStart,
+			{ms(10), TrackChanged{Name: "chk", OK: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100"}},
+			{ms(20), TrackChanged{Name: "chk", OK: true}, []string{"SetTimer master_down +" + (ms(20) + mdi100).String(), "Transition FAULT->BACKUP prio 100"}},
+		}, Backup},
+		{"init_fail tracker starts in fault", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "chk"}} }), []stepCase{
+			{0, TrackChanged{Name: "chk", OK: false}, nil},
+			{0, Startup{}, []string{"Transition INIT->FAULT prio 100"}},
+		}, Fault},
+		{"negative weight lowers a master's priority and advertises at once", cfg(func(c *Config) {
+			c.Priority = 150
+			c.Trackers = []Tracker{{Name: "eth1", Weight: -60}}
+		}), []stepCase{
+			{0, Startup{}, []string{"SetTimer master_down +" + (ms(300) + 106*ms(100)/256).String(), "Transition INIT->BACKUP prio 150"}},
+			{ms(400), TimerFired{MasterDownTimer}, []string{"SendAdvert 150", "SetTimer adver +500ms", "Transition BACKUP->MASTER prio 150"}},
+			{ms(450), TrackChanged{Name: "eth1", OK: false}, []string{"SendAdvert 90", "SetTimer adver +550ms"}},
+			{ms(460), adv(low, 100), []string{"StopTimer adver", "SetTimer master_down +" + (ms(760) + 166*ms(100)/256).String(), "Transition MASTER->BACKUP prio 90"}},
+		}, Backup},
+		{"unknown tracker ignored", cfg(nil), []stepCase{backupStart, {ms(1), TrackChanged{Name: "x"}, nil}}, Backup},
+		{"timers before startup ignored", cfg(nil), []stepCase{{0, TimerFired{MasterDownTimer}, nil}, {0, AdvertReceived{Src: low, Priority: 1}, nil}, {0, Shutdown{}, nil}}, Initialize},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tc.steps {
+				got := fmtActions(m.Step(at(s.at), s.ev))
+				if d := diff(s.want, got); d != "" {
+					t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
+				}
+			}
+			if m.State() != tc.final {
+				t.Errorf("final state %s, want %s", m.State(), tc.final)
+			}
+		})
+	}
+}
+
+func TestPriorityWeights(t *testing.T) {
+	trk := []Tracker{{Name: "up+", Weight: 20}, {Name: "down-", Weight: -30}, {Name: "rev", Weight: 5, Reverse: true}}
+	tests := []struct {
+		name string
+		base uint8
+		down []string
+		want uint8
+	}{
+		{"all up", 100, nil, 120},
+		{"positive weight lost", 100, []string{"up+"}, 100},
+		{"negative weight applied", 100, []string{"down-"}, 90},
+		{"reverse positive weight applies when down", 100, []string{"rev"}, 125},
+		{"clamped to 254", 250, nil, 254},
+		{"clamped to 1", 20, []string{"up+", "down-"}, 1},
+		{"owner unchanged", 255, []string{"up+", "down-"}, 255},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(Config{Version: 3, Priority: tc.base, AdvertInt: time.Second, PrimaryIP: self, Trackers: trk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range tc.down {
+				m.Step(t0, TrackChanged{Name: n, OK: false})
+			}
+			if got := m.Priority(); got != tc.want {
+				t.Errorf("Priority() = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIntervals(t *testing.T) {
+	tests := []struct {
+		version  int
+		prio     uint8
+		interval time.Duration
+		skew     time.Duration
+		down     time.Duration
+	}{
+		// The DESIGN.md bound: 360.9 ms at 100 ms, 36.1 ms at 10 ms.
+		{3, 100, 100 * time.Millisecond, 60937500, 360937500},
+		{3, 100, 10 * time.Millisecond, 6093750, 36093750},
+		{3, 255, time.Second, 3906250, 3003906250},
+		{2, 100, time.Second, 609375000, 3609375000},
+		{2, 150, 3 * time.Second, 414062500, 9414062500},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("v%d/%d/%v", tc.version, tc.prio, tc.interval), func(t *testing.T) {
+			m, err := New(Config{Version: tc.version, Priority: tc.prio, AdvertInt: tc.interval, PrimaryIP: self})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.SkewTime(); got != tc.skew {
+				t.Errorf("SkewTime() = %v, want %v", got, tc.skew)
+			}
+			if got := m.MasterDownInterval(); got != tc.down {
+				t.Errorf("MasterDownInterval() = %v, want %v", got, tc.down)
+			}
+		})
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	for _, c := range []Config{
+		{Version: 4, Priority: 1, AdvertInt: time.Second, PrimaryIP: self},
+		{Version: 3, Priority: 0, AdvertInt: time.Second, PrimaryIP: self},
+		{Version: 3, Priority: 1, PrimaryIP: self},
+		{Version: 3, Priority: 1, AdvertInt: time.Second},
+		{Version: 3, Priority: 1, AdvertInt: time.Second, PrimaryIP: self, Trackers: []Tracker{{Name: "a"}, {Name: "a"}}},
+	} {
+		if _, err := New(c); err == nil {
+			t.Errorf("New(%+v) = nil error", c)
+		}
+	}
+}

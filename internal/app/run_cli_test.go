@@ -1,0 +1,69 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/participant"
+)
+
+func TestRunConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	os.WriteFile(bad, []byte("vrrp_instance X {\n  interface eth0\n  priority 100\n}\n"), 0o644)
+	empty := filepath.Join(dir, "empty.conf")
+	os.WriteFile(empty, []byte("global_defs {\n  bogus_keyword 1\n}\n"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--config", bad}, "bad.conf:1: vrrp_instance X: missing virtual_router_id"},
+		{[]string{"run", "--config", empty}, "no vrrp_instance"},
+		{[]string{"run", "--config", filepath.Join(dir, "missing.conf")}, "no such file"},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		if st := Run(context.Background(), tc.args, &out, &errb); st != ExitError {
+			t.Errorf("%v: exit %d, want %d", tc.args, st, ExitError)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: stderr %q, want %q", tc.args, errb.String(), tc.want)
+		}
+	}
+}
+
+func TestStatusCommand(t *testing.T) {
+	doc := statusDoc{Version: "test", Instances: []participant.Status{{
+		Instance: "VI_1", Interface: "eth0", VRID: 51, Family: "ipv4", Version: 3, State: "BACKUP",
+		Priority: 100, Master: "10.0.0.1", Since: time.Unix(0, 0).UTC(), Reason: "startup",
+	}}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/status" {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(doc)
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	if st := Run(context.Background(), []string{"status", "--addr", srv.URL}, &out, &errb); st != ExitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	for _, w := range []string{"VI_1", "BACKUP", "10.0.0.1", "v3/ipv4", "startup"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("status output lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if st := Run(context.Background(), []string{"status", "--addr", "127.0.0.1:1"}, &out, &errb); st != ExitError {
+		t.Errorf("status with nothing listening: exit %d", st)
+	}
+}

@@ -1,0 +1,19 @@
+// Package participant runs VRRP virtual routers (RFC 5798 VRRPv3 with the
+// RFC 9568 clarifications, RFC 3768 VRRPv2) from an unchanged
+// keepalived.conf, interoperating with keepalived 2.2.7.
+//
+// It is the thin driver around the pure state machine of package election:
+// per instance it opens raw IP sockets for protocol 112 (multicast group
+// joined on the instance's interface, or unicast to unicast_peer), sends
+// and validates advertisements (TTL / hop limit 255, either checksum form of
+// version 3 over IPv4, the 8-byte PASS authentication field of version 2,
+// version, VRID and interval), runs the timers, adds and removes the virtual
+// addresses with netlink (IPv6 ones without duplicate address detection),
+// announces them with gratuitous ARP and unsolicited neighbour
+// advertisements (keepalived's garp_master_* schedule), watches links with
+// netlink for the FAULT state, runs track scripts, and runs keepalived's
+// notify scripts asynchronously.
+//
+// Cancelling the context of [Router.Run] (SIGTERM) makes every master
+// resign with a priority-0 advertisement and removes the virtual addresses.
+package participant

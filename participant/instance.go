@@ -1,0 +1,469 @@
+package participant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/election"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// Status is a snapshot of one instance, for logs, metrics and the status
+// endpoint.
+type Status struct {
+	Instance  string `json:"instance"`
+	Interface string `json:"interface"`
+	VRID      uint8  `json:"vrid"`
+	Family    string `json:"family"`
+	Version   int    `json:"version"`
+	// State is INIT, BACKUP, MASTER or FAULT.
+	State string `json:"state"`
+	// Priority is the effective priority, BasePriority the configured one.
+	Priority     uint8  `json:"priority"`
+	BasePriority uint8  `json:"base_priority"`
+	Source       string `json:"source,omitempty"`
+	// Master is the master heard last while backup ("" otherwise).
+	Master         string        `json:"master,omitempty"`
+	MasterPriority uint8         `json:"master_priority,omitempty"`
+	AdvertInt      time.Duration `json:"advert_int_ns"`
+	MasterAdverInt time.Duration `json:"master_adver_int_ns"`
+	// Since is when the current state was entered; Reason why.
+	Since       time.Time `json:"since"`
+	Reason      string    `json:"reason,omitempty"`
+	Transitions uint64    `json:"transitions"`
+	// VIPs are the virtual addresses (with prefix length).
+	VIPs []string `json:"vips"`
+	// Received and Dropped count advertisements accepted and rejected.
+	Received uint64 `json:"adverts_received"`
+	Dropped  uint64 `json:"adverts_dropped"`
+	Sent     uint64 `json:"adverts_sent"`
+}
+
+// Options configure a [Router].
+type Options struct {
+	// Logger receives transitions and problems (default slog.Default()).
+	Logger *slog.Logger
+	// OnChange, if set, is called after every change of an instance's state
+	// or effective priority, from the instance's goroutine; tr is the
+	// transition, nil for a change of priority alone.
+	OnChange func(st Status, tr *election.Transition)
+}
+
+// Instance is one running vrrp_instance.
+type Instance struct {
+	cfg  *config.Instance
+	glob *config.Global
+	opts Options
+	log  *slog.Logger
+	// scripts are the vrrp_script blocks the instance tracks, by name.
+	scripts map[string]*config.Script
+
+	mu sync.Mutex
+	st Status
+}
+
+// Config returns the instance's configuration.
+func (i *Instance) Config() *config.Instance { return i.cfg }
+
+// Status returns a snapshot of the instance.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	st := i.st
+	st.VIPs = append([]string(nil), i.st.VIPs...)
+	return st
+}
+
+func (i *Instance) update(fn func(*Status)) Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	fn(&i.st)
+	st := i.st
+	st.VIPs = append([]string(nil), i.st.VIPs...)
+	return st
+}
+
+// Router runs every vrrp_instance of a keepalived configuration.
+type Router struct {
+	k         *config.Keepalived
+	instances []*Instance
+}
+
+// New prepares a router for every instance of k. It checks what it can
+// without touching the network: sockets are opened by Run.
+func New(k *config.Keepalived, opts Options) (*Router, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &Router{k: k}
+	for _, in := range k.Instances {
+		if in.UseVMAC {
+			opts.Logger.Warn("use_vmac is not supported; running on the interface itself", "instance", in.Name)
+		}
+		if in.Auth.Type == "AH" {
+			return nil, fmt.Errorf("instance %s: auth_type AH is not supported", in.Name)
+		}
+		if in.Interface == "" {
+			return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
+		}
+		inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
+			scripts: map[string]*config.Script{}}
+		for _, t := range in.TrackScripts {
+			if s := k.Script(t.Name); s != nil {
+				inst.scripts[t.Name] = s
+			}
+		}
+		inst.st = Status{
+			Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
+			Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
+			AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt,
+		}
+		for _, v := range in.VIPs {
+			inst.st.VIPs = append(inst.st.VIPs, v.Prefix.String())
+		}
+		r.instances = append(r.instances, inst)
+	}
+	return r, nil
+}
+
+// Instances returns the router's instances, in configuration order.
+func (r *Router) Instances() []*Instance { return append([]*Instance(nil), r.instances...) }
+
+// Status returns a snapshot of every instance.
+func (r *Router) Status() []Status {
+	out := make([]Status, len(r.instances))
+	for n, i := range r.instances {
+		out[n] = i.Status()
+	}
+	return out
+}
+
+// Run runs every instance until ctx is cancelled, then shuts them down
+// (masters resign with priority 0 and remove their addresses) and returns.
+// An instance that fails to start is logged and counted in the returned
+// error; the others keep running.
+func (r *Router) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.instances))
+	for n, i := range r.instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := i.Run(ctx); err != nil {
+				i.log.Error("instance failed", "err", err)
+				errs[n] = fmt.Errorf("instance %s: %w", i.cfg.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Run runs the instance until ctx is cancelled.
+func (i *Instance) Run(ctx context.Context) error {
+	env, err := openNetEnv(i.cfg, i.glob, i.log)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	return i.run(ctx, env)
+}
+
+// env is what the driver needs from the system; tests replace it.
+type env interface {
+	// source is the address adverts are sent from.
+	source() netip.Addr
+	// sendAdvert sends an encoded-on-demand advertisement to every
+	// destination (the group, or each unicast peer).
+	sendAdvert(a *vrrp.Advertisement) error
+	// validate checks a received packet and decodes it into a.
+	validate(p packet, a *vrrp.Advertisement) error
+	// packets delivers received packets until close.
+	packets() <-chan packet
+	// links delivers link changes (the instance's and tracked interfaces).
+	links() <-chan linkState
+	// linkState returns the current state of an interface.
+	linkUp(name string) (bool, error)
+	// addVIPs adds, delVIPs removes the instance's addresses.
+	addVIPs() error
+	delVIPs() error
+	// announce sends one gratuitous ARP / unsolicited NA per address.
+	announce() error
+	close()
+}
+
+// packet is a received VRRP message with what the IP layer said of it.
+type packet struct {
+	src, dst netip.Addr
+	ttl      int // -1: unknown
+	ifindex  int
+	data     []byte
+}
+
+// linkState is an interface's new state.
+type linkState struct {
+	name string
+	up   bool
+}
+
+const (
+	ifTrackPrefix     = "interface:"
+	scriptTrackPrefix = "script:"
+)
+
+func (i *Instance) electionConfig(src netip.Addr) election.Config {
+	in := i.cfg
+	c := election.Config{
+		Version: in.Version, Priority: in.Priority, AdvertInt: in.AdvertInt,
+		Nopreempt: in.Nopreempt, PreemptDelay: in.PreemptDelay, PrimaryIP: src,
+	}
+	for _, t := range in.TrackInterfaces {
+		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+	}
+	for _, t := range in.TrackScripts {
+		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+	}
+	return c
+}
+
+// driver is the state of one running instance's loop.
+type driver struct {
+	i        *Instance
+	env      env
+	m        *election.Machine
+	deadline map[election.Timer]time.Time
+	garpAt   time.Time // second GARP burst
+	refresh  time.Time // periodic GARP refresh
+	adv      vrrp.Advertisement
+	rx       vrrp.Advertisement
+	prio     uint8
+	tracks   chan election.TrackChanged
+}
+
+func (i *Instance) run(ctx context.Context, e env) error {
+	src := e.source()
+	m, err := election.New(i.electionConfig(src))
+	if err != nil {
+		return err
+	}
+	d := &driver{i: i, env: e, m: m, deadline: map[election.Timer]time.Time{}, prio: m.Priority(),
+		tracks: make(chan election.TrackChanged, 16)}
+	d.adv = vrrp.Advertisement{
+		Version: uint8(i.cfg.Version), Type: vrrp.TypeAdvertisement, VRID: i.cfg.VRID,
+		Interval: i.cfg.AdvertInt, Family: i.cfg.Family(),
+	}
+	if i.cfg.Version == 2 && i.cfg.Auth.Type == "PASS" {
+		d.adv.AuthType = vrrp.AuthSimple
+		d.adv.AuthData = i.cfg.Auth.AuthData()
+	}
+	for _, v := range i.cfg.VIPs {
+		d.adv.Addresses = append(d.adv.Addresses, v.Prefix.Addr())
+	}
+	i.update(func(s *Status) { s.Source = src.String(); s.Since = time.Now() })
+
+	// Initial link and script states, before Startup.
+	up, err := e.linkUp(i.cfg.Interface)
+	if err != nil {
+		return err
+	}
+	d.exec(m.Step(time.Now(), election.InterfaceChanged{Up: up}))
+	for _, t := range i.cfg.TrackInterfaces {
+		up, err := e.linkUp(t.Name)
+		if err != nil {
+			i.log.Warn("tracked interface", "interface", t.Name, "err", err)
+		}
+		d.exec(m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + t.Name, OK: up && err == nil}))
+	}
+	sctx, stopScripts := context.WithCancel(context.Background())
+	var swg sync.WaitGroup
+	defer swg.Wait()
+	defer stopScripts()
+	for _, t := range i.cfg.TrackScripts {
+		s := i.scripts[t.Name]
+		if s == nil {
+			continue
+		}
+		ok := checkScript(sctx, s) == nil && !s.InitFail
+		d.exec(m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			runTracker(sctx, s, ok, func(ok bool) {
+				select {
+				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
+				case <-sctx.Done():
+				}
+			})
+		}()
+	}
+
+	i.log.Info("starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID, "version", i.cfg.Version,
+		"priority", i.cfg.Priority, "source", src, "advert_int", i.cfg.AdvertInt)
+	d.exec(m.Step(time.Now(), election.Startup{}))
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := d.next()
+		if next.IsZero() {
+			timer.Reset(time.Hour)
+		} else {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			d.exec(m.Step(time.Now(), election.Shutdown{}))
+			return nil
+		case p, ok := <-e.packets():
+			if !ok {
+				d.exec(m.Step(time.Now(), election.Shutdown{}))
+				return errors.New("receive socket closed")
+			}
+			a := &d.rx
+			if err := e.validate(p, a); err != nil {
+				if !errors.Is(err, errNotOurs) {
+					i.update(func(s *Status) { s.Dropped++ })
+					i.log.Debug("dropped advertisement", "src", p.src, "err", err)
+				}
+				continue
+			}
+			i.update(func(s *Status) { s.Received++ })
+			d.exec(m.Step(time.Now(), election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+		case l := <-e.links():
+			if l.name == i.cfg.Interface {
+				d.exec(m.Step(time.Now(), election.InterfaceChanged{Up: l.up}))
+			} else {
+				d.exec(m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + l.name, OK: l.up}))
+			}
+		case t := <-d.tracks:
+			d.exec(m.Step(time.Now(), t))
+		case <-timer.C:
+			d.fire(time.Now())
+		}
+	}
+}
+
+// next returns the earliest pending deadline.
+func (d *driver) next() time.Time {
+	var n time.Time
+	for _, t := range []time.Time{d.deadline[election.MasterDownTimer], d.deadline[election.AdverTimer], d.garpAt, d.refresh} {
+		if !t.IsZero() && (n.IsZero() || t.Before(n)) {
+			n = t
+		}
+	}
+	return n
+}
+
+// fire delivers every deadline that has passed.
+func (d *driver) fire(now time.Time) {
+	for _, t := range []election.Timer{election.MasterDownTimer, election.AdverTimer} {
+		if at := d.deadline[t]; !at.IsZero() && !now.Before(at) {
+			delete(d.deadline, t)
+			d.exec(d.m.Step(now, election.TimerFired{Timer: t}))
+		}
+	}
+	if !d.garpAt.IsZero() && !now.Before(d.garpAt) {
+		d.garpAt = time.Time{}
+		d.announce(d.i.cfg.GarpMasterRepeat)
+	}
+	if !d.refresh.IsZero() && !now.Before(d.refresh) {
+		d.refresh = now.Add(d.i.cfg.GarpMasterRefresh)
+		d.announce(d.i.cfg.GarpMasterRefreshRepeat)
+	}
+}
+
+func (d *driver) announce(n int) {
+	for range max(n, 1) {
+		if err := d.env.announce(); err != nil {
+			d.i.log.Warn("gratuitous ARP / NA", "err", err)
+			return
+		}
+	}
+}
+
+// exec carries out actions in order.
+func (d *driver) exec(as []election.Action) {
+	i := d.i
+	for _, a := range as {
+		switch a := a.(type) {
+		case election.SetTimer:
+			d.deadline[a.Timer] = a.At
+		case election.StopTimer:
+			delete(d.deadline, a.Timer)
+		case election.SendAdvert:
+			d.adv.Priority = a.Priority
+			if err := d.env.sendAdvert(&d.adv); err != nil {
+				i.log.Warn("send advertisement", "err", err)
+			} else {
+				i.update(func(s *Status) { s.Sent++ })
+			}
+		case election.Transition:
+			d.transition(a)
+		}
+	}
+	master, mprio := d.m.Master()
+	i.update(func(s *Status) {
+		s.Master, s.MasterPriority = "", 0
+		if master.IsValid() {
+			s.Master, s.MasterPriority = master.String(), mprio
+		}
+		s.MasterAdverInt = d.m.MasterAdverInt()
+	})
+	if p := d.m.Priority(); p != d.prio {
+		d.prio = p
+		st := i.update(func(s *Status) { s.Priority = p })
+		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
+		if i.opts.OnChange != nil {
+			i.opts.OnChange(st, nil)
+		}
+	}
+}
+
+func (d *driver) transition(a election.Transition) {
+	i := d.i
+	now := time.Now()
+	switch {
+	case a.To == election.Master:
+		if err := d.env.addVIPs(); err != nil {
+			i.log.Error("add virtual addresses", "err", err)
+		}
+		d.announce(i.cfg.GarpMasterRepeat)
+		if i.cfg.GarpMasterDelay > 0 && !i.glob.MinGarp {
+			d.garpAt = now.Add(i.cfg.GarpMasterDelay)
+		}
+		if i.cfg.GarpMasterRefresh > 0 {
+			d.refresh = now.Add(i.cfg.GarpMasterRefresh)
+		}
+	case a.From == election.Master || a.From == election.Initialize:
+		// Leaving master, or starting up not as master: a crash may have
+		// left the addresses behind.
+		d.garpAt, d.refresh = time.Time{}, time.Time{}
+		if err := d.env.delVIPs(); err != nil {
+			i.log.Error("remove virtual addresses", "err", err)
+		}
+	}
+	master, mprio := d.m.Master()
+	st := i.update(func(s *Status) {
+		s.State = a.To.String()
+		s.Priority = a.Priority
+		s.Since = now
+		s.Reason = a.Reason
+		s.Transitions++
+		s.MasterAdverInt = d.m.MasterAdverInt()
+		s.Master, s.MasterPriority = "", 0
+		if master.IsValid() {
+			s.Master, s.MasterPriority = master.String(), mprio
+		}
+	})
+	i.log.Info("entering "+a.To.String()+" state", "from", a.From.String(), "priority", a.Priority, "reason", a.Reason)
+	i.notify(a.To, a.Priority)
+	if i.opts.OnChange != nil {
+		i.opts.OnChange(st, &a)
+	}
+}

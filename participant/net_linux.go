@@ -1,0 +1,519 @@
+package participant
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+
+	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// netEnv is the real system: raw sockets, netlink, AF_PACKET.
+type netEnv struct {
+	in     *config.Instance
+	log    *slog.Logger
+	ifi    *net.Interface
+	src    netip.Addr
+	ll     netip.Addr // IPv6 link-local of the interface (NA source)
+	dsts   []netip.Addr
+	filter rxFilter
+
+	conn net.PacketConn
+	p4   *ipv4.PacketConn
+	p6   *ipv6.PacketConn
+	pf   int // AF_PACKET socket for GARP / NA
+
+	rx      chan packet
+	linkCh  chan linkState
+	done    chan struct{}
+	wg      sync.WaitGroup
+	buf     []byte
+	closeMu sync.Once
+}
+
+// openNetEnv opens the sockets of an instance.
+func openNetEnv(in *config.Instance, glob *config.Global, log *slog.Logger) (e *netEnv, err error) {
+	ifi, err := net.InterfaceByName(in.Interface)
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
+	}
+	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, rx: make(chan packet, 128),
+		linkCh: make(chan linkState, 16), done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	fam := in.Family()
+	e.ll, _ = linkLocal(ifi)
+	e.src = in.SrcIP()
+	if !e.src.IsValid() {
+		if fam == vrrp.IPv6 {
+			e.src = e.ll
+		} else {
+			e.src, err = primaryIPv4(ifi, in)
+		}
+		if !e.src.IsValid() {
+			return nil, fmt.Errorf("interface %s has no usable %s address to send from: %w", in.Interface, fam, errors.Join(err, errors.New("none")))
+		}
+	}
+	group := groupOf(in, glob)
+	e.filter = rxFilter{in: in, unicast: in.Unicast(), ifindex: ifi.Index, self: e.src}
+	if in.Unicast() {
+		e.dsts = in.UnicastPeers
+	} else {
+		e.dsts = []netip.Addr{group}
+		e.filter.group = group
+	}
+	if fam == vrrp.IPv6 {
+		if e.conn, err = net.ListenPacket("ip6:112", "::"); err != nil {
+			return nil, fmt.Errorf("open raw IPv6 socket: %w", err)
+		}
+		p := ipv6.NewPacketConn(e.conn)
+		e.p6 = p
+		err = errors.Join(
+			p.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true),
+			p.SetHopLimit(vrrp.TTL), p.SetMulticastHopLimit(vrrp.TTL),
+			p.SetMulticastInterface(ifi), p.SetMulticastLoopback(false))
+		if err == nil && !in.Unicast() {
+			err = p.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
+		}
+	} else {
+		if e.conn, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
+			return nil, fmt.Errorf("open raw IPv4 socket: %w", err)
+		}
+		p := ipv4.NewPacketConn(e.conn)
+		e.p4 = p
+		err = errors.Join(
+			p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true),
+			p.SetTTL(vrrp.TTL), p.SetMulticastTTL(vrrp.TTL),
+			p.SetMulticastInterface(ifi), p.SetMulticastLoopback(false))
+		if err == nil && !in.Unicast() {
+			err = p.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("configure VRRP socket on %s: %w", in.Interface, err)
+	}
+	if e.pf, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
+		return nil, fmt.Errorf("open packet socket for gratuitous ARP: %w", err)
+	}
+	e.wg.Add(1)
+	go e.read()
+	if err := e.watchLinks(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *netEnv) source() netip.Addr      { return e.src }
+func (e *netEnv) packets() <-chan packet  { return e.rx }
+func (e *netEnv) links() <-chan linkState { return e.linkCh }
+
+func (e *netEnv) validate(p packet, a *vrrp.Advertisement) error { return e.filter.validate(p, a) }
+
+func (e *netEnv) close() {
+	e.closeMu.Do(func() {
+		close(e.done)
+		if e.conn != nil {
+			e.conn.Close()
+		}
+		if e.pf >= 0 {
+			unix.Close(e.pf)
+		}
+		e.wg.Wait()
+	})
+}
+
+// read delivers received packets until the socket is closed.
+func (e *netEnv) read() {
+	defer e.wg.Done()
+	defer close(e.rx)
+	b := make([]byte, 65536)
+	for {
+		var p packet
+		p.ttl = -1
+		if e.p6 != nil {
+			n, cm, src, err := e.p6.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			if ia, ok := src.(*net.IPAddr); ok {
+				p.src, _ = netip.AddrFromSlice(ia.IP)
+			}
+			if cm != nil {
+				p.ttl, p.ifindex = cm.HopLimit, cm.IfIndex
+				p.dst, _ = netip.AddrFromSlice(cm.Dst)
+			}
+			p.data = append([]byte(nil), b[:n]...)
+		} else {
+			n, cm, src, err := e.p4.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			if ia, ok := src.(*net.IPAddr); ok {
+				p.src, _ = netip.AddrFromSlice(ia.IP)
+			}
+			if cm != nil {
+				p.ttl, p.ifindex = cm.TTL, cm.IfIndex
+				p.dst, _ = netip.AddrFromSlice(cm.Dst)
+			}
+			p.data = append([]byte(nil), b[:n]...)
+		}
+		p.src, p.dst = p.src.Unmap().WithZone(""), p.dst.Unmap()
+		select {
+		case e.rx <- p:
+		case <-e.done:
+			return
+		}
+	}
+}
+
+// sendAdvert sends a to every destination, with the checksum computed for
+// each (the version 3 pseudo-header includes the destination).
+func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
+	var errs []error
+	for _, dst := range e.dsts {
+		b, err := a.AppendMarshal(e.buf[:0], vrrp.EncodeOptions{Src: e.src, Dst: dst})
+		if err != nil {
+			return fmt.Errorf("encode advertisement: %w", err)
+		}
+		e.buf = b
+		ip := &net.IPAddr{IP: dst.AsSlice()}
+		if e.p6 != nil {
+			if dst.IsLinkLocalUnicast() {
+				ip.Zone = e.ifi.Name
+			}
+			_, err = e.p6.WriteTo(b, &ipv6.ControlMessage{Src: e.src.AsSlice(), IfIndex: e.ifi.Index, HopLimit: vrrp.TTL}, ip)
+		} else {
+			_, err = e.p4.WriteTo(b, &ipv4.ControlMessage{Src: e.src.AsSlice(), IfIndex: e.ifi.Index}, ip)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("send advertisement to %s: %w", dst, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// linkUp reports whether an interface is up and running (keepalived's
+// IFF_UP and IFF_RUNNING).
+func (e *netEnv) linkUp(name string) (bool, error) {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return false, fmt.Errorf("interface %s: %w", name, err)
+	}
+	return linkIsUp(l.Attrs().RawFlags), nil
+}
+
+func linkIsUp(flags uint32) bool {
+	return flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0
+}
+
+// watchLinks subscribes to link changes of the instance's interface and its
+// tracked interfaces.
+func (e *netEnv) watchLinks() error {
+	names := map[string]bool{e.in.Interface: true}
+	for _, t := range e.in.TrackInterfaces {
+		names[t.Name] = true
+	}
+	ch := make(chan netlink.LinkUpdate, 32)
+	if err := netlink.LinkSubscribeWithOptions(ch, e.done, netlink.LinkSubscribeOptions{
+		ErrorCallback: func(err error) { e.log.Warn("link watch", "err", err) },
+	}); err != nil {
+		return fmt.Errorf("watch links: %w", err)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		last := map[string]bool{}
+		for {
+			select {
+			case <-e.done:
+				return
+			case u, ok := <-ch:
+				if !ok {
+					return
+				}
+				name := u.Attrs().Name
+				if !names[name] {
+					continue
+				}
+				up := u.Header.Type != unix.RTM_DELLINK && linkIsUp(u.Attrs().RawFlags)
+				if prev, seen := last[name]; seen && prev == up {
+					continue
+				}
+				last[name] = up
+				select {
+				case e.linkCh <- linkState{name: name, up: up}:
+				case <-e.done:
+					return
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// vipAddr converts a configured VIP into a netlink address and its link.
+func (e *netEnv) vipAddr(v config.VIP) (netlink.Link, *netlink.Addr, error) {
+	dev := v.Dev
+	if dev == "" {
+		dev = e.in.Interface
+	}
+	l, err := netlink.LinkByName(dev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("address %s: interface %s: %w", v.Prefix, dev, err)
+	}
+	a := v.Prefix.Addr()
+	ipn := &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), a.BitLen())}
+	na := &netlink.Addr{IPNet: ipn, Label: v.Label}
+	if a.Is6() {
+		na.Flags = unix.IFA_F_NODAD
+	} else {
+		switch v.Brd {
+		case "", "-":
+		case "+":
+			b := a.As4()
+			m := binary.BigEndian.Uint32(b[:]) | ^binary.BigEndian.Uint32(ipn.Mask)
+			binary.BigEndian.PutUint32(b[:], m)
+			na.Broadcast = net.IP(b[:])
+		default:
+			na.Broadcast = net.ParseIP(v.Brd)
+		}
+	}
+	if v.Peer.IsValid() {
+		na.Peer = &net.IPNet{IP: v.Peer.AsSlice(), Mask: net.CIDRMask(v.Peer.BitLen(), v.Peer.BitLen())}
+	}
+	if v.Scope != "" {
+		s, err := parseScope(v.Scope)
+		if err != nil {
+			return nil, nil, fmt.Errorf("address %s: %w", v.Prefix, err)
+		}
+		na.Scope = s
+	}
+	return l, na, nil
+}
+
+func parseScope(s string) (int, error) {
+	switch s {
+	case "global", "universe":
+		return unix.RT_SCOPE_UNIVERSE, nil
+	case "site":
+		return unix.RT_SCOPE_SITE, nil
+	case "link":
+		return unix.RT_SCOPE_LINK, nil
+	case "host":
+		return unix.RT_SCOPE_HOST, nil
+	case "nowhere":
+		return unix.RT_SCOPE_NOWHERE, nil
+	}
+	n, err := strconv.ParseUint(s, 0, 8)
+	if err != nil {
+		return 0, fmt.Errorf("unknown scope %q", s)
+	}
+	return int(n), nil
+}
+
+func (e *netEnv) allVIPs() []config.VIP {
+	return append(append([]config.VIP(nil), e.in.VIPs...), e.in.ExcludedVIPs...)
+}
+
+// addVIPs adds every virtual address (present ones are kept).
+func (e *netEnv) addVIPs() error {
+	var errs []error
+	for _, v := range e.allVIPs() {
+		l, a, err := e.vipAddr(v)
+		if err == nil {
+			err = netlink.AddrAdd(l, a)
+			if errors.Is(err, syscall.EEXIST) {
+				err = nil
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("add %s: %w", v.Prefix, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// delVIPs removes every virtual address (absent ones are fine), except the
+// instance's own source address (an address owner's real address).
+func (e *netEnv) delVIPs() error {
+	var errs []error
+	for _, v := range e.allVIPs() {
+		if v.Prefix.Addr() == e.src {
+			continue
+		}
+		l, a, err := e.vipAddr(v)
+		if err == nil {
+			err = netlink.AddrDel(l, a)
+			if errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) {
+				err = nil
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", v.Prefix, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// announce sends a gratuitous ARP (request, sender = target = VIP,
+// broadcast) per IPv4 virtual address and an unsolicited neighbour
+// advertisement (override flag, to ff02::1) per IPv6 one.
+func (e *netEnv) announce() error {
+	var errs []error
+	for _, v := range e.allVIPs() {
+		ifi := e.ifi
+		if v.Dev != "" && v.Dev != e.in.Interface {
+			var err error
+			if ifi, err = net.InterfaceByName(v.Dev); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if len(ifi.HardwareAddr) != 6 {
+			continue // not Ethernet
+		}
+		a := v.Prefix.Addr()
+		var frame []byte
+		var dst [8]byte
+		var proto uint16
+		if a.Is4() {
+			frame = garpFrame(ifi.HardwareAddr, a)
+			copy(dst[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+			proto = unix.ETH_P_ARP
+		} else {
+			src := e.ll
+			if ifi != e.ifi {
+				src, _ = linkLocal(ifi)
+			}
+			if !src.IsValid() {
+				src = a
+			}
+			frame = naFrame(ifi.HardwareAddr, src, a)
+			copy(dst[:], []byte{0x33, 0x33, 0, 0, 0, 1})
+			proto = unix.ETH_P_IPV6
+		}
+		sa := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: ifi.Index, Halen: 6, Addr: dst}
+		if err := unix.Sendto(e.pf, frame, 0, sa); err != nil {
+			errs = append(errs, fmt.Errorf("announce %s on %s: %w", a, ifi.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// garpFrame builds a broadcast gratuitous ARP request for ip.
+func garpFrame(mac net.HardwareAddr, ip netip.Addr) []byte {
+	f := make([]byte, 0, 42)
+	f = append(f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	f = append(f, mac...)
+	f = append(f, 0x08, 0x06)                // ARP
+	f = append(f, 0, 1, 0x08, 0, 6, 4, 0, 1) // Ethernet, IPv4, request
+	a := ip.As4()
+	f = append(f, mac...)
+	f = append(f, a[:]...)
+	f = append(f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	f = append(f, a[:]...)
+	return f
+}
+
+// naFrame builds an unsolicited neighbour advertisement (RFC 4861 4.4,
+// override flag, target link-layer address option) for target, to ff02::1.
+func naFrame(mac net.HardwareAddr, src, target netip.Addr) []byte {
+	dst := netip.MustParseAddr("ff02::1")
+	icmp := make([]byte, 32)
+	icmp[0] = 136  // neighbour advertisement
+	icmp[4] = 0x20 // override
+	t := target.As16()
+	copy(icmp[8:24], t[:])
+	icmp[24], icmp[25] = 2, 1 // target link-layer address, 8 bytes
+	copy(icmp[26:32], mac)
+	s, d := src.As16(), dst.As16()
+	var sum uint32
+	for i := 0; i < 16; i += 2 {
+		sum += uint32(s[i])<<8 | uint32(s[i+1])
+		sum += uint32(d[i])<<8 | uint32(d[i+1])
+	}
+	sum += uint32(len(icmp)) + 58
+	for i := 0; i < len(icmp); i += 2 {
+		sum += uint32(icmp[i])<<8 | uint32(icmp[i+1])
+	}
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(icmp[2:4], ^uint16(sum))
+	f := make([]byte, 0, 14+40+len(icmp))
+	f = append(f, 0x33, 0x33, 0, 0, 0, 1)
+	f = append(f, mac...)
+	f = append(f, 0x86, 0xdd)
+	f = append(f, 0x60, 0, 0, 0, 0, byte(len(icmp)), 58, 255)
+	f = append(f, s[:]...)
+	f = append(f, d[:]...)
+	return append(f, icmp...)
+}
+
+// linkLocal returns an IPv6 link-local address of the interface.
+func linkLocal(ifi *net.Interface) (netip.Addr, error) {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Is6() && ip.IsLinkLocalUnicast() {
+				return ip, nil
+			}
+		}
+	}
+	return netip.Addr{}, errors.New("no IPv6 link-local address")
+}
+
+// primaryIPv4 returns the first primary (not secondary) IPv4 address of the
+// interface that is not one of the instance's virtual addresses.
+func primaryIPv4(ifi *net.Interface, in *config.Instance) (netip.Addr, error) {
+	l, err := netlink.LinkByIndex(ifi.Index)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	addrs, err := netlink.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	isVIP := func(a netip.Addr) bool {
+		for _, v := range in.VIPs {
+			if v.Prefix.Addr() == a {
+				return true
+			}
+		}
+		return false
+	}
+	var fallback netip.Addr
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP.To4())
+		if !ok || isVIP(ip) {
+			continue
+		}
+		if a.Flags&unix.IFA_F_SECONDARY == 0 {
+			return ip, nil
+		}
+		if !fallback.IsValid() {
+			fallback = ip
+		}
+	}
+	return fallback, nil
+}
