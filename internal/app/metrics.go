@@ -35,8 +35,14 @@ type obsKey struct {
 }
 
 func newMetrics() *metrics {
-	m := &metrics{reg: prometheus.NewRegistry(), cache: map[obsKey]prometheus.Counter{}}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return newMetricsOn(reg)
+}
+
+// newMetricsOn registers the capture metrics on an existing registry.
+func newMetricsOn(reg *prometheus.Registry) *metrics {
+	m := &metrics{reg: reg, cache: map[obsKey]prometheus.Counter{}}
 	m.packets = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vrrpguard_observations_total",
 		Help: "Packets decoded into observations, by interface and kind (advert, arp, nd, invalid).",
@@ -53,9 +59,10 @@ func newMetrics() *metrics {
 		Name: "vrrpguard_last_observation_timestamp_seconds",
 		Help: "Packet timestamp of the last observation.",
 	})
+	m.reg.MustRegister(m.packets, m.invalid, m.adverts, m.lastSeen)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vrrpguard_build_info", Help: "Build information; always 1."}, []string{"version"})
 	build.WithLabelValues(version()).Set(1)
-	m.reg.MustRegister(m.packets, m.invalid, m.adverts, m.lastSeen, build)
+	_ = m.reg.Register(build) // run registers its own
 	return m
 }
 

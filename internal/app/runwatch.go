@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/participant"
+	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+func init() { runSegmentWatch = watchOwnSegments }
+
+// runWatchStdout is where `run` prints the findings of its segments.
+var runWatchStdout = os.Stdout
+
+// watchOwnSegments makes `run` watch the segments of its instances exactly
+// as `watch` does: capture on their interfaces, the rules engine with the
+// keepalived.conf as expected configuration (the interfaces named there
+// are this node's own, so they are kept), findings printed and logged,
+// metrics on run's registry, alert sinks.
+func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.Router, log *slog.Logger, reg *prometheus.Registry) error {
+	var ifaces []string
+	for _, in := range k.Instances {
+		if in.Interface != "" && !slices.Contains(ifaces, in.Interface) {
+			ifaces = append(ifaces, in.Interface)
+		}
+	}
+	if len(ifaces) == 0 {
+		return nil
+	}
+	set := &settings{file: config.Default(), keepalived: []*config.Keepalived{k}}
+	exp, ws := config.Expectations(set.keepalived, nil)
+	for _, w := range ws {
+		log.Warn("configuration", "warning", w.String())
+	}
+	set.expected = exp
+	set.params = rules.DefaultParams()
+	set.params.ProbeInterval = set.file.Watch.ProbeInterval
+	var rexp []rules.Expected
+	for _, x := range set.expected {
+		rexp = append(rexp, rules.Expected{Interface: x.Interface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version),
+			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
+			Peers: x.Peers, Source: joinSources(x.Sources)})
+	}
+	engine, err := rules.New(set.params, rexp)
+	if err != nil {
+		return err
+	}
+	live, err := sniffer.OpenLive(ifaces, sniffer.LiveOptions{Promiscuous: set.file.Watch.Promiscuous})
+	if err != nil {
+		return fmt.Errorf("watch own segments: %w", err)
+	}
+	m := newMetricsOn(reg)
+	reg.MustRegister(newLiveCollector(live))
+	p := output.New(runWatchStdout, output.Text, nil)
+	p.AutoFlush = true
+	pl := &pipeline{engine: engine, printer: p, log: log, m: m, fm: newFindingMetrics(reg)}
+	if set.params.ProbeInterval > 0 {
+		pl.prober = sniffer.NewProber()
+	}
+	log.Info("watching own segments", "interfaces", ifaces)
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				pl.tick(now)
+			}
+		}
+	}()
+	go func() {
+		if err := live.Run(ctx, pl.observe); err != nil {
+			log.Error("capture stopped", "err", err)
+		}
+		if pl.prober != nil {
+			pl.prober.Close()
+		}
+	}()
+	return nil
+}
+
+func joinSources(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
