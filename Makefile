@@ -7,7 +7,7 @@ BIN     := bin/vrrpguard
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/vrrpguard/vrrpguard/internal/app.Version=$(VERSION)
 # Debian packages the tests drive for real.
-TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 ca-certificates
+TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 ca-certificates prometheus-alertmanager
 
 .PHONY: all build run test deps check unit bench fuzz demo clean
 
@@ -27,6 +27,7 @@ deps:
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@command -v mailpit >/dev/null || { echo "installing: mailpit"; GOBIN=/usr/local/bin $(GO) install github.com/axllent/mailpit@v1.27.11; }
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -48,6 +48,7 @@ func commands() []command {
 		{"replay", "read pcap/pcapng capture files and report", runReplay},
 		{"run", "run the VRRP instances of a keepalived.conf (participant)", runRun},
 		{"status", "show the instances of a running 'vrrpguard run'", runStatus},
+		{"test-alert", "send a test notification through every configured alert sink", runTestAlert},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintf(stdout, "vrrpguard %s\n", version())
 			return ExitOK

@@ -67,6 +67,14 @@ func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.
 	if set.params.ProbeInterval > 0 {
 		pl.prober = sniffer.NewProber()
 	}
+	// Alerts: keepalived's global_defs notification_email / smtp_server.
+	host, _ := os.Hostname()
+	empty := ""
+	af := &alertFlags{smtp: &empty, mailFrom: &empty, stateDir: &empty, instance: &host}
+	if _, err := startAlerts(ctx, set, af, reg, log, pl); err != nil {
+		live.Close()
+		return fmt.Errorf("alerts: %w", err)
+	}
 	log.Info("watching own segments", "interfaces", ifaces)
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)

@@ -21,6 +21,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	format := fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
 	adverts := fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
 	listen := fs.String("listen", "", "serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)")
+	af := addAlertFlags(fs)
 	noProbe := fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	noPromisc := fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	if _, st, done := parseFlags(fs, args); done {
@@ -90,6 +91,15 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		pl.prober = sniffer.NewProber()
 		defer pl.prober.Close()
 	}
+	actx, stopAlerts := context.WithCancel(ctx)
+	waitAlerts, err := startAlerts(actx, set, af, m.reg, log, pl)
+	if err != nil {
+		stopAlerts()
+		live.Close()
+		fmt.Fprintf(stderr, "vrrpguard watch: alerts: %v\n", err)
+		return ExitError
+	}
+	defer func() { stopAlerts(); waitAlerts() }()
 	log.Info("watching", "interfaces", live.Interfaces())
 	tctx, stopTicks := context.WithCancel(ctx)
 	go func() {
