@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
-		"io"
+	"io"
 	"net"
 	"net/http"
 	"os"
