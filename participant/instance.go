@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"sync"
 	"time"
 
@@ -89,10 +90,26 @@ func (i *Instance) update(fn func(*Status)) Status {
 	return st
 }
 
-// Router runs every vrrp_instance of a keepalived configuration.
+// Router runs every vrrp_instance of a keepalived configuration. Its
+// configuration can be replaced while it runs with [Router.Reload].
 type Router struct {
+	opts Options
+
+	mu        sync.Mutex
 	k         *config.Keepalived
 	instances []*Instance
+	running   map[*Instance]*runHandle
+	ctx       context.Context // Run's; nil before Run
+	exited    chan struct{}   // an instance's goroutine returned
+
+	errMu sync.Mutex
+	errs  []error
+}
+
+// runHandle is a running instance's goroutine.
+type runHandle struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // New prepares a router for every instance of k. It checks what it can
@@ -101,44 +118,57 @@ func New(k *config.Keepalived, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Router{k: k}
+	r := &Router{opts: opts, k: k, running: map[*Instance]*runHandle{}, exited: make(chan struct{}, 1)}
 	for _, in := range k.Instances {
-		if in.UseVMAC {
-			opts.Logger.Warn("use_vmac is not supported; running on the interface itself", "instance", in.Name)
-		}
-		if in.Auth.Type == "AH" {
-			return nil, fmt.Errorf("instance %s: auth_type AH is not supported", in.Name)
-		}
-		if in.Interface == "" {
-			return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
-		}
-		inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-			scripts: map[string]*config.Script{}}
-		for _, t := range in.TrackScripts {
-			if s := k.Script(t.Name); s != nil {
-				inst.scripts[t.Name] = s
-			}
-		}
-		inst.st = Status{
-			Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
-			Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
-			AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt,
-		}
-		for _, v := range in.VIPs {
-			inst.st.VIPs = append(inst.st.VIPs, v.Prefix.String())
+		inst, err := newInstance(k, in, opts)
+		if err != nil {
+			return nil, err
 		}
 		r.instances = append(r.instances, inst)
 	}
 	return r, nil
 }
 
+func newInstance(k *config.Keepalived, in *config.Instance, opts Options) (*Instance, error) {
+	if in.UseVMAC {
+		opts.Logger.Warn("use_vmac is not supported; running on the interface itself", "instance", in.Name)
+	}
+	if in.Auth.Type == "AH" {
+		return nil, fmt.Errorf("instance %s: auth_type AH is not supported", in.Name)
+	}
+	if in.Interface == "" {
+		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
+	}
+	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
+		scripts: map[string]*config.Script{}}
+	for _, t := range in.TrackScripts {
+		if s := k.Script(t.Name); s != nil {
+			inst.scripts[t.Name] = s
+		}
+	}
+	inst.st = Status{
+		Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
+		Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
+		AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt,
+	}
+	for _, v := range in.VIPs {
+		inst.st.VIPs = append(inst.st.VIPs, v.Prefix.String())
+	}
+	return inst, nil
+}
+
 // Instances returns the router's instances, in configuration order.
-func (r *Router) Instances() []*Instance { return append([]*Instance(nil), r.instances...) }
+func (r *Router) Instances() []*Instance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Instance(nil), r.instances...)
+}
 
 // Status returns a snapshot of every instance.
 func (r *Router) Status() []Status {
-	out := make([]Status, len(r.instances))
-	for n, i := range r.instances {
+	is := r.Instances()
+	out := make([]Status, len(is))
+	for n, i := range is {
 		out[n] = i.Status()
 	}
 	return out
@@ -147,22 +177,178 @@ func (r *Router) Status() []Status {
 // Run runs every instance until ctx is cancelled, then shuts them down
 // (masters resign with priority 0 and remove their addresses) and returns.
 // An instance that fails to start is logged and counted in the returned
-// error; the others keep running.
+// error; the others keep running. Run also returns when no instance is
+// left running. It must be called once.
 func (r *Router) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(r.instances))
-	for n, i := range r.instances {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := i.Run(ctx); err != nil {
-				i.log.Error("instance failed", "err", err)
-				errs[n] = fmt.Errorf("instance %s: %w", i.cfg.Name, err)
+	r.mu.Lock()
+	r.ctx = ctx
+	for _, i := range r.instances {
+		r.start(i)
+	}
+	r.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			r.mu.Lock()
+			hs := r.running
+			r.running = map[*Instance]*runHandle{}
+			r.mu.Unlock()
+			for _, h := range hs {
+				<-h.done
+			}
+			return r.err()
+		case <-r.exited:
+			r.mu.Lock()
+			for i, h := range r.running {
+				select {
+				case <-h.done:
+					delete(r.running, i)
+				default:
+				}
+			}
+			alive := len(r.running) > 0
+			r.mu.Unlock()
+			if !alive {
+				return r.err()
+			}
+		}
+	}
+}
+
+func (r *Router) err() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return errors.Join(r.errs...)
+}
+
+// start runs i in a goroutine of its own; r.mu is held.
+func (r *Router) start(i *Instance) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	h := &runHandle{cancel: cancel, done: make(chan struct{})}
+	r.running[i] = h
+	go func() {
+		defer func() {
+			// Not r.mu: Reload holds it while waiting for done.
+			cancel()
+			close(h.done)
+			select {
+			case r.exited <- struct{}{}:
+			default:
 			}
 		}()
+		if err := i.Run(ctx); err != nil {
+			i.log.Error("instance failed", "err", err)
+			r.errMu.Lock()
+			r.errs = append(r.errs, fmt.Errorf("instance %s: %w", i.cfg.Name, err))
+			r.errMu.Unlock()
+		}
+	}()
+}
+
+// ReloadResult names the instances a [Router.Reload] kept running
+// untouched, stopped (removed from the configuration), and started (new,
+// or changed and hence restarted: those are in both Stopped and Started).
+type ReloadResult struct {
+	Kept, Stopped, Started []string
+}
+
+// Reload replaces the router's configuration with k, as keepalived does on
+// SIGHUP: instances whose configuration (including the vrrp_scripts they
+// track and the global settings they use) is unchanged keep running with
+// their state and addresses; removed and changed instances are shut down
+// (a master resigns with priority 0 and removes its addresses) and then the
+// new and changed ones are started. Instances are matched by name. On error
+// nothing changes.
+func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
+	var res ReloadResult
+	if len(k.Instances) == 0 {
+		return res, errors.New("no vrrp_instance")
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := map[string]*Instance{}
+	for _, i := range r.instances {
+		old[i.cfg.Name] = i
+	}
+	var next, fresh []*Instance
+	keep := map[*Instance]bool{}
+	for _, in := range k.Instances {
+		ni, err := newInstance(k, in, r.opts)
+		if err != nil {
+			return ReloadResult{}, err
+		}
+		if oi := old[in.Name]; oi != nil && sameInstance(oi, ni) {
+			next = append(next, oi)
+			keep[oi] = true
+			res.Kept = append(res.Kept, in.Name)
+			continue
+		}
+		next = append(next, ni)
+		fresh = append(fresh, ni)
+		res.Started = append(res.Started, in.Name)
+	}
+	var stopping []*runHandle
+	for _, oi := range r.instances {
+		if keep[oi] {
+			continue
+		}
+		res.Stopped = append(res.Stopped, oi.cfg.Name)
+		if h := r.running[oi]; h != nil {
+			h.cancel()
+			stopping = append(stopping, h)
+			delete(r.running, oi)
+		}
+	}
+	// Stopped instances remove their addresses before a changed one that
+	// shares them starts.
+	for _, h := range stopping {
+		<-h.done
+	}
+	r.k, r.instances = k, next
+	if r.ctx != nil && r.ctx.Err() == nil {
+		for _, i := range fresh {
+			r.start(i)
+		}
+	}
+	return res, nil
+}
+
+// sameInstance reports whether a and b would run identically: the same
+// instance configuration, tracked scripts and used global settings, ignoring
+// where in the files they are written.
+func sameInstance(a, b *Instance) bool {
+	if !reflect.DeepEqual(stripInstance(a.cfg), stripInstance(b.cfg)) || len(a.scripts) != len(b.scripts) {
+		return false
+	}
+	for name, sa := range a.scripts {
+		sb := b.scripts[name]
+		if sb == nil {
+			return false
+		}
+		x, y := *sa, *sb
+		x.File, x.Line, y.File, y.Line = "", 0, "", 0
+		if x != y {
+			return false
+		}
+	}
+	ga, gb := a.glob, b.glob
+	return ga.McastGroup4 == gb.McastGroup4 && ga.McastGroup6 == gb.McastGroup6 && ga.MinGarp == gb.MinGarp
+}
+
+// stripInstance returns a copy of in without file positions.
+func stripInstance(in *config.Instance) config.Instance {
+	c := *in
+	c.File, c.Line = "", 0
+	strip := func(vs []config.VIP) []config.VIP {
+		out := make([]config.VIP, len(vs))
+		for n, v := range vs {
+			v.File, v.Line = "", 0
+			out[n] = v
+		}
+		return out
+	}
+	c.VIPs, c.ExcludedVIPs = strip(in.VIPs), strip(in.ExcludedVIPs)
+	return c
 }
 
 // Run runs the instance until ctx is cancelled.
@@ -204,6 +390,7 @@ type packet struct {
 	ttl      int // -1: unknown
 	ifindex  int
 	data     []byte
+	at       time.Time // when it was read (zero: unknown)
 }
 
 // linkState is an interface's new state.
@@ -307,7 +494,7 @@ func (i *Instance) run(ctx context.Context, e env) error {
 		"priority", i.cfg.Priority, "source", src, "advert_int", i.cfg.AdvertInt)
 	d.exec(m.Step(time.Now(), election.Startup{}))
 
-	timer := time.NewTimer(time.Hour)
+	timer := newWaker(e, i.log)
 	defer timer.Stop()
 	for {
 		next := d.next()
@@ -334,7 +521,13 @@ func (i *Instance) run(ctx context.Context, e env) error {
 				continue
 			}
 			i.update(func(s *Status) { s.Received++ })
-			d.exec(m.Step(time.Now(), election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+			// The Master_Down_Timer restarts from the advert's arrival,
+			// not from when this loop got to it.
+			now := time.Now()
+			if !p.at.IsZero() && p.at.Before(now) {
+				now = p.at
+			}
+			d.exec(m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
 		case l := <-e.links():
 			if l.name == i.cfg.Interface {
 				d.exec(m.Step(time.Now(), election.InterfaceChanged{Up: l.up}))
@@ -343,11 +536,42 @@ func (i *Instance) run(ctx context.Context, e env) error {
 			}
 		case t := <-d.tracks:
 			d.exec(m.Step(time.Now(), t))
-		case <-timer.C:
+		case <-timer.C():
 			d.fire(time.Now())
 		}
 	}
 }
+
+// waker wakes the driver's loop when its next deadline passes. A spurious
+// or stale wake-up is harmless: the loop delivers only deadlines that have
+// passed and re-arms.
+type waker interface {
+	C() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+// newWaker returns the environment's precise waker if it has one (Linux:
+// a timerfd), else a time.Timer.
+func newWaker(e env, log *slog.Logger) waker {
+	if pe, ok := e.(interface{ newWaker() (waker, error) }); ok {
+		w, err := pe.newWaker()
+		if err == nil {
+			return w
+		}
+		log.Warn("precise timer unavailable; using Go's timers (up to 1 ms late)", "err", err)
+	}
+	return stdWaker{time.NewTimer(time.Hour)}
+}
+
+// stdWaker is a time.Timer. When the process is otherwise idle the Go
+// runtime waits for timers with epoll_wait, whose timeout has millisecond
+// granularity, so it fires up to about 1 ms late.
+type stdWaker struct{ t *time.Timer }
+
+func (w stdWaker) C() <-chan time.Time   { return w.t.C }
+func (w stdWaker) Reset(d time.Duration) { w.t.Reset(d) }
+func (w stdWaker) Stop()                 { w.t.Stop() }
 
 // next returns the earliest pending deadline.
 func (d *driver) next() time.Time {

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
@@ -150,6 +152,7 @@ func (e *netEnv) read() {
 			if err != nil {
 				return
 			}
+			p.at = time.Now()
 			if ia, ok := src.(*net.IPAddr); ok {
 				p.src, _ = netip.AddrFromSlice(ia.IP)
 			}
@@ -163,6 +166,7 @@ func (e *netEnv) read() {
 			if err != nil {
 				return
 			}
+			p.at = time.Now()
 			if ia, ok := src.(*net.IPAddr); ok {
 				p.src, _ = netip.AddrFromSlice(ia.IP)
 			}
@@ -230,7 +234,13 @@ func (e *netEnv) watchLinks() error {
 	}
 	ch := make(chan netlink.LinkUpdate, 32)
 	if err := netlink.LinkSubscribeWithOptions(ch, e.done, netlink.LinkSubscribeOptions{
-		ErrorCallback: func(err error) { e.log.Warn("link watch", "err", err) },
+		ErrorCallback: func(err error) {
+			select {
+			case <-e.done: // closing: the subscription's socket goes away
+			default:
+				e.log.Warn("link watch", "err", err)
+			}
+		},
 	}); err != nil {
 		return fmt.Errorf("watch links: %w", err)
 	}
@@ -414,6 +424,57 @@ func (e *netEnv) announce() error {
 	}
 	return errors.Join(errs...)
 }
+
+// fdWaker is a waker on a timerfd. The Go runtime's poller wakes as soon
+// as the timerfd becomes readable, so it fires within microseconds of the
+// deadline, like keepalived's own timerfd, where a time.Timer can be up to
+// a millisecond late (the runtime's epoll_wait timeout is in milliseconds).
+type fdWaker struct {
+	f  *os.File
+	rc syscall.RawConn
+	c  chan time.Time
+}
+
+// newWaker returns a timerfd waker (see [fdWaker]).
+func (e *netEnv) newWaker() (waker, error) {
+	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("timerfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("timerfd: %w", err)
+	}
+	w := &fdWaker{f: f, rc: rc, c: make(chan time.Time, 1)}
+	go w.read()
+	return w, nil
+}
+
+// read turns expirations into channel sends until the timerfd is closed.
+func (w *fdWaker) read() {
+	var b [8]byte
+	for {
+		if _, err := w.f.Read(b[:]); err != nil {
+			return
+		}
+		select {
+		case w.c <- time.Now():
+		default:
+		}
+	}
+}
+
+func (w *fdWaker) C() <-chan time.Time { return w.c }
+
+// Reset arms the timer to expire once, d from now (at once if d <= 0).
+func (w *fdWaker) Reset(d time.Duration) {
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(max(int64(d), 1))}
+	_ = w.rc.Control(func(fd uintptr) { _ = unix.TimerfdSettime(int(fd), 0, &spec, nil) })
+}
+
+func (w *fdWaker) Stop() { w.f.Close() }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 

@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -76,7 +79,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "--config keepalived.conf [flags]",
 		"Runs the VRRP instances of a keepalived.conf as a VRRP router (RFC 5798 / RFC 3768),\n"+
 			"interoperating with keepalived; needs CAP_NET_RAW and CAP_NET_ADMIN. On SIGINT or\n"+
-			"SIGTERM masters resign (priority-0 advertisement) and remove their addresses.", stdout, stderr)
+			"SIGTERM masters resign (priority-0 advertisement) and remove their addresses. SIGHUP\n"+
+			"reloads the configuration: unchanged instances keep their state, changed ones restart.", stdout, stderr)
 	conf := fs.String("config", "/etc/keepalived/keepalived.conf", "keepalived configuration to run")
 	listen := fs.String("listen", defaultRunListen, "serve /metrics, /healthz and /status on this address (\"off\" disables)")
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
@@ -95,6 +99,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vrrpguard run: %s: no vrrp_instance\n", *conf)
 		return ExitError
 	}
+	// SIGHUP reloads the configuration; registered before anything runs,
+	// since an unhandled SIGHUP would kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -124,12 +133,49 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	log.Info("running", "config", *conf, "instances", len(k.Instances))
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				reloadRun(*conf, r, m, log)
+			}
+		}
+	}()
 	if err := r.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
 		return ExitError
 	}
 	log.Info("stopped")
 	return ExitOK
+}
+
+// reloadRun re-reads the configuration on SIGHUP and applies it: unchanged
+// instances keep running, changed ones restart, removed ones stop. A
+// configuration that does not load leaves everything as it is.
+func reloadRun(path string, r *participant.Router, m *runMetrics, log *slog.Logger) {
+	log.Info("reloading", "config", path)
+	k, warns, err := config.LoadKeepalived(path)
+	for _, w := range warns {
+		log.Warn("configuration", "warning", w.String())
+	}
+	if err == nil {
+		var res participant.ReloadResult
+		res, err = r.Reload(k)
+		if err == nil {
+			for _, name := range res.Stopped {
+				m.state.DeleteLabelValues(name)
+				m.priority.DeleteLabelValues(name)
+			}
+			for _, st := range r.Status() {
+				m.change(st, nil)
+			}
+			log.Info("reloaded", "config", path, "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
+			return
+		}
+	}
+	log.Error("reload failed; keeping the running configuration", "config", path, "err", err)
 }
 
 // statusDoc is the JSON of /status.

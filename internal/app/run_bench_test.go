@@ -1,0 +1,243 @@
+package app
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/internal/netlab"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+// takeoverIntervals are the VRRPv3 advertisement intervals of
+// BenchmarkLabTakeover.
+var takeoverIntervals = []time.Duration{100 * time.Millisecond, 10 * time.Millisecond}
+
+// BenchmarkLabTakeover measures failover after a master crash in the
+// namespace lab: keepalived master (priority 150) crashed with
+// netlab's Crash (no priority-0 advert), backup (priority 100) keepalived
+// or vrrpguard run, VRRPv3 at 100 ms and 10 ms. The takeover time is from
+// the old master's last advert to the new master's first, both timestamped
+// by the kernel in a tcpdump capture on a third host. Reported per
+// (backup, interval): median and max over the iterations, and the protocol
+// bound Master_Down_Interval = 3×interval + (256−100)×interval/256. Each
+// iteration builds a fresh lab. Run with -benchtime=Nx.
+func BenchmarkLabTakeover(b *testing.B) {
+	for _, backup := range []string{"keepalived", "vrrpguard"} {
+		for _, iv := range takeoverIntervals {
+			b.Run(fmt.Sprintf("backup=%s/interval=%v", backup, iv), func(b *testing.B) {
+				var took []time.Duration
+				for b.Loop() {
+					took = append(took, takeoverOnce(b, backup == "vrrpguard", iv))
+				}
+				slices.Sort(took)
+				bound := 3*iv + (256-100)*iv/256
+				med, hi := took[len(took)/2], took[len(took)-1]
+				ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+				b.ReportMetric(ms(med), "median-ms")
+				b.ReportMetric(ms(hi), "max-ms")
+				b.ReportMetric(ms(bound), "bound-ms")
+				b.ReportMetric(ms(med-bound), "median-over-bound-ms")
+				b.Logf("backup=%s interval=%v: takeover %v (bound %v)", backup, iv, took, bound)
+			})
+		}
+	}
+}
+
+// takeoverOnce runs one crash failover and returns the takeover time.
+func takeoverOnce(b *testing.B, guard bool, iv time.Duration) time.Duration {
+	netlab.Require(b)
+	bin := benchBinary(b)
+	lab := netlab.New(b)
+	defer lab.Close()
+	const vip = "10.86.0.100"
+	a := lab.AddHost("a", "10.86.0.1/24")
+	bh := lab.AddHost("b", "10.86.0.2/24")
+	mon := lab.AddHost("mon", "10.86.0.9/24")
+	conf := func(prio int) string {
+		return netlab.Conf(netlab.Instance{VRID: 71, Priority: prio, Version: 3, AdvertInt: iv, VIPs: []string{vip + "/24"}})
+	}
+	ka := a.StartKeepalived(b, conf(150))
+	a.WaitAddr(b, vip, 10*time.Second)
+	if guard {
+		g := startBenchRun(b, bin, bh, conf(100))
+		g.WaitOutput(b, "entering BACKUP state", 5*time.Second)
+	} else {
+		kb := bh.StartKeepalived(b, conf(100))
+		kb.WaitLog(b, "Entering BACKUP STATE", 5*time.Second)
+	}
+	capt := mon.StartCapture(b, "eth0", "ip proto 112")
+	time.Sleep(20*iv + 200*time.Millisecond) // steady state, in the capture
+	ka.Crash()
+	bh.WaitAddr(b, vip, 5*time.Second)
+	time.Sleep(5*iv + 100*time.Millisecond)
+	path := capt.Stop()
+	return takeoverFromCapture(b, path, netip.MustParseAddr("10.86.0.1"), netip.MustParseAddr("10.86.0.2"))
+}
+
+// takeoverFromCapture returns the time from the old master's last advert
+// to the new master's first advert after it (both with a non-zero
+// priority).
+func takeoverFromCapture(b *testing.B, path string, oldM, newM netip.Addr) time.Duration {
+	var last, first time.Time
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *sniffer.Observation) {
+		if o.Kind != sniffer.KindAdvert || o.Advert.Priority == 0 {
+			return
+		}
+		switch {
+		case o.Src == oldM && first.IsZero():
+			last = o.Time
+		case o.Src == newM && !last.IsZero() && first.IsZero():
+			first = o.Time
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if last.IsZero() || first.IsZero() {
+		b.Fatalf("capture %s: no advert from %s (%v) or none from %s after it (%v)", path, oldM, last, newM, first)
+	}
+	return first.Sub(last)
+}
+
+// startBenchRun starts vrrpguard run with conf on h.
+func startBenchRun(b *testing.B, bin string, h *netlab.Host, conf string) *netlab.Proc {
+	path := filepath.Join(b.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	p := h.Start(b, bin, "run", "--config", path, "--listen", "off")
+	p.WaitOutput(b, "msg=starting", 10*time.Second)
+	return p
+}
+
+// procUsage is a process's CPU time and memory from /proc.
+type procUsage struct {
+	cpu       time.Duration // utime + stime
+	rss, hwm  int           // VmRSS and VmHWM, KiB
+	collected time.Time
+}
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat
+// (100 on every Linux architecture Go supports).
+const clockTicks = 100
+
+func readProcUsage(pid int) (procUsage, error) {
+	u := procUsage{collected: time.Now()}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return u, err
+	}
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return u, fmt.Errorf("/proc/%d/stat: %q", pid, s)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	u.cpu = time.Duration(ut+st) * time.Second / clockTicks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, err
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch k {
+		case "VmRSS":
+			u.rss = n
+		case "VmHWM":
+			u.hwm = n
+		}
+	}
+	return u, nil
+}
+
+// resourceWindow is how long BenchmarkLabVRRPResources measures.
+const resourceWindow = 20 * time.Second
+
+// BenchmarkLabVRRPResources measures CPU time (utime+stime, as a share of
+// one CPU) and memory (VmRSS at the end, VmHWM) of keepalived's VRRP
+// process and of vrrpguard run, as master and as backup, over 20 s of
+// VRRPv3 at 10 ms adverts: once with keepalived master and vrrpguard
+// backup, once the reverse. vrrpguard run includes watching its own
+// segment (capture and rules), as it always does. Run with -benchtime=1x.
+func BenchmarkLabVRRPResources(b *testing.B) {
+	for _, guardMaster := range []bool{false, true} {
+		name := "master=keepalived/backup=vrrpguard"
+		if guardMaster {
+			name = "master=vrrpguard/backup=keepalived"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				resourcesOnce(b, guardMaster)
+			}
+		})
+	}
+}
+
+func resourcesOnce(b *testing.B, guardMaster bool) {
+	netlab.Require(b)
+	bin := benchBinary(b)
+	lab := netlab.New(b)
+	defer lab.Close()
+	const vip = "10.87.0.100"
+	iv := 10 * time.Millisecond
+	a := lab.AddHost("a", "10.87.0.1/24")
+	bh := lab.AddHost("b", "10.87.0.2/24")
+	conf := func(prio int) string {
+		return netlab.Conf(netlab.Instance{VRID: 72, Priority: prio, Version: 3, AdvertInt: iv, VIPs: []string{vip + "/24"}})
+	}
+	kaPid := func(k *netlab.Keepalived) int {
+		pid, err := k.VRRPPid()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return pid
+	}
+	var masterPid, backupPid int
+	if guardMaster {
+		kb := bh.StartKeepalived(b, conf(100))
+		kb.WaitLog(b, "Entering BACKUP STATE", 5*time.Second)
+		g := startBenchRun(b, bin, a, conf(150))
+		a.WaitAddr(b, vip, 5*time.Second)
+		masterPid, backupPid = g.Pid(), kaPid(kb)
+	} else {
+		ka := a.StartKeepalived(b, conf(150))
+		a.WaitAddr(b, vip, 10*time.Second)
+		g := startBenchRun(b, bin, bh, conf(100))
+		g.WaitOutput(b, "entering BACKUP state", 5*time.Second)
+		masterPid, backupPid = kaPid(ka), g.Pid()
+	}
+	time.Sleep(2 * time.Second) // past startup and the second GARP burst's timer
+	read := func(pid int) procUsage {
+		u, err := readProcUsage(pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return u
+	}
+	m0, b0 := read(masterPid), read(backupPid)
+	time.Sleep(resourceWindow)
+	m1, b1 := read(masterPid), read(backupPid)
+	if hs := lab.Holders(vip); len(hs) != 1 || hs[0] != a {
+		b.Fatalf("%s held by %v at the end, want only a", vip, hs)
+	}
+	pct := func(u0, u1 procUsage) float64 {
+		return 100 * float64(u1.cpu-u0.cpu) / float64(u1.collected.Sub(u0.collected))
+	}
+	b.ReportMetric(pct(m0, m1), "master-cpu-%")
+	b.ReportMetric(float64(m1.rss), "master-rss-KiB")
+	b.ReportMetric(float64(m1.hwm), "master-hwm-KiB")
+	b.ReportMetric(pct(b0, b1), "backup-cpu-%")
+	b.ReportMetric(float64(b1.rss), "backup-rss-KiB")
+	b.ReportMetric(float64(b1.hwm), "backup-hwm-KiB")
+}

@@ -1,0 +1,97 @@
+package participant
+
+import (
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vrrpguard/vrrpguard/config"
+)
+
+func parseConf(t *testing.T, conf string) *config.Keepalived {
+	t.Helper()
+	k, _, err := config.ParseKeepalived("test.conf", []byte(conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+const reloadBase = `
+vrrp_script chk {
+    script "/bin/true"
+    interval 1
+    weight -20
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.9.0.100/24
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    track_script {
+        chk
+    }
+    virtual_ipaddress {
+        10.9.0.101/24
+    }
+}
+`
+
+// TestReloadClassifies checks which instances Reload keeps, stops and
+// starts: moving an instance in the file keeps it; changing it, or a
+// script it tracks, restarts it; new ones start, removed ones stop.
+func TestReloadClassifies(t *testing.T) {
+	tests := []struct {
+		name                   string
+		conf                   string
+		kept, stopped, started []string
+	}{
+		{"unchanged", reloadBase, []string{"VI_1", "VI_2"}, nil, nil},
+		{"moved by comments and an added instance", "# a comment\n\n" + reloadBase + `
+vrrp_instance VI_3 {
+    interface eth0
+    virtual_router_id 53
+    virtual_ipaddress {
+        10.9.0.102/24
+    }
+}
+`, []string{"VI_1", "VI_2"}, nil, []string{"VI_3"}},
+		{"priority changed", strings.Replace(reloadBase, "priority 100", "priority 110", 1), []string{"VI_2"}, []string{"VI_1"}, []string{"VI_1"}},
+		{"tracked script changed", strings.Replace(reloadBase, "weight -20", "weight -30", 1), []string{"VI_1"}, []string{"VI_2"}, []string{"VI_2"}},
+		{"removed", reloadBase[:strings.Index(reloadBase, "vrrp_instance VI_2")], []string{"VI_1"}, []string{"VI_2"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := New(parseConf(t, reloadBase), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := r.Instances()
+			res, err := r.Reload(parseConf(t, tt.conf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Kept, tt.kept) || !slices.Equal(res.Stopped, tt.stopped) || !slices.Equal(res.Started, tt.started) {
+				t.Errorf("got kept %v stopped %v started %v, want %v %v %v", res.Kept, res.Stopped, res.Started, tt.kept, tt.stopped, tt.started)
+			}
+			for _, i := range r.Instances() {
+				if slices.Contains(before, i) != slices.Contains(tt.kept, i.Config().Name) {
+					t.Errorf("instance %s: kept object %v", i.Config().Name, slices.Contains(before, i))
+				}
+			}
+		})
+	}
+	r, _ := New(parseConf(t, reloadBase), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, err := r.Reload(&config.Keepalived{}); err == nil {
+		t.Error("reload to no instances: no error")
+	}
+}
