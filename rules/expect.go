@@ -54,3 +54,35 @@ func (e *Engine) expectedByVIP(iface string, vip netip.Addr) *Expected {
 	}
 	return nil
 }
+
+// SetExpected replaces the expected configuration (a reload). Findings
+// raised from the old expectations resolve by themselves when no longer
+// asserted; configured VRIDs are given a fresh start-up grace from now.
+func (e *Engine) SetExpected(expected []Expected, now time.Time) {
+	e.expected = e.expected[:0]
+	for _, x := range expected {
+		x.VIPs = sortedAddrs(x.VIPs)
+		e.expected = append(e.expected, x)
+	}
+	e.expSeen = map[int]bool{}
+	if !now.IsZero() {
+		e.start = now
+	}
+	// "Configured but never seen" findings: kept if still configured,
+	// else resolved.
+	for k, a := range e.active {
+		if k.kind != NoMaster || k.sub != "expected" {
+			continue
+		}
+		kept := false
+		for i := range e.expected {
+			x := &e.expected[i]
+			if x.Interface == k.iface && x.Family == k.fam && x.VRID == k.vrid {
+				e.expSeen[i], kept = true, true
+			}
+		}
+		if !kept {
+			a.resolveAt = e.now.Add(e.p.ResolveHold)
+		}
+	}
+}

@@ -478,3 +478,47 @@ func TestParamsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSetExpectedOnReload(t *testing.T) {
+	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")}, Source: "k.conf:3"}}
+	e, _ := New(DefaultParams(), exp)
+	var got []Finding
+	feed := func(outs []Output) {
+		for _, o := range outs {
+			if o.Finding != nil {
+				got = append(got, *o.Finding)
+			}
+		}
+	}
+	for _, o := range every(A, 0, 10, 1) {
+		feed(e.Observe(&o))
+	}
+	if len(got) != 1 || got[0].Kind != NoMaster || got[0].State != Raised {
+		t.Fatalf("before reload: %+v", got)
+	}
+	// Reload with the same VRID still configured: nothing new.
+	e.SetExpected(exp, at(10))
+	for _, o := range every(A, 11, 20, 1) {
+		feed(e.Observe(&o))
+	}
+	if len(got) != 1 {
+		t.Fatalf("reload with the same expectation changed findings: %+v", got)
+	}
+	// Reload without it: resolved.
+	e.SetExpected(nil, at(20))
+	for _, o := range every(A, 21, 30, 1) {
+		feed(e.Observe(&o))
+	}
+	if len(got) != 2 || got[1].State != Resolved || got[1].Kind != NoMaster {
+		t.Fatalf("after removing the expectation: %+v", got)
+	}
+	// A new expectation that does not match the traffic: raised after the
+	// start-up grace counted from the reload.
+	e.SetExpected([]Expected{{VRID: 51, Family: vrrp.IPv4, Version: 3, Source: "k.conf:9"}}, at(30))
+	for _, o := range every(A, 31, 35, 1) {
+		feed(e.Observe(&o))
+	}
+	if got[len(got)-1].Kind != VersionMismatch || got[len(got)-1].State != Raised {
+		t.Errorf("new expectation not applied: %+v", got[len(got)-1])
+	}
+}

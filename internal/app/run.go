@@ -172,6 +172,9 @@ func reloadRun(path string, r *participant.Router, m *runMetrics, log *slog.Logg
 				m.change(st, nil)
 			}
 			log.Info("reloaded", "config", path, "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
+			if runSegmentReload != nil {
+				runSegmentReload(k, log)
+			}
 			return
 		}
 	}

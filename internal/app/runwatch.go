@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +18,55 @@ import (
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
-func init() { runSegmentWatch = watchOwnSegments }
+func init() {
+	runSegmentWatch = watchOwnSegments
+	runSegmentReload = reloadOwnSegments
+}
+
+// runSegmentReload, when set, gives the segment watcher the configuration
+// reloaded on SIGHUP.
+var runSegmentReload func(k *config.Keepalived, log *slog.Logger)
+
+// ownWatch is the running segment watcher of `run` (one per process).
+var ownWatch struct {
+	sync.Mutex
+	pl     *pipeline
+	ifaces []string
+}
+
+// reloadOwnSegments replaces the expectations of the segment watcher.
+// Interfaces added by the new file are not captured until a restart.
+func reloadOwnSegments(k *config.Keepalived, log *slog.Logger) {
+	ownWatch.Lock()
+	defer ownWatch.Unlock()
+	if ownWatch.pl == nil {
+		return
+	}
+	for _, in := range k.Instances {
+		if in.Interface != "" && !slices.Contains(ownWatch.ifaces, in.Interface) {
+			log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", in.Interface)
+		}
+	}
+	ownWatch.pl.mu.Lock()
+	ownWatch.pl.engine.SetExpected(ownExpected(k, log), time.Now())
+	ownWatch.pl.mu.Unlock()
+}
+
+// ownExpected is the engine's expectations from the node's keepalived.conf
+// (the interfaces named there are the node's own, so they are kept).
+func ownExpected(k *config.Keepalived, log *slog.Logger) []rules.Expected {
+	exp, ws := config.Expectations([]*config.Keepalived{k}, nil)
+	for _, w := range ws {
+		log.Warn("configuration", "warning", w.String())
+	}
+	var rexp []rules.Expected
+	for _, x := range exp {
+		rexp = append(rexp, rules.Expected{Interface: x.Interface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version),
+			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
+			Peers: x.Peers, Source: joinSources(x.Sources)})
+	}
+	return rexp
+}
 
 // runWatchStdout is where `run` prints the findings of its segments.
 var runWatchStdout = os.Stdout
@@ -38,20 +87,9 @@ func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.
 		return nil
 	}
 	set := &settings{file: config.Default(), keepalived: []*config.Keepalived{k}}
-	exp, ws := config.Expectations(set.keepalived, nil)
-	for _, w := range ws {
-		log.Warn("configuration", "warning", w.String())
-	}
-	set.expected = exp
 	set.params = rules.DefaultParams()
 	set.params.ProbeInterval = set.file.Watch.ProbeInterval
-	var rexp []rules.Expected
-	for _, x := range set.expected {
-		rexp = append(rexp, rules.Expected{Interface: x.Interface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version),
-			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
-			Peers: x.Peers, Source: joinSources(x.Sources)})
-	}
-	engine, err := rules.New(set.params, rexp)
+	engine, err := rules.New(set.params, ownExpected(k, log))
 	if err != nil {
 		return err
 	}
@@ -75,6 +113,9 @@ func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.
 		live.Close()
 		return fmt.Errorf("alerts: %w", err)
 	}
+	ownWatch.Lock()
+	ownWatch.pl, ownWatch.ifaces = pl, ifaces
+	ownWatch.Unlock()
 	log.Info("watching own segments", "interfaces", ifaces)
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
