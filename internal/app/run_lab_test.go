@@ -151,6 +151,11 @@ func TestRunBackupToKeepalived(t *testing.T) {
 			go ka.Stop()
 			took := waitHolder(t, lab, b, f.vip, 5*time.Second)
 			t.Logf("takeover after keepalived's clean stop: %v (Skew_Time %v; keepalived needs ~1 s to exit)", took, f.mdi(100)-3*f.interval)
+			// Priority 0 means take over after Skew_Time, not after a
+			// whole Master_Down_Interval of silence.
+			if took >= f.mdi(100) {
+				t.Errorf("clean stop handed over after %v, not within Skew_Time (Master_Down_Interval is %v)", took, f.mdi(100))
+			}
 			for ka.Running() && time.Since(stop) < 10*time.Second {
 				time.Sleep(20 * time.Millisecond)
 			}
