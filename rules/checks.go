@@ -44,6 +44,11 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 		if b == r || !alive(b, now) {
 			continue
 		}
+		if len(r.vips) > 0 && len(b.vips) > 0 && !overlap(r.vips, b.vips) {
+			// Two clusters that share a VRID but no address: not a split
+			// brain of one cluster (vrid_conflict reports the collision).
+			continue
+		}
 		t := r.runStart
 		if b.runStart.After(t) {
 			t = b.runStart
@@ -474,7 +479,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 	if seg == nil {
 		return // advertised by nobody we know (yet): no master to compare with
 	}
-	m := seg.master
+	m := addrMaster(seg, addr, now)
 	vmac := vmacFor(fam, seg.key.vrid)
 	if m == nil || !fresh(m, now) || m.mac == mac || mac == vmac {
 		return // the master's own claim, or a takeover in progress
@@ -564,4 +569,40 @@ func (e *Engine) expectedNeverSeen(now time.Time) {
 			f.Fingerprint = fingerprint(NoMaster, xx.Family, xx.VRID, addrsKey(xx.VIPs))
 		})
 	}
+}
+
+// overlap reports whether two sorted address lists share an address.
+func overlap(a, b []netip.Addr) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch c := a[i].Compare(b[j]); {
+		case c == 0:
+			return true
+		case c < 0:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}
+
+// addrMaster is the master that holds addr: the segment's master if it
+// advertises addr, else (two clusters sharing a VRID) the most recent fresh
+// router that advertises it.
+func addrMaster(seg *segment, addr netip.Addr, now time.Time) *router {
+	m := seg.master
+	if m == nil || slices.Contains(m.vips, addr) || len(m.vips) == 0 {
+		return m
+	}
+	var best *router
+	for _, r := range seg.routers {
+		if fresh(r, now) && slices.Contains(r.vips, addr) && (best == nil || r.last.After(best.last)) {
+			best = r
+		}
+	}
+	if best == nil {
+		return m
+	}
+	return best
 }

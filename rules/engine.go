@@ -661,7 +661,10 @@ func (e *Engine) probes(now time.Time) {
 			continue
 		}
 		seg := e.vipSegment(k.iface, vrrp.FamilyOf(k.addr), vi, now)
-		if seg == nil || seg.master == nil || !fresh(seg.master, now) || now.Sub(seg.changedAt) < probeGrace {
+		if seg == nil {
+			continue
+		}
+		if m := addrMaster(seg, k.addr, now); m == nil || !fresh(m, now) || now.Sub(seg.changedAt) < probeGrace {
 			continue
 		}
 		vi.probeSent = now
@@ -682,9 +685,10 @@ func (e *Engine) judgeProbe(k vipKey, vi *vipInfo, now time.Time) {
 	if seg == nil || seg.master == nil {
 		return
 	}
+	m := addrMaster(seg, k.addr, now)
 	still := false
 	for mac, c := range vi.claims {
-		if mac == seg.master.mac {
+		if mac == m.mac {
 			continue
 		}
 		if c.last.Before(vi.probeSent) {

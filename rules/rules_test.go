@@ -522,3 +522,17 @@ func TestSetExpectedOnReload(t *testing.T) {
 		t.Errorf("new expectation not applied: %+v", got[len(got)-1])
 	}
 }
+
+func TestTwoClustersSharingAVRIDAreNotASplitBrain(t *testing.T) {
+	// Cluster 1 (10.0.0.1, VIP .100) and cluster 2 (10.0.0.3, VIP .200)
+	// both use VRID 51 on one segment: each has its own master.
+	c2 := with(C, func(a *ad) { a.vips = []string{"10.0.0.200"}; a.prio = 200 })
+	r := runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), every(c2, 0.5, 30, 1),
+		[]sniffer.Observation{garp(5.01, "10.0.0.100", "02:00:00:00:00:01"), garp(5.02, "10.0.0.200", "02:00:00:00:00:03")})
+	r.raisedBetween(t, VRIDConflict, 0.5, 0.5)
+	r.notRaised(t, DuplicateMaster, VIPOnBackup)
+	// Overlapping lists are one cluster: a split brain.
+	c3 := with(C, func(a *ad) { a.vips = []string{"10.0.0.100", "10.0.0.200"} })
+	r = runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), every(c3, 5.5, 30, 1))
+	r.raisedBetween(t, DuplicateMaster, 5.5, 7.5)
+}
