@@ -10,6 +10,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/net/bpf"
 )
 
@@ -46,20 +47,25 @@ type LiveOptions struct {
 	Promiscuous bool
 }
 
-// DefaultInterfaces lists every interface that is up and not loopback.
+// DefaultInterfaces lists every interface that is up and not loopback,
+// leaving out interfaces enslaved to another (bond slaves, bridge ports):
+// their traffic is seen on the bond or bridge device, and capturing both
+// would report every packet twice.
 func DefaultInterfaces() ([]string, error) {
-	ifs, err := net.Interfaces()
+	links, err := netlink.LinkList()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list interfaces: %w", err)
 	}
 	var out []string
-	for _, i := range ifs {
-		if i.Flags&net.FlagUp != 0 && i.Flags&net.FlagLoopback == 0 {
-			out = append(out, i.Name)
+	for _, l := range links {
+		a := l.Attrs()
+		if a.Flags&net.FlagUp == 0 || a.Flags&net.FlagLoopback != 0 || a.MasterIndex != 0 {
+			continue
 		}
+		out = append(out, a.Name)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no interface is up (other than loopback)")
+		return nil, errors.New("no interface is up (other than loopback and enslaved ones)")
 	}
 	return out, nil
 }
