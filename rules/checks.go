@@ -477,6 +477,12 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 
 	seg := e.vipSegment(iface, fam, vi, now)
 	if seg == nil {
+		// Not advertised (virtual_ipaddress_excluded): the configured VRID.
+		if x := e.expectedByVIP(iface, addr); x != nil {
+			seg = e.segs[segKey{iface, fam, x.VRID}]
+		}
+	}
+	if seg == nil {
 		return // advertised by nobody we know (yet): no master to compare with
 	}
 	m := addrMaster(seg, addr, now)

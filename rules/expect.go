@@ -17,6 +17,9 @@ type Expected struct {
 	Version    uint8
 	Interval   time.Duration
 	VIPs       []netip.Addr
+	// ExcludedVIPs (keepalived virtual_ipaddress_excluded) are held by the
+	// master but not advertised: only their ARP/ND claims are checked.
+	ExcludedVIPs []netip.Addr
 	AuthType   vrrp.AuthType // checked when HasAuth
 	HasAuth    bool
 	AuthDigest string // vrrp.AuthDigest of the 8-byte auth field, for simple auth
@@ -47,6 +50,11 @@ func (e *Engine) expectedByVIP(iface string, vip netip.Addr) *Expected {
 			continue
 		}
 		for _, v := range x.VIPs {
+			if v == vip {
+				return x
+			}
+		}
+		for _, v := range x.ExcludedVIPs {
 			if v == vip {
 				return x
 			}

@@ -536,3 +536,16 @@ func TestTwoClustersSharingAVRIDAreNotASplitBrain(t *testing.T) {
 	r = runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), every(c3, 5.5, 30, 1))
 	r.raisedBetween(t, DuplicateMaster, 5.5, 7.5)
 }
+
+func TestExcludedVIPClaimedByBackup(t *testing.T) {
+	// 10.0.0.150 is virtual_ipaddress_excluded of VRID 51: never
+	// advertised, held by the master; another host announcing it is a
+	// vip_on_backup.
+	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, VIPs: []netip.Addr{ip("10.0.0.100")}, ExcludedVIPs: []netip.Addr{ip("10.0.0.150")}, Source: "k.conf:1"}}
+	r := runScript(t, DefaultParams(), exp, 30, every(A, 0, 30, 1),
+		[]sniffer.Observation{garp(2.01, "10.0.0.150", "02:00:00:00:00:01"), garp(12.5, "10.0.0.150", "02:00:00:00:00:77")})
+	f := r.raisedBetween(t, VIPOnBackup, 12.5, 12.5)
+	if f.VIPs[0] != ip("10.0.0.150") {
+		t.Errorf("%+v", f)
+	}
+}

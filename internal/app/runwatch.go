@@ -62,7 +62,7 @@ func ownExpected(k *config.Keepalived, log *slog.Logger) []rules.Expected {
 	var rexp []rules.Expected
 	for _, x := range exp {
 		rexp = append(rexp, rules.Expected{Interface: x.Interface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version),
-			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
+			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
 			Peers: x.Peers, Source: joinSources(x.Sources)})
 	}
 	return rexp

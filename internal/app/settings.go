@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"github.com/vrrpguard/vrrpguard/config"
@@ -103,7 +104,7 @@ func (s *settings) rulesExpected() []rules.Expected {
 		}
 		out = append(out, rules.Expected{
 			Interface: iface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version), Interval: x.AdvertInt,
-			VIPs: x.VIPAddrs(), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
+			VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
 			Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
 		})
 	}
@@ -140,4 +141,12 @@ func (pw prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return pw.w.Write(b)
+}
+
+func prefixAddrs(p []netip.Prefix) []netip.Addr {
+	out := make([]netip.Addr, len(p))
+	for i, x := range p {
+		out[i] = x.Addr()
+	}
+	return out
 }
