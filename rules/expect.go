@@ -11,19 +11,19 @@ import (
 // keepalived.conf vrrp_instance blocks or vrrpguard YAML). Zero fields are
 // unknown and not checked.
 type Expected struct {
-	Interface  string // "" matches any interface
-	Family     vrrp.Family
-	VRID       uint8
-	Version    uint8
-	Interval   time.Duration
-	VIPs       []netip.Addr
+	Interface string // "" matches any interface
+	Family    vrrp.Family
+	VRID      uint8
+	Version   uint8
+	Interval  time.Duration
+	VIPs      []netip.Addr
 	// ExcludedVIPs (keepalived virtual_ipaddress_excluded) are held by the
 	// master but not advertised: only their ARP/ND claims are checked.
 	ExcludedVIPs []netip.Addr
-	AuthType   vrrp.AuthType // checked when HasAuth
-	HasAuth    bool
-	AuthDigest string // vrrp.AuthDigest of the 8-byte auth field, for simple auth
-	Peers      []netip.Addr
+	AuthType     vrrp.AuthType // checked when HasAuth
+	HasAuth      bool
+	AuthDigest   string // vrrp.AuthDigest of the 8-byte auth field, for simple auth
+	Peers        []netip.Addr
 	// Source names where it was configured (file:line), for messages.
 	Source string
 }
