@@ -185,3 +185,5 @@ func TsharkChecksums(path string) ([]string, error) {
 	}
 	return out, nil
 }
+
+func digestOf(password string) string { return vrrp.AuthDigest(vrrp.PasswordAuthData(password)) }
