@@ -61,9 +61,7 @@ func ownExpected(k *config.Keepalived, log *slog.Logger) []rules.Expected {
 	}
 	var rexp []rules.Expected
 	for _, x := range exp {
-		rexp = append(rexp, rules.Expected{Interface: x.Interface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version),
-			Interval: x.AdvertInt, VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
-			Peers: x.Peers, Source: joinSources(x.Sources)})
+		rexp = append(rexp, toRulesExpected(x, x.Interface))
 	}
 	return rexp
 }
@@ -138,15 +136,4 @@ func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.
 		}
 	}()
 	return nil
-}
-
-func joinSources(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }

@@ -102,11 +102,7 @@ func (s *settings) rulesExpected() []rules.Expected {
 				iface = ""
 			}
 		}
-		out = append(out, rules.Expected{
-			Interface: iface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version), Interval: x.AdvertInt,
-			VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown, AuthDigest: x.AuthDigest,
-			Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
-		})
+		out = append(out, toRulesExpected(x, iface))
 	}
 	return out
 }
@@ -149,4 +145,14 @@ func prefixAddrs(p []netip.Prefix) []netip.Addr {
 		out[i] = x.Addr()
 	}
 	return out
+}
+
+// toRulesExpected converts one expectation for the engine, on iface ("" =
+// any interface).
+func toRulesExpected(x config.Expected, iface string) rules.Expected {
+	return rules.Expected{
+		Interface: iface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version), Interval: x.AdvertInt,
+		VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown,
+		AuthDigest: x.AuthDigest, Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
+	}
 }
