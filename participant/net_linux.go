@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/internal/l2frame"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -402,7 +403,7 @@ func (e *netEnv) announce() error {
 		var dst [8]byte
 		var proto uint16
 		if a.Is4() {
-			frame = garpFrame(ifi.HardwareAddr, a)
+			frame = l2frame.GARP([6]byte(ifi.HardwareAddr), a)
 			copy(dst[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 			proto = unix.ETH_P_ARP
 		} else {
@@ -413,7 +414,7 @@ func (e *netEnv) announce() error {
 			if !src.IsValid() {
 				src = a
 			}
-			frame = naFrame(ifi.HardwareAddr, src, a)
+			frame = l2frame.UnsolicitedNA([6]byte(ifi.HardwareAddr), src, a)
 			copy(dst[:], []byte{0x33, 0x33, 0, 0, 0, 1})
 			proto = unix.ETH_P_IPV6
 		}
@@ -477,56 +478,6 @@ func (w *fdWaker) Reset(d time.Duration) {
 func (w *fdWaker) Stop() { w.f.Close() }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-// garpFrame builds a broadcast gratuitous ARP request for ip.
-func garpFrame(mac net.HardwareAddr, ip netip.Addr) []byte {
-	f := make([]byte, 0, 42)
-	f = append(f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	f = append(f, mac...)
-	f = append(f, 0x08, 0x06)                // ARP
-	f = append(f, 0, 1, 0x08, 0, 6, 4, 0, 1) // Ethernet, IPv4, request
-	a := ip.As4()
-	f = append(f, mac...)
-	f = append(f, a[:]...)
-	f = append(f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	f = append(f, a[:]...)
-	return f
-}
-
-// naFrame builds an unsolicited neighbour advertisement (RFC 4861 4.4,
-// override flag, target link-layer address option) for target, to ff02::1.
-func naFrame(mac net.HardwareAddr, src, target netip.Addr) []byte {
-	dst := netip.MustParseAddr("ff02::1")
-	icmp := make([]byte, 32)
-	icmp[0] = 136  // neighbour advertisement
-	icmp[4] = 0x20 // override
-	t := target.As16()
-	copy(icmp[8:24], t[:])
-	icmp[24], icmp[25] = 2, 1 // target link-layer address, 8 bytes
-	copy(icmp[26:32], mac)
-	s, d := src.As16(), dst.As16()
-	var sum uint32
-	for i := 0; i < 16; i += 2 {
-		sum += uint32(s[i])<<8 | uint32(s[i+1])
-		sum += uint32(d[i])<<8 | uint32(d[i+1])
-	}
-	sum += uint32(len(icmp)) + 58
-	for i := 0; i < len(icmp); i += 2 {
-		sum += uint32(icmp[i])<<8 | uint32(icmp[i+1])
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(icmp[2:4], ^uint16(sum))
-	f := make([]byte, 0, 14+40+len(icmp))
-	f = append(f, 0x33, 0x33, 0, 0, 0, 1)
-	f = append(f, mac...)
-	f = append(f, 0x86, 0xdd)
-	f = append(f, 0x60, 0, 0, 0, 0, byte(len(icmp)), 58, 255)
-	f = append(f, s[:]...)
-	f = append(f, d[:]...)
-	return append(f, icmp...)
-}
 
 // linkLocal returns an IPv6 link-local address of the interface.
 func linkLocal(ifi *net.Interface) (netip.Addr, error) {

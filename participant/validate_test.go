@@ -92,30 +92,3 @@ vrrp_instance V3 {
 		})
 	}
 }
-
-func TestFrames(t *testing.T) {
-	mac := []byte{2, 0, 0, 0, 0, 1}
-	g := garpFrame(mac, netip.MustParseAddr("10.9.0.100"))
-	if len(g) != 42 || g[21] != 1 || string(g[28:32]) != string(g[38:42]) {
-		t.Errorf("garp frame % x", g)
-	}
-	na := naFrame(mac, netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd00::100"))
-	if len(na) != 14+40+32 || na[54] != 136 || na[58] != 0x20 || na[21] != 255 {
-		t.Errorf("NA frame % x", na)
-	}
-	// The ICMPv6 checksum verifies to zero over pseudo-header + message.
-	var sum uint32
-	for i := 22; i < 54; i += 2 { // source and destination
-		sum += uint32(na[i])<<8 | uint32(na[i+1])
-	}
-	sum += 32 + 58
-	for i := 54; i < len(na); i += 2 {
-		sum += uint32(na[i])<<8 | uint32(na[i+1])
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	if sum != 0xffff {
-		t.Errorf("NA checksum does not verify: %#x", sum)
-	}
-}

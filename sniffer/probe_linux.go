@@ -1,13 +1,14 @@
 package sniffer
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vrrpguard/vrrpguard/internal/l2frame"
 )
 
 // Prober sends the probes that find every holder of an address: an ARP
@@ -70,10 +71,10 @@ func (p *Prober) Probe(ifname string, addr netip.Addr) error {
 	var dst [6]byte
 	switch {
 	case addr.Is4():
-		frame = ARPProbe(pi.mac, addr)
+		frame = l2frame.ARPProbe(pi.mac, addr)
 		dst = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	case addr.Is6():
-		frame = NeighborSolicitation(pi.mac, addr)
+		frame = l2frame.NeighborSolicitation(pi.mac, addr)
 		copy(dst[:], frame[:6])
 	default:
 		return fmt.Errorf("probe: invalid address %v", addr)
@@ -96,56 +97,4 @@ func (p *Prober) Close() {
 		}
 	}
 	p.ifs = map[string]*probeIf{}
-}
-
-// ARPProbe builds an Ethernet frame with an ARP probe for target.
-func ARPProbe(src MAC, target netip.Addr) []byte {
-	f := make([]byte, 42)
-	copy(f[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	copy(f[6:12], src[:])
-	binary.BigEndian.PutUint16(f[12:], 0x0806)
-	a := f[14:]
-	binary.BigEndian.PutUint16(a[0:], 1)      // Ethernet
-	binary.BigEndian.PutUint16(a[2:], 0x0800) // IPv4
-	a[4], a[5] = 6, 4
-	binary.BigEndian.PutUint16(a[6:], 1) // request
-	copy(a[8:14], src[:])
-	// sender IP 0.0.0.0, target MAC zero
-	t := target.As4()
-	copy(a[24:28], t[:])
-	return f
-}
-
-// NeighborSolicitation builds an Ethernet frame with a neighbour
-// solicitation for target from the unspecified address to its
-// solicited-node multicast group.
-func NeighborSolicitation(src MAC, target netip.Addr) []byte {
-	t := target.As16()
-	group := [16]byte{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13], t[14], t[15]}
-	f := make([]byte, 14+40+24)
-	copy(f[0:6], []byte{0x33, 0x33, 0xff, t[13], t[14], t[15]})
-	copy(f[6:12], src[:])
-	binary.BigEndian.PutUint16(f[12:], 0x86dd)
-	ip := f[14:54]
-	ip[0] = 0x60
-	binary.BigEndian.PutUint16(ip[4:], 24)
-	ip[6], ip[7] = 58, 255
-	// source :: (zero), destination the group
-	copy(ip[24:40], group[:])
-	icmp := f[54:]
-	icmp[0] = 135
-	copy(icmp[8:24], t[:])
-	var sum uint32
-	for i := 0; i < 16; i += 2 {
-		sum += uint32(group[i])<<8 | uint32(group[i+1])
-	}
-	sum += 24 + 58
-	for i := 0; i < len(icmp); i += 2 {
-		sum += uint32(icmp[i])<<8 | uint32(icmp[i+1])
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(icmp[2:], ^uint16(sum))
-	return f
 }

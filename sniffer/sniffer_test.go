@@ -431,31 +431,3 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
-
-func TestProbeFrames(t *testing.T) {
-	src := MAC{2, 0, 0, 0, 0, 7}
-	arp := gopacket.NewPacket(ARPProbe(src, netip.MustParseAddr("10.0.0.100")), layers.LayerTypeEthernet, gopacket.Default)
-	a, ok := arp.Layer(layers.LayerTypeARP).(*layers.ARP)
-	if !ok || a.Operation != 1 || netip.AddrFrom4([4]byte(a.SourceProtAddress)) != netip.IPv4Unspecified() ||
-		netip.AddrFrom4([4]byte(a.DstProtAddress)) != netip.MustParseAddr("10.0.0.100") || mac(a.SourceHwAddress) != src {
-		t.Errorf("ARP probe %v", arp)
-	}
-	ns := gopacket.NewPacket(NeighborSolicitation(src, netip.MustParseAddr("fd00::1:2:3")), layers.LayerTypeEthernet, gopacket.Default)
-	ip6, _ := ns.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
-	sol, ok := ns.Layer(layers.LayerTypeICMPv6NeighborSolicitation).(*layers.ICMPv6NeighborSolicitation)
-	if !ok || ip6 == nil || ip6.HopLimit != 255 || ip6.DstIP.String() != "ff02::1:ff02:3" || sol.TargetAddress.String() != "fd00::1:2:3" {
-		t.Fatalf("NS %v", ns)
-	}
-	// The ICMPv6 checksum verifies.
-	icmp := ns.Layer(layers.LayerTypeICMPv6).(*layers.ICMPv6)
-	want := icmp.Checksum
-	icmp.SetNetworkLayerForChecksum(ip6)
-	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{ComputeChecksums: true}, icmp, sol); err != nil {
-		t.Fatal(err)
-	}
-	got := buf.Bytes()
-	if uint16(got[2])<<8|uint16(got[3]) != want {
-		t.Errorf("NS checksum %04x, recomputed %02x%02x", want, got[2], got[3])
-	}
-}
