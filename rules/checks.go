@@ -284,7 +284,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 		where = " (" + x.Source + ")"
 	}
 	one := func(kind Kind, bad bool, msg string) {
-		k := fkey{kind: kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, sub: "expect " + r.ip.String()}
+		k := fkey{kind: kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, sub: "expect", addr: r.ip}
 		if !bad {
 			e.set(k, now, false, time.Time{}, nil)
 			return
@@ -314,7 +314,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			r.ip, vr, addrList(r.vips), where, addrList(x.VIPs)))
 	}
 	if len(x.Peers) > 0 {
-		k := fkey{kind: UnexpectedRouter, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, sub: r.ip.String()}
+		k := fkey{kind: UnexpectedRouter, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, addr: r.ip}
 		if slices.Contains(x.Peers, r.ip) {
 			e.set(k, now, false, time.Time{}, nil)
 		} else {
@@ -345,7 +345,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			}
 		}
 		slices.Sort(vrids)
-		k := fkey{kind: VRIDMismatch, iface: iface, fam: fam, sub: v.String()}
+		k := fkey{kind: VRIDMismatch, iface: iface, fam: fam, addr: v}
 		x := e.expectedByVIP(iface, v)
 		if len(vrids) >= 2 {
 			slices.SortFunc(lasts, func(a, b time.Time) int { return b.Compare(a) })
@@ -506,7 +506,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 			fmt.Sprintf("%s still answers for %s although %s is advertising", claimant.ip, addr, m.ip))
 		return
 	}
-	k := fkey{kind: VIPOnBackup, iface: iface, fam: fam, vrid: seg.key.vrid, sub: addr.String()}
+	k := fkey{kind: VIPOnBackup, iface: iface, fam: fam, vrid: seg.key.vrid, addr: addr}
 	holder := mac.String()
 	if claimant != nil {
 		holder = claimant.ip.String() + " (" + mac.String() + ")"

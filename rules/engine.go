@@ -100,7 +100,8 @@ type fkey struct {
 	iface string
 	fam   vrrp.Family
 	vrid  uint8
-	sub   string
+	sub   string     // a variant ("expected", "expect")
+	addr  netip.Addr // the address the finding is about, if any
 }
 
 type activeFinding struct {
@@ -701,7 +702,7 @@ func (e *Engine) judgeProbe(k vipKey, vi *vipInfo, now time.Time) {
 		return
 	}
 	vi.suspect = false
-	e.set(fkey{kind: VIPOnBackup, iface: k.iface, fam: fam, vrid: seg.key.vrid, sub: k.addr.String()}, now, false, time.Time{}, nil)
+	e.set(fkey{kind: VIPOnBackup, iface: k.iface, fam: fam, vrid: seg.key.vrid, addr: k.addr}, now, false, time.Time{}, nil)
 	if a := e.active[fkey{kind: DuplicateMaster, iface: seg.key.iface, fam: seg.key.fam, vrid: seg.key.vrid}]; a != nil {
 		// Adverts of a second master, if any, assert it again.
 		e.set(fkey{kind: DuplicateMaster, iface: seg.key.iface, fam: seg.key.fam, vrid: seg.key.vrid}, now, false, time.Time{}, nil)
