@@ -2,7 +2,10 @@
 #   sudo make run    watch every local interface with the embedded default config
 #   sudo make test   install what the tests need (Debian packages) and run every test
 
-GO      ?= go
+# sudo's secure_path usually lacks Go's bin directory: find it, and let the
+# tests (which build the binary with `go build`) find it too.
+GO      ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go 2>/dev/null || echo go)
+export PATH := $(dir $(GO)):$(PATH)
 BIN     := bin/vrrpguard
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/vrrpguard/vrrpguard/internal/app.Version=$(VERSION)
