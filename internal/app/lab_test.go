@@ -26,9 +26,9 @@ var (
 	binErr  error
 )
 
-// binary builds vrrpguard once for tests that run it as a process inside a
-// network namespace.
-func binary(t *testing.T) string {
+// binary builds vrrpguard once for tests and benchmarks that run it as a
+// process inside a network namespace.
+func binary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "vrrpguard-test-bin")

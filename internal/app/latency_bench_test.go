@@ -2,8 +2,6 @@ package app
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -46,7 +44,7 @@ func BenchmarkLabDetectionLatency(b *testing.B) {
 // replayed through the engine), for watchers that see no ARP.
 func detectOnce(b *testing.B, iv time.Duration) (time.Duration, time.Duration) {
 	netlab.Require(b)
-	bin := benchBinary(b)
+	bin := binary(b)
 	lab := netlab.New(b)
 	defer lab.Close()
 	a := lab.AddHost("a", "10.66.0.1/24")
@@ -99,21 +97,4 @@ func detectOnce(b *testing.B, iv time.Duration) (time.Duration, time.Duration) {
 		b.Fatalf("no advert from the backup (%v) or no finding from adverts alone (%v)", onset, advRaised)
 	}
 	return raised.Sub(onset), advRaised.Sub(onset)
-}
-
-// benchBinary is binary() for benchmarks.
-func benchBinary(b *testing.B) string {
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vrrpguard-test-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "vrrpguard")
-		binErr = buildBinary(binPath)
-	})
-	if binErr != nil {
-		b.Fatal(binErr)
-	}
-	return binPath
 }

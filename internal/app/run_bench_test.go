@@ -53,7 +53,7 @@ func BenchmarkLabTakeover(b *testing.B) {
 // takeoverOnce runs one crash failover and returns the takeover time.
 func takeoverOnce(b *testing.B, guard bool, iv time.Duration) time.Duration {
 	netlab.Require(b)
-	bin := benchBinary(b)
+	bin := binary(b)
 	lab := netlab.New(b)
 	defer lab.Close()
 	const vip = "10.86.0.100"
@@ -186,7 +186,7 @@ func BenchmarkLabVRRPResources(b *testing.B) {
 
 func resourcesOnce(b *testing.B, guardMaster bool) {
 	netlab.Require(b)
-	bin := benchBinary(b)
+	bin := binary(b)
 	lab := netlab.New(b)
 	defer lab.Close()
 	const vip = "10.87.0.100"
