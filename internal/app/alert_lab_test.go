@@ -249,14 +249,31 @@ func TestLabAlertsEndToEnd(t *testing.T) {
 	if len(firing) != 1 {
 		t.Errorf("Alertmanager shows %d VRRPDuplicateMaster alerts from two watchers, want 1: %+v", len(firing), firing)
 	}
+	var mailID string
 	waitFor(t, "the alert mail", 30*time.Second, func() bool {
 		for _, m := range mails(t, client, "http://127.0.0.1:8025") {
 			if strings.Contains(m.Subject, "duplicate_master") && strings.Contains(m.Subject, "CRITICAL") {
+				mailID = m.ID
 				return true
 			}
 		}
 		return false
 	})
+	// The body carries the evidence.
+	resp, err := client.Get("http://127.0.0.1:8025/api/v1/message/" + mailID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full struct {
+		Text string `json:"Text"`
+	}
+	json.NewDecoder(resp.Body).Decode(&full)
+	resp.Body.Close()
+	for _, want := range []string{"10.89.0.100", "10.89.0.1", "10.89.0.2", "protocol 112"} {
+		if !strings.Contains(full.Text, want) {
+			t.Errorf("alert mail body lacks %q:\n%s", want, full.Text)
+		}
+	}
 
 	b.ClearDrops(t)
 	hook.wait(t, "VRRPDuplicateMaster", "resolved", 60*time.Second)
