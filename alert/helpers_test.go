@@ -15,19 +15,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/vrrpguard/vrrpguard/rules"
-	"github.com/vrrpguard/vrrpguard/sniffer"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 // finding returns a finding of kind on VRID vrid with a fingerprint that
 // depends on both.
 func finding(kind rules.Kind, vrid uint8, state rules.State, at time.Time) rules.Finding {
-	mac1, _ := sniffer.ParseMAC("02:00:00:00:de:01")
-	mac2, _ := sniffer.ParseMAC("02:00:00:00:de:02")
+	mac1, _ := obs.ParseMAC("02:00:00:00:de:01")
+	mac2, _ := obs.ParseMAC("02:00:00:00:de:02")
 	return rules.Finding{
 		Kind:        kind,
 		State:       state,
@@ -36,7 +37,7 @@ func finding(kind rules.Kind, vrid uint8, state rules.State, at time.Time) rules
 		Family:      vrrp.IPv4,
 		VRID:        vrid,
 		Sources:     []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")},
-		MACs:        []sniffer.MAC{mac1, mac2},
+		MACs:        []obs.MAC{mac1, mac2},
 		VIPs:        []netip.Addr{netip.MustParseAddr("10.0.0.100")},
 		FirstSeen:   at.Add(-time.Second),
 		LastSeen:    at,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
 )
 
 // BenchmarkObserveHealthy: one advert of a healthy pair through the engine.
@@ -32,20 +32,20 @@ func BenchmarkObserveHealthy(b *testing.B) {
 func BenchmarkFlood(b *testing.B) {
 	n := floodN()
 	rng := rand.New(rand.NewPCG(1, 2))
-	obs := make([]sniffer.Observation, 4096)
-	for i := range obs {
+	seen := make([]obs.Observation, 4096)
+	for i := range seen {
 		src := netip.AddrFrom4([4]byte{10, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
 		a := ad{src: src.String(), prio: uint8(1 + rng.IntN(254)), vrid: uint8(1 + rng.IntN(255)), iface: []string{"eth0", "eth1", "eth2", "eth3"}[rng.IntN(4)]}
 		for k := 0; k < 1+rng.IntN(4); k++ {
 			a.vips = append(a.vips, netip.AddrFrom4([4]byte{172, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}).String())
 		}
-		obs[i] = a.obs(0)
+		seen[i] = a.obs(0)
 	}
 	var heap float64
 	for b.Loop() {
 		e, _ := New(DefaultParams(), nil)
 		for i := 0; i < n; i++ {
-			o := &obs[i%len(obs)]
+			o := &seen[i%len(seen)]
 			// Fresh random identity for each packet.
 			o.Src = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 			o.Advert.VRID = uint8(1 + i%255)

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -75,10 +76,10 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 	e.raiseDuplicate(s, k, now, expiry, onset, dup, nil, "")
 }
 
-func (e *Engine) raiseDuplicate(s *segment, k fkey, now, expiry, onset time.Time, rs []*router, extraMACs []sniffer.MAC, how string) {
+func (e *Engine) raiseDuplicate(s *segment, k fkey, now, expiry, onset time.Time, rs []*router, extraMACs []obs.MAC, how string) {
 	vips := segVIPs(s)
 	var srcs []netip.Addr
-	var macs []sniffer.MAC
+	var macs []obs.MAC
 	var names []string
 	for _, r := range rs {
 		srcs = append(srcs, r.ip)
@@ -145,7 +146,7 @@ func (e *Engine) disagreement(s *segment, now time.Time, val func(*router) (stri
 	return groups, lasts[1].Add(e.p.RouterTimeout)
 }
 
-func describeGroups(groups map[string][]*router, label func(string) string) (string, []netip.Addr, []sniffer.MAC) {
+func describeGroups(groups map[string][]*router, label func(string) string) (string, []netip.Addr, []obs.MAC) {
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
@@ -153,7 +154,7 @@ func describeGroups(groups map[string][]*router, label func(string) string) (str
 	slices.Sort(keys)
 	var parts []string
 	var srcs []netip.Addr
-	var macs []sniffer.MAC
+	var macs []obs.MAC
 	for _, k := range keys {
 		rs := groups[k]
 		slices.SortFunc(rs, func(a, b *router) int { return a.ip.Compare(b.ip) })
@@ -253,7 +254,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	}
 	var lasts []time.Time
 	var srcs []netip.Addr
-	var macs []sniffer.MAC
+	var macs []obs.MAC
 	for _, r := range owners {
 		lasts = append(lasts, r.lastAny)
 		srcs = append(srcs, r.ip)
@@ -290,7 +291,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			return
 		}
 		e.set(k, now, true, expiry, func(f *Finding) {
-			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []sniffer.MAC{r.mac}, capAddrs(r.vips)
+			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
 			f.Message = msg
 			f.Fingerprint = fingerprint(kind, s.key.fam, s.key.vrid, "expect", r.ip.String())
 		})
@@ -319,7 +320,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			e.set(k, now, false, time.Time{}, nil)
 		} else {
 			e.set(k, now, true, expiry, func(f *Finding) {
-				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []sniffer.MAC{r.mac}, capAddrs(r.vips)
+				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
 				f.Message = fmt.Sprintf("%s (%s) advertises %s but the config%s names only %s — a third node, a cloned VM or a forged sender joined this virtual router",
 					r.ip, r.mac, vr, where, addrList(x.Peers))
 				f.Fingerprint = fingerprint(UnexpectedRouter, s.key.fam, s.key.vrid, r.ip.String())
@@ -352,7 +353,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			expiry := lasts[1].Add(e.p.RouterTimeout)
 			vv := v
 			var srcs []netip.Addr
-			var macs []sniffer.MAC
+			var macs []obs.MAC
 			var msg string
 			describe := func() {
 				var who []string
@@ -402,7 +403,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			vv := v
 			e.set(k, now, true, r.lastAny.Add(e.p.RouterTimeout), func(f *Finding) {
 				f.VRID = uint8(vrids[0])
-				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []sniffer.MAC{r.mac}, []netip.Addr{vv}
+				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, []netip.Addr{vv}
 				f.Message = fmt.Sprintf("%s advertises VRID %d for %s, the config (%s) expects %d — fix virtual_router_id on that node",
 					r.ip, vrids[0], vv, x.Source, x.VRID)
 				f.Fingerprint = fingerprint(VRIDMismatch, fam, 0, vv.String())
@@ -431,7 +432,7 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 	expiry := in[len(in)-e.p.FlapThreshold].Add(e.p.FlapWindow)
 	vips := segVIPs(s)
 	var srcs []netip.Addr
-	var macs []sniffer.MAC
+	var macs []obs.MAC
 	for _, r := range s.routers {
 		srcs = append(srcs, r.ip)
 		macs = append(macs, r.mac)
@@ -446,7 +447,7 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 }
 
 // claimVIP handles an ARP or ND packet in which mac claims addr.
-func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now time.Time) {
+func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, now time.Time) {
 	if !addr.IsValid() {
 		return
 	}
@@ -460,7 +461,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 	}
 	vi.lastSeen = now
 	if vi.claims == nil {
-		vi.claims = map[sniffer.MAC]claim{}
+		vi.claims = map[obs.MAC]claim{}
 	}
 	c, ok := vi.claims[mac]
 	if !ok || now.Sub(c.last) > e.p.QuietPeriod {
@@ -528,11 +529,11 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac sniffer.MAC, now ti
 
 // vmacFor is the virtual router MAC of RFC 5798 section 7.3 (keepalived
 // use_vmac).
-func vmacFor(fam vrrp.Family, vrid uint8) sniffer.MAC {
+func vmacFor(fam vrrp.Family, vrid uint8) obs.MAC {
 	if fam == vrrp.IPv6 {
-		return sniffer.MAC{0, 0, 0x5e, 0, 2, vrid}
+		return obs.MAC{0, 0, 0x5e, 0, 2, vrid}
 	}
-	return sniffer.MAC{0, 0, 0x5e, 0, 1, vrid}
+	return obs.MAC{0, 0, 0x5e, 0, 1, vrid}
 }
 
 // expectedNeverSeen raises no_master for configured VRIDs that never

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -37,7 +38,7 @@ type segKey struct {
 
 type router struct {
 	ip       netip.Addr
-	mac      sniffer.MAC
+	mac      obs.MAC
 	first    time.Time // first advert seen
 	last     time.Time // last advert with priority > 0
 	prev     time.Time // the one before
@@ -80,7 +81,7 @@ type claim struct{ first, last time.Time }
 
 type vipInfo struct {
 	vrids    map[uint8]time.Time // last advertised under each VRID
-	claims   map[sniffer.MAC]claim
+	claims   map[obs.MAC]claim
 	lastSeen time.Time
 	// Active probing (Params.ProbeInterval).
 	probeSent time.Time // outstanding probe, zero when none
@@ -168,20 +169,20 @@ func (e *Engine) clock(t time.Time) time.Time {
 
 // Observe feeds one observation, timestamped by its capture time, and
 // returns what it caused. The returned slice is reused by the next call.
-func (e *Engine) Observe(o *sniffer.Observation) []Output {
+func (e *Engine) Observe(o *obs.Observation) []Output {
 	e.out = e.out[:0]
 	now := e.clock(o.Time)
 	if now.Sub(e.lastTick) >= tickEvery {
 		e.timers(now)
 	}
 	switch o.Kind {
-	case sniffer.KindAdvert:
+	case obs.KindAdvert:
 		e.advert(o, now)
-	case sniffer.KindARP:
+	case obs.KindARP:
 		e.claimVIP(o.Interface, o.ARP.SenderIP, o.ARP.SenderMAC, now)
-	case sniffer.KindND:
+	case obs.KindND:
 		e.claimVIP(o.Interface, o.ND.Target, o.ND.TargetMAC, now)
-	case sniffer.KindInvalid:
+	case obs.KindInvalid:
 		e.stats.Ignored++
 		e.packetFinding(MalformedPacket, fkey{kind: MalformedPacket, iface: o.Interface, fam: o.Family}, o, now,
 			"undecodable VRRP packets ("+o.Reason.Code()+") from "+srcText(o)+
@@ -198,7 +199,7 @@ func (e *Engine) Tick(now time.Time) []Output {
 	return e.out
 }
 
-func srcText(o *sniffer.Observation) string {
+func srcText(o *obs.Observation) string {
 	if o.Src.IsValid() {
 		return o.Src.String() + " (" + o.SrcMAC.String() + ")"
 	}
@@ -227,7 +228,7 @@ func (e *Engine) recent(r *router, now time.Time) bool {
 	return !r.resigned && !r.lastAny.IsZero() && now.Sub(r.lastAny) <= e.p.RouterTimeout
 }
 
-func (e *Engine) advert(o *sniffer.Observation, now time.Time) {
+func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	a := &o.Advert
 	key := segKey{o.Interface, o.Family, a.VRID}
 	if o.TTL != vrrp.TTL {
@@ -622,8 +623,8 @@ func capAddrs(a []netip.Addr) []netip.Addr {
 	return a
 }
 
-func capMACs(m []sniffer.MAC) []sniffer.MAC {
-	slices.SortFunc(m, func(a, b sniffer.MAC) int { return slices.Compare(a[:], b[:]) })
+func capMACs(m []obs.MAC) []obs.MAC {
+	slices.SortFunc(m, func(a, b obs.MAC) int { return slices.Compare(a[:], b[:]) })
 	m = slices.Compact(m)
 	if len(m) > maxListed {
 		return m[:maxListed]
@@ -633,7 +634,7 @@ func capMACs(m []sniffer.MAC) []sniffer.MAC {
 
 // packetFinding raises or refreshes a finding about bad packets; it
 // resolves after QuietPeriod without more of them.
-func (e *Engine) packetFinding(kind Kind, k fkey, o *sniffer.Observation, now time.Time, msg string) {
+func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.Time, msg string) {
 	e.set(k, now, true, now.Add(e.p.QuietPeriod-e.p.ResolveHold), func(f *Finding) {
 		if o.Src.IsValid() && len(f.Sources) < maxListed && !slices.Contains(f.Sources, o.Src) {
 			f.Sources = sortedAddrs(append(f.Sources, o.Src))

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -93,7 +94,7 @@ type Finding struct {
 	Family    vrrp.Family
 	VRID      uint8
 	Sources   []netip.Addr
-	MACs      []sniffer.MAC
+	MACs      []obs.MAC
 	VIPs      []netip.Addr
 	FirstSeen time.Time // when the problem began (as the engine's clock saw it)
 	LastSeen  time.Time // last evidence of it
@@ -114,8 +115,8 @@ type Event struct {
 	Family    vrrp.Family
 	VRID      uint8
 	Old, New  netip.Addr // old is invalid when there was none
-	OldMAC    sniffer.MAC
-	NewMAC    sniffer.MAC
+	OldMAC    obs.MAC
+	NewMAC    obs.MAC
 	Priority  uint8
 	// Reason: "election" (first master seen), "preemption", "handover"
 	// (old master resigned with priority 0), "takeover" (old master went

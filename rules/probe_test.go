@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
 )
 
 // probeSim drives the engine interactively: adverts on a schedule, and
@@ -30,14 +30,14 @@ func (s *probeSim) collect(t *testing.T, now float64, outs []Output) {
 			}
 			for _, m := range s.holders(now) {
 				r := garp(now+0.002, "10.0.0.100", m)
-				r.ARP.Op, r.ARP.Gratuitous = sniffer.ARPReply, false
+				r.ARP.Op, r.ARP.Gratuitous = obs.ARPReply, false
 				s.collect(t, now, s.e.Observe(&r))
 			}
 		}
 	}
 }
 
-func runProbeSim(t *testing.T, end float64, adverts []sniffer.Observation, holders func(float64) []string) *probeSim {
+func runProbeSim(t *testing.T, end float64, adverts []obs.Observation, holders func(float64) []string) *probeSim {
 	p := DefaultParams()
 	p.ProbeInterval = 10 * time.Second
 	e, err := New(p, nil)
@@ -57,8 +57,8 @@ func runProbeSim(t *testing.T, end float64, adverts []sniffer.Observation, holde
 	return s
 }
 
-func sortObs(parts ...[]sniffer.Observation) []sniffer.Observation {
-	var all []sniffer.Observation
+func sortObs(parts ...[]obs.Observation) []obs.Observation {
+	var all []obs.Observation
 	for _, p := range parts {
 		all = append(all, p...)
 	}
@@ -104,8 +104,8 @@ func TestProbeResolvesWhenTheClaimantLetsGo(t *testing.T) {
 		}
 		return []string{macA}
 	}
-	obs := sortObs(every(A, 0, 90, 1), []sniffer.Observation{garp(20, "10.0.0.100", "02:00:00:00:00:99")})
-	s := runProbeSim(t, 90, obs, holders)
+	seen := sortObs(every(A, 0, 90, 1), []obs.Observation{garp(20, "10.0.0.100", "02:00:00:00:00:99")})
+	s := runProbeSim(t, 90, seen, holders)
 	s.res.raisedBetween(t, VIPOnBackup, 20, 20)
 	// Confirmed by probes every 2s while held; after 30 the next probe
 	// (within 2s) goes unanswered: resolved within probe wait + hold.

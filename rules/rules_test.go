@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -22,7 +23,7 @@ func with(a ad, f func(*ad)) ad { f(&a); return a }
 
 func TestHealthyPairNoFinding(t *testing.T) {
 	r := runScript(t, DefaultParams(), nil, 120, every(A, 0, 120, 1),
-		[]sniffer.Observation{garp(0.01, "10.0.0.100", "02:00:00:00:00:01"), garp(5.01, "10.0.0.100", "02:00:00:00:00:01")})
+		[]obs.Observation{garp(0.01, "10.0.0.100", "02:00:00:00:00:01"), garp(5.01, "10.0.0.100", "02:00:00:00:00:01")})
 	r.noFindings(t)
 	if !eqStrings(r.reasons(), []string{"election"}) {
 		t.Errorf("events %v", r.reasons())
@@ -34,7 +35,7 @@ func TestPreemptionIsNotAFinding(t *testing.T) {
 	// and goes quiet.
 	r := runScript(t, DefaultParams(), nil, 60,
 		every(B, 0, 10.9, 1), every(A, 10.5, 60, 1),
-		[]sniffer.Observation{garp(10.51, "10.0.0.100", "02:00:00:00:00:01")})
+		[]obs.Observation{garp(10.51, "10.0.0.100", "02:00:00:00:00:01")})
 	r.noFindings(t)
 	if !eqStrings(r.reasons(), []string{"election", "preemption"}) {
 		t.Errorf("events %v\n%s", r.reasons(), r.dump())
@@ -46,8 +47,8 @@ func TestPreemptionIsNotAFinding(t *testing.T) {
 
 func TestCleanHandoverIsNotAFinding(t *testing.T) {
 	r := runScript(t, DefaultParams(), nil, 60,
-		every(A, 0, 10, 1), []sniffer.Observation{with(A, func(a *ad) { a.prio = 0 }).obs(10.2)},
-		every(B, 10.8, 60, 1), []sniffer.Observation{garp(10.81, "10.0.0.100", "02:00:00:00:00:02")})
+		every(A, 0, 10, 1), []obs.Observation{with(A, func(a *ad) { a.prio = 0 }).obs(10.2)},
+		every(B, 10.8, 60, 1), []obs.Observation{garp(10.81, "10.0.0.100", "02:00:00:00:00:02")})
 	r.noFindings(t)
 	if !eqStrings(r.reasons(), []string{"election", "handover"}) {
 		t.Errorf("events %v", r.reasons())
@@ -58,7 +59,7 @@ func TestCrashTakeoverIsNotAFinding(t *testing.T) {
 	// A crashes after 10; B takes over after Master_Down_Interval (3.6s).
 	r := runScript(t, DefaultParams(), nil, 60,
 		every(A, 0, 10, 1), every(B, 13.61, 60, 1),
-		[]sniffer.Observation{garp(13.62, "10.0.0.100", "02:00:00:00:00:02"), garp(18.62, "10.0.0.100", "02:00:00:00:00:02")})
+		[]obs.Observation{garp(13.62, "10.0.0.100", "02:00:00:00:00:02"), garp(18.62, "10.0.0.100", "02:00:00:00:00:02")})
 	r.noFindings(t)
 	if !eqStrings(r.reasons(), []string{"election", "takeover"}) {
 		t.Errorf("events %v", r.reasons())
@@ -69,7 +70,7 @@ func TestRestartOfMasterIsNotAFinding(t *testing.T) {
 	// A crashes, B takes over, A comes back and preempts: two changes.
 	r := runScript(t, DefaultParams(), nil, 90,
 		every(A, 0, 10, 1), every(B, 13.6, 30.2, 1), every(A, 30, 90, 1),
-		[]sniffer.Observation{garp(13.61, "10.0.0.100", "02:00:00:00:00:02"), garp(30.01, "10.0.0.100", "02:00:00:00:00:01")})
+		[]obs.Observation{garp(13.61, "10.0.0.100", "02:00:00:00:00:02"), garp(30.01, "10.0.0.100", "02:00:00:00:00:01")})
 	r.noFindings(t)
 	if !eqStrings(r.reasons(), []string{"election", "takeover", "preemption"}) {
 		t.Errorf("events %v\n%s", r.reasons(), r.dump())
@@ -79,7 +80,7 @@ func TestRestartOfMasterIsNotAFinding(t *testing.T) {
 func TestStartupElectionLowerPriorityFirst(t *testing.T) {
 	// keepalived: B sends one advert at start-up, A answers at once and B
 	// backs off (seen in testdata/captures/v3v4.pcap).
-	r := runScript(t, DefaultParams(), nil, 30, []sniffer.Observation{B.obs(0)}, every(A, 0.003, 30, 1))
+	r := runScript(t, DefaultParams(), nil, 30, []obs.Observation{B.obs(0)}, every(A, 0.003, 30, 1))
 	r.noFindings(t)
 }
 
@@ -134,7 +135,7 @@ func TestDuplicateMasterQuietClaimant(t *testing.T) {
 	// Auth mismatch with keepalived: B becomes master, advertises once,
 	// sends its GARP burst, then goes quiet while A keeps advertising.
 	r := runScript(t, DefaultParams(), nil, 40, every(A, 0, 40, 1),
-		[]sniffer.Observation{B.obs(4.0),
+		[]obs.Observation{B.obs(4.0),
 			garp(4.01, "10.0.0.100", "02:00:00:00:00:02"), garp(9.01, "10.0.0.100", "02:00:00:00:00:02")})
 	f := r.raisedBetween(t, DuplicateMaster, 4.0, 4.02)
 	if !strings.Contains(f.Message, "answers for 10.0.0.100") {
@@ -155,7 +156,7 @@ func TestDuplicateMasterIsNotRaisedByOneOverlappingAdvert(t *testing.T) {
 func TestVIPOnBackupByHand(t *testing.T) {
 	// Someone adds the VIP on the (silent) backup and runs arping.
 	r := runScript(t, DefaultParams(), nil, 100, every(A, 0, 100, 1),
-		[]sniffer.Observation{garp(20.2, "10.0.0.100", "02:00:00:00:00:99")})
+		[]obs.Observation{garp(20.2, "10.0.0.100", "02:00:00:00:00:99")})
 	f := r.raisedBetween(t, VIPOnBackup, 20.2, 20.2)
 	if f.VIPs[0] != ip("10.0.0.100") || !strings.Contains(f.Message, "02:00:00:00:00:99") {
 		t.Errorf("%+v", f)
@@ -167,7 +168,7 @@ func TestVIPOnBackupByHand(t *testing.T) {
 func TestVIPOnBackupIPv6NeighbourAdvert(t *testing.T) {
 	a := ad{src: "fe80::1", prio: 150, version: 3, vips: []string{"fd00::100"}}
 	r := runScript(t, DefaultParams(), nil, 30, every(a, 0, 30, 1),
-		[]sniffer.Observation{na(0.01, "fd00::100", "02:00:00:00:00:01"), na(12.3, "fd00::100", "02:00:00:00:00:77")})
+		[]obs.Observation{na(0.01, "fd00::100", "02:00:00:00:00:01"), na(12.3, "fd00::100", "02:00:00:00:00:77")})
 	r.raisedBetween(t, VIPOnBackup, 12.3, 12.3)
 }
 
@@ -175,7 +176,7 @@ func TestVIPClaimDuringTakeoverIsNotAFinding(t *testing.T) {
 	// The new master's GARP comes right after its first advert: fine.
 	// A stale master (crashed) is not compared with.
 	r := runScript(t, DefaultParams(), nil, 40, every(A, 0, 10, 1),
-		[]sniffer.Observation{garp(13.0, "10.0.0.100", "02:00:00:00:00:02")}, every(B, 13.01, 40, 1))
+		[]obs.Observation{garp(13.0, "10.0.0.100", "02:00:00:00:00:02")}, every(B, 13.01, 40, 1))
 	r.noFindings(t)
 }
 
@@ -263,7 +264,7 @@ func TestOwnerAloneIsFine(t *testing.T) {
 
 func TestMasterFlapping(t *testing.T) {
 	// A crashes and restarts every 8 seconds; B takes over each time.
-	var parts [][]sniffer.Observation
+	var parts [][]obs.Observation
 	for i := 0; i < 4; i++ {
 		base := float64(i) * 12
 		parts = append(parts, every(A, base, base+4, 1), every(B, base+7.6, base+12.2, 1))
@@ -289,8 +290,8 @@ func TestNoMaster(t *testing.T) {
 
 func TestNoMasterAfterCleanStopOfBoth(t *testing.T) {
 	r := runScript(t, DefaultParams(), nil, 30, every(A, 0, 10, 1),
-		[]sniffer.Observation{with(A, func(a *ad) { a.prio = 0 }).obs(10.1)}, every(B, 10.7, 12.7, 1),
-		[]sniffer.Observation{with(B, func(a *ad) { a.prio = 0 }).obs(12.9)})
+		[]obs.Observation{with(A, func(a *ad) { a.prio = 0 }).obs(10.1)}, every(B, 10.7, 12.7, 1),
+		[]obs.Observation{with(B, func(a *ad) { a.prio = 0 }).obs(12.9)})
 	r.raisedBetween(t, NoMaster, 14.9, 15.0)
 }
 
@@ -342,9 +343,9 @@ func TestChecksumInvalidNeverFeedsModel(t *testing.T) {
 }
 
 func TestMalformedPacket(t *testing.T) {
-	bad := sniffer.Observation{Kind: sniffer.KindInvalid, Time: at(3), Interface: "eth0", Family: vrrp.IPv4,
-		Src: ip("10.0.0.9"), SrcMAC: sniffer.MAC{2, 0, 0, 0, 0, 9}, TTL: 255, Reason: vrrp.ErrAddressCount}
-	r := runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), []sniffer.Observation{bad})
+	bad := obs.Observation{Kind: obs.KindInvalid, Time: at(3), Interface: "eth0", Family: vrrp.IPv4,
+		Src: ip("10.0.0.9"), SrcMAC: obs.MAC{2, 0, 0, 0, 0, 9}, TTL: 255, Reason: vrrp.ErrAddressCount}
+	r := runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), []obs.Observation{bad})
 	f := r.raisedBetween(t, MalformedPacket, 3, 3)
 	if !strings.Contains(f.Message, "address_count") || f.Sources[0] != ip("10.0.0.9") {
 		t.Errorf("%+v", f)
@@ -528,7 +529,7 @@ func TestTwoClustersSharingAVRIDAreNotASplitBrain(t *testing.T) {
 	// both use VRID 51 on one segment: each has its own master.
 	c2 := with(C, func(a *ad) { a.vips = []string{"10.0.0.200"}; a.prio = 200 })
 	r := runScript(t, DefaultParams(), nil, 30, every(A, 0, 30, 1), every(c2, 0.5, 30, 1),
-		[]sniffer.Observation{garp(5.01, "10.0.0.100", "02:00:00:00:00:01"), garp(5.02, "10.0.0.200", "02:00:00:00:00:03")})
+		[]obs.Observation{garp(5.01, "10.0.0.100", "02:00:00:00:00:01"), garp(5.02, "10.0.0.200", "02:00:00:00:00:03")})
 	r.raisedBetween(t, VRIDConflict, 0.5, 0.5)
 	r.notRaised(t, DuplicateMaster, VIPOnBackup)
 	// Overlapping lists are one cluster: a split brain.
@@ -543,7 +544,7 @@ func TestExcludedVIPClaimedByBackup(t *testing.T) {
 	// vip_on_backup.
 	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, VIPs: []netip.Addr{ip("10.0.0.100")}, ExcludedVIPs: []netip.Addr{ip("10.0.0.150")}, Source: "k.conf:1"}}
 	r := runScript(t, DefaultParams(), exp, 30, every(A, 0, 30, 1),
-		[]sniffer.Observation{garp(2.01, "10.0.0.150", "02:00:00:00:00:01"), garp(12.5, "10.0.0.150", "02:00:00:00:00:77")})
+		[]obs.Observation{garp(2.01, "10.0.0.150", "02:00:00:00:00:01"), garp(12.5, "10.0.0.150", "02:00:00:00:00:77")})
 	f := r.raisedBetween(t, VIPOnBackup, 12.5, 12.5)
 	if f.VIPs[0] != ip("10.0.0.150") {
 		t.Errorf("%+v", f)

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -20,9 +21,9 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 
 func ip(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-func macOf(a netip.Addr) sniffer.MAC {
+func macOf(a netip.Addr) obs.MAC {
 	b := a.AsSlice()
-	return sniffer.MAC{2, 0, 0, 0, 0, b[len(b)-1]}
+	return obs.MAC{2, 0, 0, 0, 0, b[len(b)-1]}
 }
 
 // ad describes one advert; zero fields take defaults (v2, VRID 51, 1s,
@@ -40,7 +41,7 @@ type ad struct {
 	iface    string
 }
 
-func (a ad) obs(t float64) sniffer.Observation {
+func (a ad) obs(t float64) obs.Observation {
 	if a.vrid == 0 {
 		a.vrid = 51
 	}
@@ -60,7 +61,7 @@ func (a ad) obs(t float64) sniffer.Observation {
 		a.iface = "eth0"
 	}
 	src := ip(a.src)
-	o := sniffer.Observation{Kind: sniffer.KindAdvert, Time: at(t), Interface: a.iface, SrcMAC: macOf(src), Src: src,
+	o := obs.Observation{Kind: obs.KindAdvert, Time: at(t), Interface: a.iface, SrcMAC: macOf(src), Src: src,
 		Family: vrrp.FamilyOf(src), TTL: a.ttl, Checksum: vrrp.ChecksumValid}
 	o.Dst = vrrp.MulticastIPv4
 	if o.Family == vrrp.IPv6 {
@@ -81,28 +82,28 @@ func (a ad) obs(t float64) sniffer.Observation {
 }
 
 // every returns adverts of a from start to end (inclusive) every step.
-func every(a ad, start, end, step float64) []sniffer.Observation {
-	var out []sniffer.Observation
+func every(a ad, start, end, step float64) []obs.Observation {
+	var out []obs.Observation
 	for t := start; t <= end+1e-9; t += step {
 		out = append(out, a.obs(t))
 	}
 	return out
 }
 
-func garp(t float64, vip, mac string) sniffer.Observation {
-	m, err := sniffer.ParseMAC(mac)
+func garp(t float64, vip, mac string) obs.Observation {
+	m, err := obs.ParseMAC(mac)
 	if err != nil {
 		panic(err)
 	}
 	v := ip(vip)
-	return sniffer.Observation{Kind: sniffer.KindARP, Time: at(t), Interface: "eth0", SrcMAC: m, Family: vrrp.IPv4,
-		ARP: sniffer.ARPInfo{Op: sniffer.ARPRequest, SenderIP: v, SenderMAC: m, TargetIP: v, Gratuitous: true}}
+	return obs.Observation{Kind: obs.KindARP, Time: at(t), Interface: "eth0", SrcMAC: m, Family: vrrp.IPv4,
+		ARP: obs.ARPInfo{Op: obs.ARPRequest, SenderIP: v, SenderMAC: m, TargetIP: v, Gratuitous: true}}
 }
 
-func na(t float64, target, mac string) sniffer.Observation {
-	m, _ := sniffer.ParseMAC(mac)
-	return sniffer.Observation{Kind: sniffer.KindND, Time: at(t), Interface: "eth0", SrcMAC: m, Family: vrrp.IPv6, TTL: 255,
-		ND: sniffer.NDInfo{Target: ip(target), TargetMAC: m, Override: true}}
+func na(t float64, target, mac string) obs.Observation {
+	m, _ := obs.ParseMAC(mac)
+	return obs.Observation{Kind: obs.KindND, Time: at(t), Interface: "eth0", SrcMAC: m, Family: vrrp.IPv6, TTL: 255,
+		ND: obs.NDInfo{Target: ip(target), TargetMAC: m, Override: true}}
 }
 
 // result is everything a script produced.
@@ -112,13 +113,13 @@ type result struct {
 	engine   *Engine
 }
 
-func runScript(t *testing.T, p Params, exp []Expected, end float64, parts ...[]sniffer.Observation) result {
+func runScript(t *testing.T, p Params, exp []Expected, end float64, parts ...[]obs.Observation) result {
 	t.Helper()
 	e, err := New(p, exp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all []sniffer.Observation
+	var all []obs.Observation
 	for _, part := range parts {
 		all = append(all, part...)
 	}

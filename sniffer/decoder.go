@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
@@ -33,13 +35,13 @@ type Decoder struct {
 	arp   layers.ARP
 	icmp6 layers.ICMPv6
 	na    layers.ICMPv6NeighborAdvertisement
-	vrrp  vrrp.Layer
+	vrrp  VRRPLayer
 
 	link    layers.LinkType
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
 	vlanIf  map[vlanKey]string
-	obs     Observation
+	obs     obs.Observation
 
 	Stats DecodeStats
 }
@@ -54,7 +56,7 @@ type vlanKey struct {
 // checksum without a second pass.
 type ipv4Layer struct {
 	layers.IPv4
-	next *vrrp.Layer
+	next *VRRPLayer
 }
 
 func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -69,7 +71,7 @@ func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 
 type ipv6Layer struct {
 	layers.IPv6
-	next *vrrp.Layer
+	next *VRRPLayer
 }
 
 func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
@@ -117,7 +119,7 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 // the observation, owned by the Decoder and valid until the next call, or
 // nil when the frame carries nothing of interest. vlan is a VLAN id that the
 // capture source stripped from the frame (AF_PACKET auxdata), or 0.
-func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vlan uint16) *Observation {
+func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vlan uint16) *obs.Observation {
 	d.Stats.Packets++
 	var first gopacket.LayerType
 	switch d.link {
@@ -145,7 +147,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 
 	o := &d.obs
 	o.Advert.Addresses = o.Advert.Addresses[:0]
-	*o = Observation{Time: ci.Timestamp, Advert: vrrp.Advertisement{Addresses: o.Advert.Addresses}}
+	*o = obs.Observation{Time: ci.Timestamp, Advert: vrrp.Advertisement{Addresses: o.Advert.Addresses}}
 	vrrpSeen := false
 	for _, lt := range d.decoded {
 		switch lt {
@@ -173,7 +175,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 			o.Src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
 			o.Dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
 			o.TTL = d.ip6.HopLimit
-		case layers.LayerTypeVRRP, vrrp.LayerTypeVRRP:
+		case layers.LayerTypeVRRP, LayerTypeVRRP:
 			vrrpSeen = true
 		case layers.LayerTypeARP:
 			if !d.fillARP(o) {
@@ -190,17 +192,17 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 	reason, isReason := err.(vrrp.Reason) // errors.As would allocate
 	switch {
 	case vrrpSeen:
-		o.Kind = KindAdvert
+		o.Kind = obs.KindAdvert
 		o.Advert = d.vrrp.Advertisement
 		o.Checksum = d.vrrp.ChecksumForm
 		d.Stats.Adverts++
 	case isReason && d.carriesVRRP():
-		o.Kind = KindInvalid
+		o.Kind = obs.KindInvalid
 		o.Reason = reason
 		d.Stats.Invalid++
-	case o.Kind == KindARP:
+	case o.Kind == obs.KindARP:
 		d.Stats.ARP++
-	case o.Kind == KindND:
+	case o.Kind == obs.KindND:
 		d.Stats.ND++
 	default:
 		d.Stats.Ignored++
@@ -226,23 +228,23 @@ func (d *Decoder) carriesVRRP() bool {
 	return false
 }
 
-func (d *Decoder) fillARP(o *Observation) bool {
+func (d *Decoder) fillARP(o *obs.Observation) bool {
 	a := &d.arp
 	if a.AddrType != layers.LinkTypeEthernet || a.Protocol != layers.EthernetTypeIPv4 ||
 		a.HwAddressSize != 6 || a.ProtAddressSize != 4 || len(a.SourceProtAddress) != 4 {
 		return false
 	}
-	if a.Operation != uint16(ARPRequest) && a.Operation != uint16(ARPReply) {
+	if a.Operation != uint16(obs.ARPRequest) && a.Operation != uint16(obs.ARPReply) {
 		return false
 	}
 	sender := netip.AddrFrom4([4]byte(a.SourceProtAddress))
 	if sender.IsUnspecified() {
 		return false // an ARP probe (RFC 5227) claims nothing
 	}
-	o.Kind = KindARP
+	o.Kind = obs.KindARP
 	o.Family = vrrp.IPv4
-	o.ARP = ARPInfo{
-		Op:        ARPOp(a.Operation),
+	o.ARP = obs.ARPInfo{
+		Op:        obs.ARPOp(a.Operation),
 		SenderIP:  sender,
 		SenderMAC: mac(a.SourceHwAddress),
 		TargetIP:  netip.AddrFrom4([4]byte(a.DstProtAddress)),
@@ -251,10 +253,10 @@ func (d *Decoder) fillARP(o *Observation) bool {
 	return true
 }
 
-func (d *Decoder) fillND(o *Observation) {
+func (d *Decoder) fillND(o *obs.Observation) {
 	n := &d.na
-	o.Kind = KindND
-	o.ND = NDInfo{
+	o.Kind = obs.KindND
+	o.ND = obs.NDInfo{
 		Router:    n.Router(),
 		Solicited: n.Solicited(),
 		Override:  n.Override(),
@@ -283,8 +285,8 @@ func (d *Decoder) ifaceName(iface string, vlan uint16) string {
 	return name
 }
 
-func mac(b []byte) MAC {
-	var m MAC
+func mac(b []byte) obs.MAC {
+	var m obs.MAC
 	if len(b) == 6 {
 		copy(m[:], b)
 	}

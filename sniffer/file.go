@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -137,7 +139,7 @@ func (c *captureFile) advance() {
 }
 
 // decode turns the head into an observation (or nil).
-func (c *captureFile) decode() *Observation {
+func (c *captureFile) decode() *obs.Observation {
 	idx := 0
 	link := layers.LinkTypeEthernet
 	name := c.name
@@ -199,7 +201,7 @@ func (h *fileHeap) Pop() any {
 // any cannot be opened as a capture, nothing is read and the error is a
 // *FileError naming it. A file that breaks in the middle is used up to the
 // break; its FileStats.Truncated says why.
-func ReadFiles(paths []string, h Handler) ([]FileStats, error) {
+func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 	files := make([]*captureFile, 0, len(paths))
 	for _, p := range paths {
 		c, err := openCapture(p)

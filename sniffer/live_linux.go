@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
@@ -28,7 +30,7 @@ type InterfaceStats struct {
 // Live captures on several interfaces at once.
 type Live struct {
 	ifs []*liveIf
-	mu  sync.Mutex // serialises Handler calls
+	mu  sync.Mutex // serialises obs.Handler calls
 }
 
 type liveIf struct {
@@ -117,7 +119,7 @@ func (l *Live) Interfaces() []string {
 // Run captures until ctx is done or a socket fails, calling h for every
 // observation; calls are serialised across interfaces. It closes the
 // sockets before returning. A cancelled context is not an error.
-func (l *Live) Run(ctx context.Context, h Handler) error {
+func (l *Live) Run(ctx context.Context, h obs.Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, len(l.ifs))
@@ -147,7 +149,7 @@ func (l *Live) Run(ctx context.Context, h Handler) error {
 	return first
 }
 
-func (l *Live) read(ctx context.Context, li *liveIf, h Handler) error {
+func (l *Live) read(ctx context.Context, li *liveIf, h obs.Handler) error {
 	for {
 		data, ci, err := li.h.ZeroCopyReadPacketData()
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/vrrpguard/vrrpguard/internal/l2frame"
@@ -25,7 +27,7 @@ type Prober struct {
 type probeIf struct {
 	fd    int
 	index int
-	mac   MAC
+	mac   obs.MAC
 	err   error
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -19,7 +21,7 @@ import (
 
 // The captures under testdata/captures were recorded on the bridge of the
 // namespace lab with two keepalived 2.2.7 peers (fxa 10.99.0.1 / fd99::1,
-// MAC 02:00:00:00:00:01, priority 150; fxb 10.99.0.2, 02:00:00:00:00:02,
+// obs.MAC 02:00:00:00:00:01, priority 150; fxb 10.99.0.2, 02:00:00:00:00:02,
 // priority 100). v2pass and v3v4 include a crash of the master (SIGKILL)
 // and the backup's takeover, then both stop cleanly (priority 0).
 const capDir = "../testdata/captures"
@@ -49,14 +51,14 @@ func frames(t testing.TB, name string) [][]byte {
 	return out
 }
 
-func collect(t *testing.T, paths ...string) ([]Observation, []FileStats) {
+func collect(t *testing.T, paths ...string) ([]obs.Observation, []FileStats) {
 	t.Helper()
-	var obs []Observation
-	st, err := ReadFiles(paths, func(o *Observation) { obs = append(obs, o.Clone()) })
+	var seen []obs.Observation
+	st, err := ReadFiles(paths, func(o *obs.Observation) { seen = append(seen, o.Clone()) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return obs, st
+	return seen, st
 }
 
 func TestReadCaptures(t *testing.T) {
@@ -64,38 +66,38 @@ func TestReadCaptures(t *testing.T) {
 	tests := []struct {
 		name  string
 		want  counts
-		first Observation
+		first obs.Observation
 	}{
-		{"v2pass", counts{7, 20, 0, 0}, Observation{Kind: KindAdvert, Interface: "v2pass.pcap", SrcMAC: MAC{2, 0, 0, 0, 0, 1},
+		{"v2pass", counts{7, 20, 0, 0}, obs.Observation{Kind: obs.KindAdvert, Interface: "v2pass.pcap", SrcMAC: obs.MAC{2, 0, 0, 0, 0, 1},
 			Family: vrrp.IPv4, Src: netip.MustParseAddr("10.99.0.1"), Dst: vrrp.MulticastIPv4, TTL: 255, Checksum: vrrp.ChecksumValid,
 			Advert: vrrp.Advertisement{Version: 2, Type: 1, VRID: 51, Priority: 150, AuthType: vrrp.AuthSimple, AuthData: vrrp.PasswordAuthData("s3cretpw"),
 				Interval: time.Second, Checksum: 0x9071, Family: vrrp.IPv4, Addresses: []netip.Addr{netip.MustParseAddr("10.99.0.100")}}}},
-		{"v2none", counts{3, 10, 0, 0}, Observation{}},
-		{"v3v4", counts{56, 50, 0, 0}, Observation{}},
-		{"v3v6", counts{6, 0, 10, 0}, Observation{}},
+		{"v2none", counts{3, 10, 0, 0}, obs.Observation{}},
+		{"v3v4", counts{56, 50, 0, 0}, obs.Observation{}},
+		{"v3v6", counts{6, 0, 10, 0}, obs.Observation{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			obs, st := collect(t, capPath(tt.name))
+			seen, st := collect(t, capPath(tt.name))
 			var got counts
-			for _, o := range obs {
+			for _, o := range seen {
 				switch o.Kind {
-				case KindAdvert:
+				case obs.KindAdvert:
 					got.adverts++
 					if o.Checksum != vrrp.ChecksumValid || o.TTL != 255 {
 						t.Errorf("advert %+v: checksum %v ttl %d", o.Advert, o.Checksum, o.TTL)
 					}
-				case KindARP:
+				case obs.KindARP:
 					got.arp++
 					if !o.ARP.Gratuitous || o.ARP.SenderMAC != o.SrcMAC {
 						t.Errorf("keepalived ARP not a GARP from its own MAC: %+v", o.ARP)
 					}
-				case KindND:
+				case obs.KindND:
 					got.nd++
-					if o.ND.Target != netip.MustParseAddr("fd99::100") || o.ND.TargetMAC != (MAC{2, 0, 0, 0, 0, 1}) || !o.ND.Override {
+					if o.ND.Target != netip.MustParseAddr("fd99::100") || o.ND.TargetMAC != (obs.MAC{2, 0, 0, 0, 0, 1}) || !o.ND.Override {
 						t.Errorf("NA %+v", o.ND)
 					}
-				case KindInvalid:
+				case obs.KindInvalid:
 					got.invalid++
 				}
 			}
@@ -109,9 +111,9 @@ func TestReadCaptures(t *testing.T) {
 				t.Errorf("stats %+v", st[0])
 			}
 			if tt.first.Kind != 0 {
-				var first Observation
-				for _, o := range obs {
-					if o.Kind == KindAdvert {
+				var first obs.Observation
+				for _, o := range seen {
+					if o.Kind == obs.KindAdvert {
 						first = o
 						break
 					}
@@ -125,14 +127,14 @@ func TestReadCaptures(t *testing.T) {
 	}
 }
 
-func equalObs(a, b Observation) bool {
+func equalObs(a, b obs.Observation) bool {
 	return reflect.DeepEqual(a, b)
 }
 
 func TestV3IPv6Observation(t *testing.T) {
-	obs, _ := collect(t, capPath("v3v6"))
-	for _, o := range obs {
-		if o.Kind != KindAdvert {
+	seen, _ := collect(t, capPath("v3v6"))
+	for _, o := range seen {
+		if o.Kind != obs.KindAdvert {
 			continue
 		}
 		if o.Family != vrrp.IPv6 || o.Src != netip.MustParseAddr("fe80::ff:fe00:1") || o.Dst != vrrp.MulticastIPv6 ||
@@ -145,17 +147,17 @@ func TestV3IPv6Observation(t *testing.T) {
 }
 
 func TestMergeByTimestamp(t *testing.T) {
-	obs, st := collect(t, capPath("v3v4"), capPath("v2pass"), capPath("v3v6"))
+	seen, st := collect(t, capPath("v3v4"), capPath("v2pass"), capPath("v3v6"))
 	if len(st) != 3 {
 		t.Fatalf("stats %d", len(st))
 	}
-	for i := 1; i < len(obs); i++ {
-		if obs[i].Time.Before(obs[i-1].Time) {
-			t.Fatalf("observation %d at %v before %v", i, obs[i].Time, obs[i-1].Time)
+	for i := 1; i < len(seen); i++ {
+		if seen[i].Time.Before(seen[i-1].Time) {
+			t.Fatalf("observation %d at %v before %v", i, seen[i].Time, seen[i-1].Time)
 		}
 	}
 	ifs := map[string]bool{}
-	for _, o := range obs {
+	for _, o := range seen {
 		ifs[o.Interface] = true
 	}
 	if len(ifs) != 3 {
@@ -170,13 +172,13 @@ func TestFileErrors(t *testing.T) {
 	empty := filepath.Join(dir, "empty.pcap")
 	os.WriteFile(empty, nil, 0o644)
 	for _, p := range []string{notCap, empty} {
-		_, err := ReadFiles([]string{capPath("v2none"), p}, func(*Observation) { t.Error("read despite a bad file") })
+		_, err := ReadFiles([]string{capPath("v2none"), p}, func(*obs.Observation) { t.Error("read despite a bad file") })
 		var fe *FileError
 		if !errors.As(err, &fe) || fe.Path != p || !errors.Is(err, ErrNotCapture) {
 			t.Errorf("%s: err %v", p, err)
 		}
 	}
-	_, err := ReadFiles([]string{filepath.Join(dir, "missing.pcap")}, func(*Observation) {})
+	_, err := ReadFiles([]string{filepath.Join(dir, "missing.pcap")}, func(*obs.Observation) {})
 	var fe *FileError
 	if !errors.As(err, &fe) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
@@ -190,13 +192,13 @@ func TestTruncatedFile(t *testing.T) {
 	}
 	cut := filepath.Join(t.TempDir(), "cut.pcap")
 	os.WriteFile(cut, full[:len(full)-10], 0o644)
-	obs, st := collect(t, cut)
+	seen, st := collect(t, cut)
 	all, _ := collect(t, capPath("v2pass"))
 	if st[0].Truncated == nil {
 		t.Error("truncation not reported")
 	}
-	if len(obs) != len(all)-1 {
-		t.Errorf("%d observations from the cut file, want %d", len(obs), len(all)-1)
+	if len(seen) != len(all)-1 {
+		t.Errorf("%d observations from the cut file, want %d", len(seen), len(all)-1)
 	}
 }
 
@@ -233,14 +235,14 @@ func TestPcapngAndVLANAndSLL(t *testing.T) {
 	pw.WritePacket(gopacket.CaptureInfo{Timestamp: ts.Add(time.Second), CaptureLength: len(sll), Length: len(sll)}, sll)
 	f.Close()
 
-	obs, _ := collect(t, ngPath, sllPath)
-	if len(obs) != 2 {
-		t.Fatalf("%d observations", len(obs))
+	seen, _ := collect(t, ngPath, sllPath)
+	if len(seen) != 2 {
+		t.Fatalf("%d observations", len(seen))
 	}
-	if o := obs[0]; o.Kind != KindAdvert || o.Interface != "bond0.42" || o.VLAN != 42 || o.Advert.VRID != 50 || !o.Time.Equal(ts) {
+	if o := seen[0]; o.Kind != obs.KindAdvert || o.Interface != "bond0.42" || o.VLAN != 42 || o.Advert.VRID != 50 || !o.Time.Equal(ts) {
 		t.Errorf("tagged pcapng: %+v", o)
 	}
-	if o := obs[1]; o.Kind != KindAdvert || o.SrcMAC != (MAC{2, 0, 0, 0, 0, 1}) || o.Interface != "any.pcap" || o.Advert.VRID != 50 {
+	if o := seen[1]; o.Kind != obs.KindAdvert || o.SrcMAC != (obs.MAC{2, 0, 0, 0, 0, 1}) || o.Interface != "any.pcap" || o.Advert.VRID != 50 {
 		t.Errorf("sll: %+v", o)
 	}
 }
@@ -260,7 +262,7 @@ func TestInvalidVRRP(t *testing.T) {
 	lying := append([]byte{}, advert...)
 	lying[14+20+3] = 9 // count 9 addresses, 2 present
 	o := d.Decode(lying, ci, "eth0", 0)
-	if o == nil || o.Kind != KindInvalid || o.Reason != vrrp.ErrAddressCount || o.Src != netip.MustParseAddr("10.99.0.2") {
+	if o == nil || o.Kind != obs.KindInvalid || o.Reason != vrrp.ErrAddressCount || o.Src != netip.MustParseAddr("10.99.0.2") {
 		t.Fatalf("lying count: %+v", o)
 	}
 
@@ -272,13 +274,13 @@ func TestInvalidVRRP(t *testing.T) {
 
 	badSum := append([]byte{}, advert...)
 	badSum[14+20+2] = 1 // priority changed, checksum not
-	if o := d.Decode(badSum, ci, "eth0", 0); o == nil || o.Kind != KindAdvert || o.Checksum != vrrp.ChecksumInvalid {
+	if o := d.Decode(badSum, ci, "eth0", 0); o == nil || o.Kind != obs.KindAdvert || o.Checksum != vrrp.ChecksumInvalid {
 		t.Errorf("bad checksum: %+v", o)
 	}
 
 	ttl := append([]byte{}, advert...)
 	ttl[14+8] = 64
-	if o := d.Decode(ttl, ci, "eth0", 0); o == nil || o.TTL != 64 || o.Kind != KindAdvert {
+	if o := d.Decode(ttl, ci, "eth0", 0); o == nil || o.TTL != 64 || o.Kind != obs.KindAdvert {
 		t.Errorf("ttl 64: %+v", o)
 	}
 	if d.Stats.Invalid != 2 || d.Stats.Adverts != 2 {
@@ -305,7 +307,7 @@ func TestARPProbeIgnored(t *testing.T) {
 			if o := d.Decode(probe, gopacket.CaptureInfo{}, "eth0", 0); o != nil {
 				t.Errorf("probe reported: %+v", o)
 			}
-			if o := d.Decode(f, gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != KindARP {
+			if o := d.Decode(f, gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != obs.KindARP {
 				t.Errorf("GARP not reported")
 			}
 			return
@@ -360,16 +362,16 @@ func TestFilter(t *testing.T) {
 }
 
 func TestMAC(t *testing.T) {
-	m, err := ParseMAC("02:00:0a:ff:00:01")
+	m, err := obs.ParseMAC("02:00:0a:ff:00:01")
 	if err != nil || m.String() != "02:00:0a:ff:00:01" {
 		t.Errorf("ParseMAC: %v %v", m, err)
 	}
 	for _, bad := range []string{"", "02:00:0a:ff:00", "zz:00:0a:ff:00:01", "02:00:0a:ff:00:01:02"} {
-		if _, err := ParseMAC(bad); err == nil {
+		if _, err := obs.ParseMAC(bad); err == nil {
 			t.Errorf("ParseMAC(%q) accepted", bad)
 		}
 	}
-	if !(MAC{}).IsZero() || m.IsZero() {
+	if !(obs.MAC{}).IsZero() || m.IsZero() {
 		t.Error("IsZero")
 	}
 }
@@ -394,7 +396,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 		var frame []byte
 		for _, f := range frames(b, name) {
 			d := NewDecoder(layers.LinkTypeEthernet)
-			if o := d.Decode(f, gopacket.CaptureInfo{}, "x", 0); o != nil && o.Kind == KindAdvert {
+			if o := d.Decode(f, gopacket.CaptureInfo{}, "x", 0); o != nil && o.Kind == obs.KindAdvert {
 				frame = f
 				break
 			}

@@ -25,5 +25,6 @@
 // accepts both and reports which form matched.
 //
 // Decoding never panics and never allocates when the Advertisement is
-// reused. [Layer] makes the decoder a gopacket DecodingLayer.
+// reused. The package imports nothing but the standard library; the
+// sniffer wraps the decoder in a gopacket DecodingLayer.
 package vrrp

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
@@ -81,8 +83,8 @@ func detectOnce(b *testing.B, iv time.Duration) (time.Duration, time.Duration) {
 	var onset, advRaised time.Time
 	bAddr := netip.MustParseAddr("10.66.0.2")
 	engine, _ := rules.New(rules.DefaultParams(), nil)
-	if _, err := sniffer.ReadFiles([]string{path}, func(o *sniffer.Observation) {
-		if onset.IsZero() && o.Kind == sniffer.KindAdvert && o.Src == bAddr && o.Advert.Priority > 0 && o.Time.After(cut) {
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
+		if onset.IsZero() && o.Kind == obs.KindAdvert && o.Src == bAddr && o.Advert.Priority > 0 && o.Time.After(cut) {
 			onset = o.Time
 		}
 		for _, out := range engine.Observe(o) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -28,7 +30,7 @@ type metrics struct {
 
 type obsKey struct {
 	iface  string
-	kind   sniffer.Kind
+	kind   obs.Kind
 	reason vrrp.Reason
 	ttl    bool
 	csum   vrrp.ChecksumForm
@@ -89,12 +91,12 @@ func (m *metrics) counter(k obsKey) prometheus.Counter {
 
 // observe counts one observation. Not safe for concurrent use (the
 // pipeline serialises observations).
-func (m *metrics) observe(o *sniffer.Observation) {
+func (m *metrics) observe(o *obs.Observation) {
 	m.counter(obsKey{iface: o.Interface, kind: o.Kind}).Inc()
 	switch o.Kind {
-	case sniffer.KindInvalid:
+	case obs.KindInvalid:
 		m.counter(obsKey{iface: o.Interface, reason: o.Reason}).Inc()
-	case sniffer.KindAdvert:
+	case obs.KindAdvert:
 		if o.TTL != vrrp.TTL {
 			m.counter(obsKey{iface: o.Interface, ttl: true}).Inc()
 		}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/internal/output"
@@ -61,7 +63,7 @@ func newFindingMetrics(reg *prometheus.Registry) *findingMetrics {
 	return fm
 }
 
-func (p *pipeline) observe(o *sniffer.Observation) {
+func (p *pipeline) observe(o *obs.Observation) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m != nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
@@ -49,7 +51,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	pl := &pipeline{engine: engine, printer: p, log: slog.New(slog.NewTextHandler(stderr, nil)), adverts: *adverts}
 	var last time.Time
-	stats, err := sniffer.ReadFiles(files, func(o *sniffer.Observation) {
+	stats, err := sniffer.ReadFiles(files, func(o *obs.Observation) {
 		last = o.Time
 		pl.observe(o)
 	})

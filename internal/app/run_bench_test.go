@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
@@ -86,8 +88,8 @@ func takeoverOnce(b *testing.B, guard bool, iv time.Duration) time.Duration {
 // priority).
 func takeoverFromCapture(b *testing.B, path string, oldM, newM netip.Addr) time.Duration {
 	var last, first time.Time
-	if _, err := sniffer.ReadFiles([]string{path}, func(o *sniffer.Observation) {
-		if o.Kind != sniffer.KindAdvert || o.Advert.Priority == 0 {
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
+		if o.Kind != obs.KindAdvert || o.Advert.Priority == 0 {
 			return
 		}
 		switch {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
@@ -124,8 +126,8 @@ func TestRunReload(t *testing.T) {
 	checkKeepalivedLog(t, kb)
 	aAddr := netip.MustParseAddr("10.85.0.1")
 	var vi1Adverts, vi1Zero, vi2Zero int
-	if _, err := sniffer.ReadFiles([]string{capt.Stop()}, func(o *sniffer.Observation) {
-		if o.Kind != sniffer.KindAdvert || o.Src != aAddr {
+	if _, err := sniffer.ReadFiles([]string{capt.Stop()}, func(o *obs.Observation) {
+		if o.Kind != obs.KindAdvert || o.Src != aAddr {
 			return
 		}
 		switch o.Advert.VRID {

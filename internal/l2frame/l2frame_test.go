@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
@@ -53,8 +55,8 @@ func TestARPFrames(t *testing.T) {
 	}
 	// vrrpguard's own decoder sees the GARP as a claim, and ignores the probe.
 	d := sniffer.NewDecoder(layers.LinkTypeEthernet)
-	if o := d.Decode(l2frame.GARP(mac, ip("10.9.0.100")), gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != sniffer.KindARP ||
-		!o.ARP.Gratuitous || o.ARP.SenderIP != ip("10.9.0.100") || o.ARP.SenderMAC != sniffer.MAC(mac) {
+	if o := d.Decode(l2frame.GARP(mac, ip("10.9.0.100")), gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != obs.KindARP ||
+		!o.ARP.Gratuitous || o.ARP.SenderIP != ip("10.9.0.100") || o.ARP.SenderMAC != obs.MAC(mac) {
 		t.Errorf("GARP decoded as %+v", o)
 	}
 	if o := d.Decode(l2frame.ARPProbe(mac, ip("10.9.0.100")), gopacket.CaptureInfo{}, "eth0", 0); o != nil {
@@ -73,8 +75,8 @@ func TestUnsolicitedNA(t *testing.T) {
 	}
 	checksumOK(t, p, na)
 	d := sniffer.NewDecoder(layers.LinkTypeEthernet)
-	if o := d.Decode(f, gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != sniffer.KindND || o.ND.Target != ip("fd00::100") ||
-		o.ND.TargetMAC != sniffer.MAC(mac) || !o.ND.Override {
+	if o := d.Decode(f, gopacket.CaptureInfo{}, "eth0", 0); o == nil || o.Kind != obs.KindND || o.ND.Target != ip("fd00::100") ||
+		o.ND.TargetMAC != obs.MAC(mac) || !o.ND.Override {
 		t.Errorf("NA decoded as %+v", o)
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/rules"
-	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 // FindingJSON is the JSON form of a raised or resolved finding.
@@ -52,7 +53,7 @@ func addrStrings(a []netip.Addr) []string {
 	return out
 }
 
-func macStrings(m []sniffer.MAC) []string {
+func macStrings(m []obs.MAC) []string {
 	out := make([]string, len(m))
 	for i, x := range m {
 		out[i] = x.String()

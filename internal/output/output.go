@@ -12,7 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -155,7 +156,7 @@ func addrStr(a netip.Addr) string {
 }
 
 // AdvertJSON converts an advert observation to its JSON form.
-func AdvertJSON(o *sniffer.Observation) Advert {
+func AdvertJSON(o *obs.Observation) Advert {
 	a := &o.Advert
 	j := Advert{
 		Type: "advert", Time: TimeJSON(o.Time), Interface: o.Interface, VLAN: o.VLAN,
@@ -176,20 +177,20 @@ func AdvertJSON(o *sniffer.Observation) Advert {
 }
 
 // Observation prints an advertisement, ARP, ND or invalid packet.
-func (p *Printer) Observation(o *sniffer.Observation) {
+func (p *Printer) Observation(o *obs.Observation) {
 	if p.format == JSON {
 		switch o.Kind {
-		case sniffer.KindAdvert:
+		case obs.KindAdvert:
 			p.json(AdvertJSON(o))
-		case sniffer.KindARP:
+		case obs.KindARP:
 			p.json(ARP{Type: "arp", Time: TimeJSON(o.Time), Interface: o.Interface, VLAN: o.VLAN, SrcMAC: o.SrcMAC.String(),
 				Op: o.ARP.Op.String(), Gratuitous: o.ARP.Gratuitous, SenderIP: addrStr(o.ARP.SenderIP),
 				SenderMAC: o.ARP.SenderMAC.String(), TargetIP: addrStr(o.ARP.TargetIP)})
-		case sniffer.KindND:
+		case obs.KindND:
 			p.json(ND{Type: "nd", Time: TimeJSON(o.Time), Interface: o.Interface, VLAN: o.VLAN, SrcMAC: o.SrcMAC.String(),
 				Src: addrStr(o.Src), Dst: addrStr(o.Dst), TTL: o.TTL, Target: addrStr(o.ND.Target), TargetMAC: o.ND.TargetMAC.String(),
 				Router: o.ND.Router, Solicited: o.ND.Solicited, Override: o.ND.Override})
-		case sniffer.KindInvalid:
+		case obs.KindInvalid:
 			p.json(Invalid{Type: "invalid", Time: TimeJSON(o.Time), Interface: o.Interface, VLAN: o.VLAN, SrcMAC: o.SrcMAC.String(),
 				Family: o.Family.String(), Src: addrStr(o.Src), Dst: addrStr(o.Dst), TTL: o.TTL,
 				Reason: o.Reason.Code(), Message: strings.TrimPrefix(o.Reason.Error(), "vrrp: ")})
@@ -202,11 +203,11 @@ func (p *Printer) Observation(o *sniffer.Observation) {
 // TimeText formats a timestamp for people: local clock with milliseconds.
 func (p *Printer) TimeText(t time.Time) string { return t.In(p.loc).Format("15:04:05.000") }
 
-func (p *Printer) observationText(o *sniffer.Observation) string {
+func (p *Printer) observationText(o *obs.Observation) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %-8s ", p.TimeText(o.Time), o.Interface)
 	switch o.Kind {
-	case sniffer.KindAdvert:
+	case obs.KindAdvert:
 		a := &o.Advert
 		fmt.Fprintf(&b, "v%d vrid %-3d prio %-3d %s (%s)", a.Version, a.VRID, a.Priority, addrStr(o.Src), o.SrcMAC)
 		b.WriteString(" vips ")
@@ -232,7 +233,7 @@ func (p *Printer) observationText(o *sniffer.Observation) string {
 		case vrrp.ChecksumValidWithoutPseudoHeader:
 			b.WriteString(" (checksum without pseudo-header)")
 		}
-	case sniffer.KindARP:
+	case obs.KindARP:
 		what := "arp " + o.ARP.Op.String()
 		if o.ARP.Gratuitous {
 			what = "garp"
@@ -241,7 +242,7 @@ func (p *Printer) observationText(o *sniffer.Observation) string {
 		if !o.ARP.Gratuitous {
 			fmt.Fprintf(&b, " (target %s)", o.ARP.TargetIP)
 		}
-	case sniffer.KindND:
+	case obs.KindND:
 		fmt.Fprintf(&b, "na   %s is-at %s", o.ND.Target, o.ND.TargetMAC)
 		var fl []string
 		if o.ND.Router {
@@ -256,7 +257,7 @@ func (p *Printer) observationText(o *sniffer.Observation) string {
 		if len(fl) > 0 {
 			fmt.Fprintf(&b, " [%s]", strings.Join(fl, ","))
 		}
-	case sniffer.KindInvalid:
+	case obs.KindInvalid:
 		fmt.Fprintf(&b, "INVALID VRRP from %s (%s): %s", addrStr(o.Src), o.SrcMAC, strings.TrimPrefix(o.Reason.Error(), "vrrp: "))
 		if o.TTL != vrrp.TTL {
 			fmt.Fprintf(&b, " TTL %d", o.TTL)

@@ -8,27 +8,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/obs"
+
 	"github.com/vrrpguard/vrrpguard/rules"
-	"github.com/vrrpguard/vrrpguard/sniffer"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 var ts = time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 
-func observations() []sniffer.Observation {
-	mac := sniffer.MAC{2, 0, 0, 0, 0, 1}
-	adv := sniffer.Observation{Kind: sniffer.KindAdvert, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
+func observations() []obs.Observation {
+	mac := obs.MAC{2, 0, 0, 0, 0, 1}
+	adv := obs.Observation{Kind: obs.KindAdvert, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
 		Src: netip.MustParseAddr("10.0.0.1"), Dst: vrrp.MulticastIPv4, TTL: 255, Checksum: vrrp.ChecksumValid,
 		Advert: vrrp.Advertisement{Version: 2, VRID: 51, Priority: 150, AuthType: vrrp.AuthSimple, AuthData: vrrp.PasswordAuthData("hunter2"),
 			Interval: time.Second, Addresses: []netip.Addr{netip.MustParseAddr("10.0.0.100")}}}
-	arp := sniffer.Observation{Kind: sniffer.KindARP, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
-		ARP: sniffer.ARPInfo{Op: sniffer.ARPRequest, SenderIP: netip.MustParseAddr("10.0.0.100"), SenderMAC: mac, TargetIP: netip.MustParseAddr("10.0.0.100"), Gratuitous: true}}
-	nd := sniffer.Observation{Kind: sniffer.KindND, Time: ts, Interface: "eth0", VLAN: 7, SrcMAC: mac, Family: vrrp.IPv6,
+	arp := obs.Observation{Kind: obs.KindARP, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
+		ARP: obs.ARPInfo{Op: obs.ARPRequest, SenderIP: netip.MustParseAddr("10.0.0.100"), SenderMAC: mac, TargetIP: netip.MustParseAddr("10.0.0.100"), Gratuitous: true}}
+	nd := obs.Observation{Kind: obs.KindND, Time: ts, Interface: "eth0", VLAN: 7, SrcMAC: mac, Family: vrrp.IPv6,
 		Src: netip.MustParseAddr("fe80::1"), Dst: netip.MustParseAddr("ff02::1"), TTL: 255,
-		ND: sniffer.NDInfo{Target: netip.MustParseAddr("fd00::100"), TargetMAC: mac, Override: true}}
-	inv := sniffer.Observation{Kind: sniffer.KindInvalid, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
+		ND: obs.NDInfo{Target: netip.MustParseAddr("fd00::100"), TargetMAC: mac, Override: true}}
+	inv := obs.Observation{Kind: obs.KindInvalid, Time: ts, Interface: "eth0", SrcMAC: mac, Family: vrrp.IPv4,
 		Src: netip.MustParseAddr("10.0.0.9"), Dst: vrrp.MulticastIPv4, TTL: 64, Reason: vrrp.ErrAddressCount}
-	return []sniffer.Observation{adv, arp, nd, inv}
+	return []obs.Observation{adv, arp, nd, inv}
 }
 
 func TestJSONObservations(t *testing.T) {
@@ -87,7 +88,7 @@ func TestTextObservations(t *testing.T) {
 
 func TestFindingAndEvent(t *testing.T) {
 	f := rules.Finding{Kind: rules.DuplicateMaster, State: rules.Raised, Severity: rules.Critical, Interface: "eth0", Family: vrrp.IPv4, VRID: 51,
-		Sources: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, MACs: []sniffer.MAC{{2, 0, 0, 0, 0, 1}}, VIPs: []netip.Addr{netip.MustParseAddr("10.0.0.100")},
+		Sources: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, MACs: []obs.MAC{{2, 0, 0, 0, 0, 1}}, VIPs: []netip.Addr{netip.MustParseAddr("10.0.0.100")},
 		FirstSeen: ts, LastSeen: ts, At: ts, Message: "split brain", Fingerprint: "abc"}
 	e := rules.Event{Type: "master_change", Time: ts, Interface: "eth0", Family: vrrp.IPv4, VRID: 51, New: netip.MustParseAddr("10.0.0.2"), Priority: 100, Reason: "takeover"}
 	var b bytes.Buffer

@@ -1,9 +1,11 @@
-// Package sniffer turns captured frames into typed observations: VRRP
-// advertisements (RFC 3768, RFC 5798), ARP announcements and replies
-// (RFC 826, RFC 5227), IPv6 neighbour advertisements (RFC 4861), and VRRP
-// packets that failed validation. Frames come from live AF_PACKET capture
-// (pcapgo.EthernetHandle, no cgo) or from pcap and pcapng files.
-package sniffer
+// Package obs defines the observations that flow from capture to detection:
+// a VRRP advertisement (RFC 3768, RFC 5798), an ARP announcement or reply
+// (RFC 826, RFC 5227), an IPv6 neighbour advertisement (RFC 4861), or a VRRP
+// packet that failed validation, each with its time, interface and source
+// MAC. It is a leaf: the sniffer produces these values and the rules engine
+// consumes them, and neither side's dependencies (gopacket, AF_PACKET) reach
+// the other through it.
+package obs
 
 import (
 	"fmt"
