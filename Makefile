@@ -8,7 +8,7 @@ GO      ?= $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go 2>/dev/n
 export PATH := $(dir $(GO)):$(PATH)
 BIN     := bin/vrrpguard
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/vrrpguard/vrrpguard/internal/app.Version=$(VERSION)
+LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the tests drive for real.
 TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 ca-certificates prometheus-alertmanager prometheus
 

@@ -7,6 +7,9 @@ import (
 	"github.com/vrrpguard/vrrpguard/internal/app"
 )
 
+// version is set at build time: -ldflags "-X main.version=...".
+var version string
+
 func main() {
-	os.Exit(app.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(app.Main(version, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -32,8 +31,7 @@ func addAlertFlags(fs *cmdFlags) *alertFlags {
 	a.mailFrom = fs.String("mail-from", "", "sender address of alert mail")
 	fs.Var(&a.mailTo, "mail-to", "recipient of alert mail (repeatable)")
 	a.stateDir = fs.String("state-dir", "", "directory of the alert outbox, kept across restarts (default alerts.state_dir, /var/lib/vrrpguard)")
-	host, _ := os.Hostname()
-	a.instance = fs.String("instance", host, "name of this watcher in alerts")
+	a.instance = fs.String("instance", "", "name of this node in alerts (default: the host name)")
 	return a
 }
 
@@ -55,6 +53,15 @@ func (f *alertFlags) apply(a *config.Alerts) error {
 		a.StateDir = *f.stateDir
 	}
 	return nil
+}
+
+// hostname is the name of this node where none is configured.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
 }
 
 // keepalivedGlobal is the global_defs of the first keepalived.conf given,
@@ -80,17 +87,15 @@ func (s *settings) alertOptions(f *alertFlags) (alert.Options, bool, error) {
 		return alert.Options{}, false, err
 	}
 	o.Instance = *f.instance
+	if o.Instance == "" {
+		o.Instance = hostname()
+	}
 	return o, len(o.Sinks) > 0, nil
 }
 
-// startAlerts starts the dispatcher when sinks are configured and returns
-// the function to feed findings to, and one that waits until it stopped
-// (after ctx is done, with everything persisted).
-func startAlerts(ctx context.Context, s *settings, f *alertFlags, reg *prometheus.Registry, log *slog.Logger, pl *pipeline) (wait func(), err error) {
-	o, ok, err := s.alertOptions(f)
-	if err != nil || !ok {
-		return func() {}, err
-	}
+// newDispatcher builds the alert dispatcher for o's sinks, with its
+// metrics on reg; the caller runs it.
+func newDispatcher(o alert.Options, reg *prometheus.Registry, log *slog.Logger) (*alert.Dispatcher, error) {
 	o.Registry, o.Logger = reg, log
 	var d *alert.Dispatcher
 	o.OnDropped = func(n int) {
@@ -100,27 +105,20 @@ func startAlerts(ctx context.Context, s *settings, f *alertFlags, reg *prometheu
 			Message:     "the alert outbox is full: " + strconv.Itoa(n) + " undelivered notifications were dropped — a sink has been unreachable for long; check it and the alerts.* metrics",
 			Fingerprint: "alert-outbox-full"})
 	}
-	d, err = alert.New(o)
+	d, err := alert.New(o)
 	if err != nil {
-		return func() {}, err
+		return nil, err
 	}
 	names := make([]string, 0, len(o.Sinks))
 	for _, sk := range o.Sinks {
 		names = append(names, sk.Name())
 	}
 	log.Info("alerting", "sinks", names, "state_dir", o.StateDir)
-	pl.onFinding = append(pl.onFinding, d.Submit)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := d.Run(ctx); err != nil && ctx.Err() == nil {
-			log.Error("alert dispatcher stopped", "err", err)
-		}
-	}()
-	return func() { <-done }, nil
+	return d, nil
 }
 
-func runTestAlert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runTestAlert(ctx context.Context, c *cli, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("test-alert", "[flags]",
 		"Sends a clearly marked test notification through every configured alert sink (from --config\n"+
 			"and the flags, as watch would use them) and reports each result. Exit 0 when all accepted it.", stdout, stderr)

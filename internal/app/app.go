@@ -22,13 +22,11 @@ const (
 	ExitError    = 2 // bad usage, unreadable input, runtime failure
 )
 
-// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
-var Version = ""
-
-// version returns the build version.
-func version() string {
-	if Version != "" {
-		return Version
+// buildVersion is the version of this build: the one given (set at build
+// time in package main), else the module version, else "dev".
+func buildVersion(given string) string {
+	if given != "" {
+		return given
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
@@ -36,10 +34,17 @@ func version() string {
 	return "dev"
 }
 
+// cli is what every command runs with: the build version and the
+// standard streams.
+type cli struct {
+	version        string
+	stdout, stderr io.Writer
+}
+
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, c *cli, args []string) int
 }
 
 func commands() []command {
@@ -49,8 +54,8 @@ func commands() []command {
 		{"run", "run the VRRP instances of a keepalived.conf (participant)", runRun},
 		{"status", "show the instances of a running 'vrrpguard run'", runStatus},
 		{"test-alert", "send a test notification through every configured alert sink", runTestAlert},
-		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
-			fmt.Fprintf(stdout, "vrrpguard %s\n", version())
+		{"version", "print the version", func(_ context.Context, c *cli, _ []string) int {
+			fmt.Fprintf(c.stdout, "vrrpguard %s\n", c.version)
 			return ExitOK
 		}},
 	}
@@ -73,15 +78,16 @@ func usage(w io.Writer) {
 }
 
 // Main runs vrrpguard with args (without the program name) and returns the
-// exit status. SIGINT and SIGTERM cancel the running command.
-func Main(args []string, stdout, stderr io.Writer) int {
+// exit status; version is the build's ("" = from the module). SIGINT and
+// SIGTERM cancel the running command.
+func Main(version string, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, args, stdout, stderr)
+	return Run(ctx, version, args, stdout, stderr)
 }
 
 // Run is Main with a caller-supplied context.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Run(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return ExitError
@@ -90,7 +96,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && name == "help" {
-			return Run(ctx, []string{args[1], "-h"}, stdout, stderr)
+			return Run(ctx, version, []string{args[1], "-h"}, stdout, stderr)
 		}
 		usage(stdout)
 		return ExitOK
@@ -99,7 +105,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return c.run(ctx, &cli{version: buildVersion(version), stdout: stdout, stderr: stderr}, args[1:])
 		}
 	}
 	fmt.Fprintf(stderr, "vrrpguard: unknown command %q\n\n", name)

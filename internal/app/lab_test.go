@@ -195,7 +195,7 @@ func TestWatchServesMetricsAndStopsOnSignal(t *testing.T) {
 			break
 		}
 	}
-	go func() { done <- Run(ctx, args, &out, &errb) }()
+	go func() { done <- Run(ctx, "test", args, &out, &errb) }()
 	var body string
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -1,26 +1,27 @@
 package app
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"time"
-
 	"github.com/vrrpguard/vrrpguard/obs"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vrrpguard/vrrpguard/sniffer"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
-// metrics are the Prometheus series of the capture pipeline.
-type metrics struct {
-	reg      *prometheus.Registry
+// newRegistry returns the registry of a command's metrics, with the Go
+// runtime and process collectors and vrrpguard_build_info.
+func newRegistry(version string) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vrrpguard_build_info", Help: "Build information; always 1."}, []string{"version"})
+	build.WithLabelValues(version).Set(1)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), build)
+	return reg
+}
+
+// captureMetrics are the Prometheus series of the capture pipeline.
+type captureMetrics struct {
 	packets  *prometheus.CounterVec
 	invalid  *prometheus.CounterVec
 	adverts  *prometheus.CounterVec
@@ -36,15 +37,9 @@ type obsKey struct {
 	csum   vrrp.ChecksumForm
 }
 
-func newMetrics() *metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return newMetricsOn(reg)
-}
-
-// newMetricsOn registers the capture metrics on an existing registry.
-func newMetricsOn(reg *prometheus.Registry) *metrics {
-	m := &metrics{reg: reg, cache: map[obsKey]prometheus.Counter{}}
+// newCaptureMetrics registers the capture metrics on reg.
+func newCaptureMetrics(reg *prometheus.Registry) *captureMetrics {
+	m := &captureMetrics{cache: map[obsKey]prometheus.Counter{}}
 	m.packets = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vrrpguard_observations_total",
 		Help: "Packets decoded into observations, by interface and kind (advert, arp, nd, invalid).",
@@ -61,14 +56,11 @@ func newMetricsOn(reg *prometheus.Registry) *metrics {
 		Name: "vrrpguard_last_observation_timestamp_seconds",
 		Help: "Packet timestamp of the last observation.",
 	})
-	m.reg.MustRegister(m.packets, m.invalid, m.adverts, m.lastSeen)
-	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vrrpguard_build_info", Help: "Build information; always 1."}, []string{"version"})
-	build.WithLabelValues(version()).Set(1)
-	_ = m.reg.Register(build) // run registers its own
+	reg.MustRegister(m.packets, m.invalid, m.adverts, m.lastSeen)
 	return m
 }
 
-func (m *metrics) counter(k obsKey) prometheus.Counter {
+func (m *captureMetrics) counter(k obsKey) prometheus.Counter {
 	c, ok := m.cache[k]
 	if ok {
 		return c
@@ -91,7 +83,7 @@ func (m *metrics) counter(k obsKey) prometheus.Counter {
 
 // observe counts one observation. Not safe for concurrent use (the
 // pipeline serialises observations).
-func (m *metrics) observe(o *obs.Observation) {
+func (m *captureMetrics) observe(o *obs.Observation) {
 	m.counter(obsKey{iface: o.Interface, kind: o.Kind}).Inc()
 	switch o.Kind {
 	case obs.KindInvalid:
@@ -134,42 +126,4 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(s.Received), s.Interface)
 		ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(s.KernelDrops), s.Interface)
 	}
-}
-
-// serveHTTP serves /metrics and /healthz on addr until ctx is done. The
-// listener is bound before it returns, so a bad address fails at start.
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, healthy func() error) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := healthy(); err != nil {
-			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintln(w, "vrrpguard: see /metrics and /healthz")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = err // the listener closed under us; nothing to report to
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	return ln.Addr(), nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,8 +22,8 @@ type pipeline struct {
 	engine  *rules.Engine
 	printer *output.Printer
 	log     *slog.Logger
-	m       *metrics
-	fm      *findingMetrics
+	m       *captureMetrics // nil: no metrics
+	fm      *findingMetrics // nil: no metrics
 	adverts bool
 	// worst is the highest severity raised so far.
 	worst rules.Severity
@@ -37,7 +38,6 @@ type findingMetrics struct {
 	active  *prometheus.GaugeVec
 	total   *prometheus.CounterVec
 	changes *prometheus.CounterVec
-	stats   func() rules.Stats
 }
 
 func newFindingMetrics(reg *prometheus.Registry) *findingMetrics {
@@ -81,25 +81,26 @@ func (p *pipeline) tick(now time.Time) {
 	p.emit(p.engine.Tick(now))
 }
 
+// setExpected replaces the engine's expected configuration.
+func (p *pipeline) setExpected(exp []rules.Expected, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.engine.SetExpected(exp, now)
+}
+
+// flush writes out what the printer buffered.
+func (p *pipeline) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.printer.Flush()
+}
+
+// vridLabel is a VRID as a metric label ("" for findings of no VRID).
 func vridLabel(v uint8) string {
 	if v == 0 {
 		return ""
 	}
-	return itoa(int(v))
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[n:])
+	return strconv.Itoa(int(v))
 }
 
 func (p *pipeline) emit(outs []rules.Output) {

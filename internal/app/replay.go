@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -15,7 +14,8 @@ import (
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
-func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runReplay(ctx context.Context, c *cli, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("replay", "[flags] FILE...",
 		"Reads pcap or pcapng capture files (Ethernet, 802.1Q, Linux cooked, raw IP), merged by\n"+
 			"packet timestamp, and reports what it finds, using the packets' own timestamps as the clock.\n"+

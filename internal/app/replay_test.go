@@ -27,7 +27,7 @@ import (
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	st := Run(context.Background(), args, &out, &errb)
+	st := Run(context.Background(), "test", args, &out, &errb)
 	return st, out.String(), errb.String()
 }
 

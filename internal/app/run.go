@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vrrpguard/vrrpguard/config"
 	"github.com/vrrpguard/vrrpguard/election"
@@ -32,15 +30,13 @@ const defaultRunListen = "127.0.0.1:9813"
 
 // runMetrics are the Prometheus series of the participant.
 type runMetrics struct {
-	reg         *prometheus.Registry
 	state       *prometheus.GaugeVec
 	priority    *prometheus.GaugeVec
 	transitions *prometheus.CounterVec
 }
 
-func newRunMetrics() *runMetrics {
-	m := &runMetrics{reg: prometheus.NewRegistry()}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func newRunMetrics(reg *prometheus.Registry) *runMetrics {
+	m := &runMetrics{}
 	m.state = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vrrpguard_instance_state",
 		Help: "State of a VRRP instance run by vrrpguard: 0 init, 1 backup, 2 master, 3 fault.",
@@ -53,50 +49,57 @@ func newRunMetrics() *runMetrics {
 		Name: "vrrpguard_instance_transitions_total",
 		Help: "State transitions of a VRRP instance run by vrrpguard, by new state.",
 	}, []string{"instance", "state"})
-	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vrrpguard_build_info", Help: "Build information; always 1."}, []string{"version"})
-	build.WithLabelValues(version()).Set(1)
-	m.reg.MustRegister(m.state, m.priority, m.transitions, build)
+	reg.MustRegister(m.state, m.priority, m.transitions)
 	return m
 }
 
-var stateValue = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
+// stateValue is the value of vrrpguard_instance_state for a state name.
+func stateValue(state string) float64 {
+	switch state {
+	case "BACKUP":
+		return 1
+	case "MASTER":
+		return 2
+	case "FAULT":
+		return 3
+	}
+	return 0
+}
 
 func (m *runMetrics) change(st participant.Status, tr *election.Transition) {
-	m.state.WithLabelValues(st.Instance).Set(stateValue[st.State])
+	m.state.WithLabelValues(st.Instance).Set(stateValue(st.State))
 	m.priority.WithLabelValues(st.Instance).Set(float64(st.Priority))
 	if tr != nil {
 		m.transitions.WithLabelValues(st.Instance, st.State).Inc()
 	}
 }
 
-// runSegmentWatch is the hook for watching the participant's own segments
-// (sniffer + rules, as `watch` does) alongside the election. It is called
-// once the router is built and before it runs; it must return at once and
-// stop its work when ctx is done. Nil: no watching yet.
-var runSegmentWatch func(ctx context.Context, k *config.Keepalived, r *participant.Router, log *slog.Logger, reg *prometheus.Registry) error
+// defaultKeepalivedConf is what `run` runs when --config names no
+// keepalived.conf.
+const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "--config keepalived.conf [flags]",
+func runRun(ctx context.Context, c *cli, args []string) int {
+	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
 		"Runs the VRRP instances of a keepalived.conf as a VRRP router (RFC 5798 / RFC 3768),\n"+
-			"interoperating with keepalived; needs CAP_NET_RAW and CAP_NET_ADMIN. On SIGINT or\n"+
-			"SIGTERM masters resign (priority-0 advertisement) and remove their addresses. SIGHUP\n"+
-			"reloads the configuration: unchanged instances keep their state, changed ones restart.", stdout, stderr)
-	conf := fs.String("config", "/etc/keepalived/keepalived.conf", "keepalived configuration to run")
-	listen := fs.String("listen", defaultRunListen, "serve /metrics, /healthz and /status on this address (\"off\" disables)")
+			"interoperating with keepalived; needs CAP_NET_RAW and CAP_NET_ADMIN. It also watches\n"+
+			"the segments of its instances exactly as `watch` does (findings, metrics, alerts).\n"+
+			"On SIGINT or SIGTERM masters resign (priority-0 advertisement) and remove their\n"+
+			"addresses. SIGHUP reloads the configuration: unchanged instances keep their state,\n"+
+			"changed ones restart, and the watcher takes the new expectations.", c.stdout, c.stderr)
+	sf := addSegmentFlags(fs,
+		"the keepalived.conf to run (default "+defaultKeepalivedConf+"), and optionally one vrrpguard YAML file (repeatable; recognised by content)",
+		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)")
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
-	k, warns, err := config.LoadKeepalived(*conf)
-	for _, w := range warns {
-		fmt.Fprintf(stderr, "vrrpguard run: warning: %s\n", w)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
+	fail := func(err error) int {
+		fmt.Fprintf(c.stderr, "vrrpguard run: %v\n", err)
 		return ExitError
 	}
-	if len(k.Instances) == 0 {
-		fmt.Fprintf(stderr, "vrrpguard run: %s: no vrrp_instance\n", *conf)
+	set, err := loadRunSettings(sf.configs, prefixWriter{c.stderr, "vrrpguard run: "})
+	if err != nil {
+		configError(c.stderr, "run", err)
 		return ExitError
 	}
 	// SIGHUP reloads the configuration; registered before anything runs,
@@ -108,77 +111,133 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	m := newRunMetrics()
-	r, err := participant.New(k, participant.Options{Logger: log, OnChange: m.change})
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	reg := newRegistry(c.version)
+	m := newRunMetrics(reg)
+	r, err := participant.New(set.own, participant.Options{Logger: log, OnChange: m.change})
 	if err != nil {
-		fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
-		return ExitError
+		return fail(err)
 	}
 	for _, st := range r.Status() {
 		m.change(st, nil)
 	}
-	if *listen != "" && *listen != "off" {
-		addr, err := serveRunHTTP(ctx, *listen, m.reg, r)
+	opts, err := set.watcherOptions(sf, ownInterfaces(set.own), c.stdout, log, reg)
+	if err != nil {
+		return fail(err)
+	}
+	w, err := newWatcher(opts)
+	if err != nil {
+		return fail(fmt.Errorf("watch own segments: %w", err))
+	}
+	if addr := sf.listenAddr(defaultRunListen); addr != "" {
+		bound, err := serveHTTP(ctx, addr, runMux(reg, r, c.version), log)
 		if err != nil {
-			fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
-			return ExitError
+			w.Close()
+			return fail(err)
 		}
-		log.Info("serving metrics and status", "addr", addr.String())
+		log.Info("serving metrics and status", "addr", bound.String())
 	}
-	if runSegmentWatch != nil {
-		if err := runSegmentWatch(ctx, k, r, log, m.reg); err != nil {
-			fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
-			return ExitError
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		log.Info("watching own segments", "interfaces", w.Interfaces())
+		if err := w.Run(ctx); err != nil {
+			log.Error("capture stopped", "err", err)
 		}
-	}
-	log.Info("running", "config", *conf, "instances", len(k.Instances))
+	}()
+	log.Info("running", "config", set.own.Files[0], "instances", len(set.own.Instances))
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reloadRun(*conf, r, m, log)
+				reloadRun(sf.configs, r, w, m, log)
 			}
 		}
 	}()
-	if err := r.Run(ctx); err != nil {
-		fmt.Fprintf(stderr, "vrrpguard run: %v\n", err)
-		return ExitError
+	err = r.Run(ctx)
+	<-watchDone
+	if err != nil {
+		return fail(err)
 	}
 	log.Info("stopped")
 	return ExitOK
 }
 
-// reloadRun re-reads the configuration on SIGHUP and applies it: unchanged
-// instances keep running, changed ones restart, removed ones stop. A
-// configuration that does not load leaves everything as it is.
-func reloadRun(path string, r *participant.Router, m *runMetrics, log *slog.Logger) {
-	log.Info("reloading", "config", path)
-	k, warns, err := config.LoadKeepalived(path)
-	for _, w := range warns {
-		log.Warn("configuration", "warning", w.String())
+// loadRunSettings loads run's --config files: exactly one keepalived.conf
+// (the default one when none is given) and at most one vrrpguard YAML.
+func loadRunSettings(configs []string, warn io.Writer) (*settings, error) {
+	set, err := loadSettings(configs, warn)
+	if err != nil {
+		return nil, err
 	}
-	if err == nil {
-		var res participant.ReloadResult
-		res, err = r.Reload(k)
-		if err == nil {
-			for _, name := range res.Stopped {
-				m.state.DeleteLabelValues(name)
-				m.priority.DeleteLabelValues(name)
-			}
-			for _, st := range r.Status() {
-				m.change(st, nil)
-			}
-			log.Info("reloaded", "config", path, "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
-			if runSegmentReload != nil {
-				runSegmentReload(k, log)
-			}
-			return
+	switch set.given {
+	case 0:
+		set, err = loadSettings(append([]string{defaultKeepalivedConf}, configs...), warn)
+		if err != nil {
+			return nil, err
+		}
+	case 1:
+	default:
+		return nil, fmt.Errorf("run takes one keepalived.conf, got %d (%s and %s)", set.given, set.keepalived[0].Files[0], set.keepalived[1].Files[0])
+	}
+	set.own = set.keepalived[0]
+	if len(set.own.Instances) == 0 {
+		return nil, fmt.Errorf("%s: no vrrp_instance", set.own.Files[0])
+	}
+	return set, nil
+}
+
+// ownInterfaces are the interfaces the instances of k run on.
+func ownInterfaces(k *config.Keepalived) []string {
+	var ifaces []string
+	for _, in := range k.Instances {
+		if in.Interface != "" && !slices.Contains(ifaces, in.Interface) {
+			ifaces = append(ifaces, in.Interface)
 		}
 	}
-	log.Error("reload failed; keeping the running configuration", "config", path, "err", err)
+	return ifaces
+}
+
+// reloadRun re-reads the configuration on SIGHUP and applies it to both
+// halves: unchanged instances keep running, changed ones restart, removed
+// ones stop, and the watcher takes the new expectations. A configuration
+// that does not load leaves everything as it is.
+func reloadRun(configs []string, r *participant.Router, w *watcher, m *runMetrics, log *slog.Logger) {
+	log.Info("reloading", "config", []string(configs))
+	set, err := loadRunSettings(configs, logWriter{log})
+	if err != nil {
+		log.Error("reload failed; keeping the running configuration", "config", []string(configs), "err", err)
+		return
+	}
+	res, err := r.Reload(set.own)
+	if err != nil {
+		log.Error("reload failed; keeping the running configuration", "config", []string(configs), "err", err)
+		return
+	}
+	for _, name := range res.Stopped {
+		m.state.DeleteLabelValues(name)
+		m.priority.DeleteLabelValues(name)
+	}
+	for _, st := range r.Status() {
+		m.change(st, nil)
+	}
+	log.Info("reloaded", "config", set.own.Files[0], "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
+	for _, iface := range ownInterfaces(set.own) {
+		if !w.Captures(iface) {
+			log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", iface)
+		}
+	}
+	w.SetExpected(set.rulesExpected())
+}
+
+// logWriter logs each write (one warning line) as a configuration warning.
+type logWriter struct{ log *slog.Logger }
+
+func (lw logWriter) Write(b []byte) (int, error) {
+	lw.log.Warn("configuration", "warning", strings.TrimSpace(strings.TrimPrefix(string(b), "warning: ")))
+	return len(b), nil
 }
 
 // statusDoc is the JSON of /status.
@@ -187,33 +246,20 @@ type statusDoc struct {
 	Instances []participant.Status `json:"instances"`
 }
 
-// serveRunHTTP serves /metrics, /healthz and /status until ctx is done.
-func serveRunHTTP(ctx context.Context, addr string, reg *prometheus.Registry, r *participant.Router) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+// runMux is run's HTTP handlers: those of newMux and /status.
+func runMux(reg *prometheus.Registry, r *participant.Router, version string) *http.ServeMux {
+	mux := newMux(reg, func() error { return nil })
 	mux.HandleFunc("/status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(statusDoc{Version: version(), Instances: r.Status()})
+		_ = enc.Encode(statusDoc{Version: version, Instances: r.Status()})
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	return ln.Addr(), nil
+	return mux
 }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runStatus(ctx context.Context, c *cli, args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("status", "[flags]",
 		"Prints the state of the instances of a running `vrrpguard run`, read from its /status.", stdout, stderr)
 	addr := fs.String("addr", defaultRunListen, "address `vrrpguard run` listens on (its --listen)")

@@ -31,7 +31,7 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
-		if st := Run(context.Background(), tc.args, &out, &errb); st != ExitError {
+		if st := Run(context.Background(), "test", tc.args, &out, &errb); st != ExitError {
 			t.Errorf("%v: exit %d, want %d", tc.args, st, ExitError)
 		}
 		if !strings.Contains(errb.String(), tc.want) {
@@ -54,7 +54,7 @@ func TestStatusCommand(t *testing.T) {
 	}))
 	defer srv.Close()
 	var out, errb bytes.Buffer
-	if st := Run(context.Background(), []string{"status", "--addr", srv.URL}, &out, &errb); st != ExitOK {
+	if st := Run(context.Background(), "test", []string{"status", "--addr", srv.URL}, &out, &errb); st != ExitOK {
 		t.Fatalf("exit %d: %s", st, errb.String())
 	}
 	for _, w := range []string{"VI_1", "BACKUP", "10.0.0.1", "v3/ipv4", "startup"} {
@@ -63,7 +63,7 @@ func TestStatusCommand(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if st := Run(context.Background(), []string{"status", "--addr", "127.0.0.1:1"}, &out, &errb); st != ExitError {
+	if st := Run(context.Background(), "test", []string{"status", "--addr", "127.0.0.1:1"}, &out, &errb); st != ExitError {
 		t.Errorf("status with nothing listening: exit %d", st)
 	}
 }

@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -15,10 +19,17 @@ import (
 // overlaid by at most one vrrpguard YAML file, plus expectations from
 // keepalived.conf files and the YAML's expect entries.
 type settings struct {
-	file       *config.File
+	file *config.File
+	// keepalived are the keepalived.conf files given with --config, then
+	// those the YAML names.
 	keepalived []*config.Keepalived
-	expected   []config.Expected
-	params     rules.Params
+	// given is how many of them came from --config.
+	given    int
+	expected []config.Expected
+	params   rules.Params
+	// own is the keepalived.conf `run` runs (nil for watch): the
+	// interfaces it names are this node's, so its expectations keep them.
+	own *config.Keepalived
 }
 
 // loadSettings reads the --config files (keepalived.conf or vrrpguard YAML,
@@ -57,6 +68,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 			return nil, fmt.Errorf("%s: neither a keepalived.conf nor a vrrpguard YAML file", p)
 		}
 	}
+	s.given = len(kfiles)
 	for _, p := range s.file.Keepalived {
 		k, ws, err := config.LoadKeepalived(p)
 		for _, w := range ws {
@@ -96,15 +108,26 @@ func (s *settings) rulesExpected() []rules.Expected {
 		// A keepalived.conf names the node's interface, which is not the
 		// watcher's (nor a capture file's): only YAML expect entries, written
 		// for the watcher, pin one.
+		// `run`'s own keepalived.conf names this node's interfaces.
 		iface := x.Interface
 		for _, src := range x.Sources {
-			if s.file.Path == "" || !strings.HasPrefix(src, s.file.Path+":") {
+			if !s.namesOwnInterface(src) {
 				iface = ""
 			}
 		}
 		out = append(out, toRulesExpected(x, iface))
 	}
 	return out
+}
+
+// namesOwnInterface reports whether an expectation from src (file:line)
+// names an interface of this node: YAML expect entries (written for the
+// watcher), and the keepalived.conf that `run` runs.
+func (s *settings) namesOwnInterface(src string) bool {
+	if s.file.Path != "" && strings.HasPrefix(src, s.file.Path+":") {
+		return true
+	}
+	return s.own != nil && slices.ContainsFunc(s.own.Files, func(f string) bool { return strings.HasPrefix(src, f+":") })
 }
 
 // newEngine builds the rules engine from the settings.
@@ -155,4 +178,67 @@ func toRulesExpected(x config.Expected, iface string) rules.Expected {
 		VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown,
 		AuthDigest: x.AuthDigest, Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
 	}
+}
+
+// watcherOptions builds the segment watcher's options from the settings
+// and the flags (flags win over the YAML's watch section).
+func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Writer, log *slog.Logger, reg *prometheus.Registry) (watcherOptions, error) {
+	format := *f.format
+	if format == "" {
+		format = s.file.Watch.Format
+	}
+	ff, err := output.ParseFormat(format)
+	if err != nil {
+		return watcherOptions{}, err
+	}
+	params := s.params
+	if !*f.noProbe {
+		params.ProbeInterval = s.file.Watch.ProbeInterval
+	}
+	ao, _, err := s.alertOptions(f.alerts)
+	if err != nil {
+		return watcherOptions{}, fmt.Errorf("alerts: %w", err)
+	}
+	return watcherOptions{
+		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc,
+		Params: params, Expected: s.rulesExpected(),
+		Out: out, Format: ff, Adverts: *f.adverts, Log: log, Registry: reg, Alerts: ao,
+	}, nil
+}
+
+// segmentFlags are the flags watch and run share: configuration, output,
+// listener, probing, capture and alert sinks.
+type segmentFlags struct {
+	configs   stringList
+	format    *string
+	adverts   *bool
+	listen    *string
+	noProbe   *bool
+	noPromisc *bool
+	alerts    *alertFlags
+}
+
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags {
+	f := &segmentFlags{}
+	fs.Var(&f.configs, "config", configHelp)
+	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
+	f.adverts = fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
+	f.listen = fs.String("listen", "", listenHelp)
+	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
+	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
+	f.alerts = addAlertFlags(fs)
+	return f
+}
+
+// listenAddr is the address to serve on: the flag, else def; "" when
+// serving is off.
+func (f *segmentFlags) listenAddr(def string) string {
+	addr := *f.listen
+	if addr == "" {
+		addr = def
+	}
+	if addr == "off" {
+		return ""
+	}
+	return addr
 }

@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vrrpguard/vrrpguard/alert"
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+// watcherOptions is everything a segment watcher is built from; `watch`
+// and `run` fill it from their flags and configuration (settings).
+type watcherOptions struct {
+	// Interfaces to capture on (required).
+	Interfaces  []string
+	Promiscuous bool
+	// Params and Expected configure the rules engine; Params.ProbeInterval
+	// 0 disables active probing.
+	Params   rules.Params
+	Expected []rules.Expected
+	// Out receives findings and events (and observations with Adverts).
+	Out     io.Writer
+	Format  output.Format
+	Adverts bool
+	Log     *slog.Logger
+	// Registry receives the watcher's metrics.
+	Registry *prometheus.Registry
+	// Alerts configures the dispatcher; without sinks nothing is sent.
+	Alerts alert.Options
+}
+
+// watcher is the segment watcher of `watch` and `run`: live capture, the
+// rules engine, the printer, active probes, alert dispatch and metrics.
+// Build it with newWatcher, then Run it.
+type watcher struct {
+	live   *sniffer.Live
+	pl     *pipeline
+	alerts *alert.Dispatcher // nil without sinks
+	log    *slog.Logger
+}
+
+// newWatcher opens the capture sockets and builds the engine, the printer,
+// the prober and the alert dispatcher. On error nothing is left open.
+func newWatcher(o watcherOptions) (*watcher, error) {
+	engine, err := rules.New(o.Params, o.Expected)
+	if err != nil {
+		return nil, err
+	}
+	p := output.New(o.Out, o.Format, nil)
+	p.AutoFlush = true
+	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts}
+	if o.Registry != nil {
+		pl.m = newCaptureMetrics(o.Registry)
+		pl.fm = newFindingMetrics(o.Registry)
+	}
+	w := &watcher{pl: pl, log: o.Log}
+	if len(o.Alerts.Sinks) > 0 {
+		if w.alerts, err = newDispatcher(o.Alerts, o.Registry, o.Log); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
+	}
+	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}); err != nil {
+		return nil, err
+	}
+	if o.Registry != nil {
+		o.Registry.MustRegister(newLiveCollector(w.live))
+	}
+	if o.Params.ProbeInterval > 0 {
+		pl.prober = sniffer.NewProber()
+	}
+	return w, nil
+}
+
+// Interfaces returns the interfaces captured on.
+func (w *watcher) Interfaces() []string { return w.live.Interfaces() }
+
+// Captures reports whether iface is captured on.
+func (w *watcher) Captures(iface string) bool { return slices.Contains(w.live.Interfaces(), iface) }
+
+// SetExpected replaces the engine's expected configuration (SIGHUP).
+func (w *watcher) SetExpected(exp []rules.Expected) {
+	w.pl.setExpected(exp, time.Now())
+}
+
+// Run captures, ticks the engine's timers and delivers alerts until ctx is
+// done or capture fails; it returns after the dispatcher has persisted
+// what it could not deliver. The printer is flushed.
+func (w *watcher) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	alertsDone := w.startAlerts(ctx)
+	go w.tick(ctx)
+	w.log.Info("watching", "interfaces", w.live.Interfaces())
+	err := w.live.Run(ctx, w.pl.observe)
+	cancel() // capture failed or ctx is done: stop ticks and alerts
+	if w.pl.prober != nil {
+		w.pl.prober.Close()
+	}
+	w.pl.flush()
+	<-alertsDone
+	return err
+}
+
+// tick runs the engine's timers every 100 ms until ctx is done.
+func (w *watcher) tick(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			w.pl.tick(now)
+		}
+	}
+}
+
+// startAlerts runs the dispatcher, if any, until ctx is done; the channel
+// is closed once it has stopped (with everything undelivered persisted).
+func (w *watcher) startAlerts(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if w.alerts == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		if err := w.alerts.Run(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("alert dispatcher stopped", "err", err)
+		}
+	}()
+	return done
+}
+
+// Close releases what newWatcher opened, for a watcher that will not Run.
+func (w *watcher) Close() {
+	w.live.Close()
+	if w.pl.prober != nil {
+		w.pl.prober.Close()
+	}
+}
