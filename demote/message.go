@@ -114,4 +114,6 @@ func (r Resume) String() string {
 func (p Probe) String() string { return "Probe(" + p.Interface + ", " + p.VIP.String() + ")" }
 
 // String formats the action for logs and test failures.
-func (a Reannounce) String() string { return "Reannounce(" + a.Instance + ", " + a.Evidence.String() + ")" }
+func (a Reannounce) String() string {
+	return "Reannounce(" + a.Instance + ", " + a.Evidence.String() + ")"
+}

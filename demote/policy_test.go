@@ -426,7 +426,7 @@ func TestPolicy(t *testing.T) {
 				every(sec(0.5), 5*time.Second, time.Second, advert(lo, loMAC, 51, 50, false))),
 			participant: true, until: 12 * time.Second,
 			want: merge(
-				lines("+" + (sec(4.5) + mdi50).String() + " Reannounce 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 4.5s answer -"),
+				lines("+"+(sec(4.5)+mdi50).String()+" Reannounce 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 4.5s answer -"),
 				// It may still hold the VIP silently: probes go on.
 				probes(sec(0.5), 12*time.Second, 2*time.Second)),
 		},
