@@ -64,12 +64,56 @@ type router struct {
 	lastAnswer time.Time
 	answerVIP  netip.Addr
 	lastSeen   time.Time
-	seen       string
+	seen       seen
 
 	engaged    bool      // a confirmed rival of the current episode
 	yieldedAt  time.Time // last demotion because it would not yield
 	lastResume time.Time // last resume after it went silent
 	flaps      int       // re-demotions for it within Recent of a resume
+}
+
+// seen is the last thing seen from a router, formatted only when asked
+// for (observations are frequent, evidence is not).
+type seen struct {
+	kind   seenKind
+	vrid   uint8
+	prio   uint8
+	claim  Claim
+	reject string
+	what   string // for answers: "arp reply", ...
+	addr   netip.Addr
+}
+
+type seenKind uint8
+
+const (
+	seenNothing seenKind = iota
+	seenAdvert
+	seenResign
+	seenAnswer
+)
+
+// String describes it for evidence.
+func (s seen) String() string {
+	switch s.kind {
+	case seenAdvert:
+		t := "advertisement VRID " + strconv.Itoa(int(s.vrid)) + " priority " + strconv.Itoa(int(s.prio))
+		switch s.claim {
+		case ClaimRejected:
+			if s.reject != "" {
+				return t + " (rejected: " + s.reject + ")"
+			}
+			return t + " (rejected)"
+		case ClaimAccepted:
+			return t + " (accepted)"
+		}
+		return t
+	case seenResign:
+		return "priority-0 advertisement VRID " + strconv.Itoa(int(s.vrid)) + " (resigned)"
+	case seenAnswer:
+		return s.what + " for " + s.addr.String()
+	}
+	return ""
 }
 
 // New checks the instance and parameters and returns a policy in mode
@@ -110,11 +154,25 @@ func (p *Policy) Step(now time.Time, ev Event) []Action {
 	case StateChanged:
 		p.stateChanged(now, e)
 	case Observed:
-		p.observe(now, &e)
+		p.observe(now, &e.Obs, e.Accepted, e.Reject)
 	case Tick:
 	default:
 		return nil
 	}
+	p.eval(now)
+	return p.out
+}
+
+// Observe is Step(now, Observed{Obs: *o, Accepted: accepted, Reject:
+// reject}) without copying the observation into an Event, for the
+// sniffer's hot path (o is not retained).
+func (p *Policy) Observe(now time.Time, o *obs.Observation, accepted bool, reject string) []Action {
+	if now.Before(p.now) {
+		now = p.now
+	}
+	p.now = now
+	p.out = nil
+	p.observe(now, o, accepted, reject)
 	p.eval(now)
 	return p.out
 }
@@ -189,14 +247,13 @@ func (p *Policy) claimedVIP(a *vrrp.Advertisement) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func (p *Policy) observe(now time.Time, e *Observed) {
-	o := &e.Obs
+func (p *Policy) observe(now time.Time, o *obs.Observation, accepted bool, reject string) {
 	if o.Interface != p.in.Interface {
 		return
 	}
 	switch o.Kind {
 	case obs.KindAdvert:
-		p.advert(now, e)
+		p.advert(now, o, accepted, reject)
 	case obs.KindARP:
 		what := "arp request"
 		switch {
@@ -211,8 +268,7 @@ func (p *Policy) observe(now time.Time, e *Observed) {
 	}
 }
 
-func (p *Policy) advert(now time.Time, e *Observed) {
-	o := &e.Obs
+func (p *Policy) advert(now time.Time, o *obs.Observation, accepted bool, reject string) {
 	a := &o.Advert
 	if o.Family != p.in.Family || o.TTL != vrrp.TTL || o.Checksum == vrrp.ChecksumInvalid {
 		return // not from this segment's routers, or corrupt
@@ -229,7 +285,7 @@ func (p *Policy) advert(now time.Time, e *Observed) {
 		if r != nil {
 			// It resigns and releases its addresses.
 			r.lastAdvert, r.lastAnswer, r.resigned, r.unheard = time.Time{}, time.Time{}, true, 0
-			r.lastSeen, r.seen = now, "priority-0 advertisement (resigned)"
+			r.lastSeen, r.seen = now, seen{kind: seenResign, vrid: a.VRID}
 		}
 		return
 	}
@@ -243,8 +299,8 @@ func (p *Policy) advert(now time.Time, e *Observed) {
 	switch {
 	case a.VRID != p.in.VRID:
 		r.claim = ClaimOtherVRID
-	case !e.Accepted:
-		r.claim, r.reject = ClaimRejected, e.Reject
+	case !accepted:
+		r.claim, r.reject = ClaimRejected, reject
 	default:
 		r.claim = ClaimAccepted
 	}
@@ -257,17 +313,7 @@ func (p *Policy) advert(now time.Time, e *Observed) {
 		r.unheard = 0
 	}
 	r.lastAdvert, r.recentAt, r.lastSeen = now, now, now
-	r.seen = "advertisement VRID " + strconv.Itoa(int(a.VRID)) + " priority " + strconv.Itoa(int(a.Priority))
-	switch r.claim {
-	case ClaimRejected:
-		r.seen += " (rejected"
-		if r.reject != "" {
-			r.seen += ": " + r.reject
-		}
-		r.seen += ")"
-	case ClaimAccepted:
-		r.seen += " (accepted)"
-	}
+	r.seen = seen{kind: seenAdvert, vrid: a.VRID, prio: a.Priority, claim: r.claim, reject: r.reject}
 }
 
 // answer records an ARP / ND claim of addr by mac.
@@ -283,7 +329,7 @@ func (p *Policy) answer(now time.Time, addr netip.Addr, mac, src obs.MAC, what s
 			continue
 		}
 		r.lastAnswer, r.answerVIP, r.lastSeen = now, addr, now
-		r.seen = what + " for " + addr.String()
+		r.seen = seen{kind: seenAnswer, what: what, addr: addr}
 		if r.engaged {
 			r.recentAt = now
 		}
@@ -486,7 +532,7 @@ func (p *Policy) evalDemoted(now time.Time) {
 		if p.live(r, now) {
 			return
 		}
-		if lastOut == nil || r.lastSeen.After(lastOut.lastSeen) {
+		if lastOut == nil || p.quietAt(r).After(p.quietAt(lastOut)) {
 			lastOut = r
 		}
 	}
@@ -507,6 +553,23 @@ func (p *Policy) evalDemoted(now time.Time) {
 	p.reason, p.cause = "", Evidence{}
 	p.setMode(Normal, now)
 	p.evalActive(now)
+}
+
+// quietAt is when a rival stopped being live: when it resigned, or when
+// its last advertisement and answer ran out.
+func (p *Policy) quietAt(r *router) time.Time {
+	end := r.lastSeen // a resignation clears the rest
+	if !r.lastAdvert.IsZero() {
+		if t := r.lastAdvert.Add(p.advertWindow(r)); t.After(end) {
+			end = t
+		}
+	}
+	if !r.lastAnswer.IsZero() {
+		if t := r.lastAnswer.Add(p.answerWindow(r)); t.After(end) {
+			end = t
+		}
+	}
+	return end
 }
 
 // evalActive confirms rivals of a MASTER instance and holds or yields.
@@ -597,7 +660,7 @@ func (p *Policy) evidence(r *router, now time.Time) Evidence {
 	return Evidence{
 		Rival: r.addr, MAC: r.mac, VRID: r.vrid, Version: r.version, Priority: r.prio, Interval: r.interval,
 		OwnPriority: p.prio, Claim: c, Reject: r.reject, VIP: vip,
-		LastAdvert: r.lastAdvert, LastAnswer: r.lastAnswer, Seen: r.seen, SeenAt: r.lastSeen,
+		LastAdvert: r.lastAdvert, LastAnswer: r.lastAnswer, Seen: r.seen.String(), SeenAt: r.lastSeen,
 	}
 }
 
@@ -624,7 +687,7 @@ func (p *Policy) Snapshot() Snapshot {
 		s.Rivals = append(s.Rivals, Rival{
 			Addr: r.addr, MAC: r.mac, VRID: r.vrid, Version: r.version, Priority: r.prio, Interval: r.interval,
 			Claim: r.claim, Live: r.engaged && p.live(r, p.now), Outranks: p.outranks(r), Resigned: r.resigned,
-			FirstSeen: r.firstSeen, LastAdvert: r.lastAdvert, LastAnswer: r.lastAnswer, LastSeen: r.lastSeen, Seen: r.seen,
+			FirstSeen: r.firstSeen, LastAdvert: r.lastAdvert, LastAnswer: r.lastAnswer, LastSeen: r.lastSeen, Seen: r.seen.String(),
 		})
 	}
 	return s
