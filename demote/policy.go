@@ -23,6 +23,38 @@ const maxFlaps = 6
 // Policy is the self-demotion policy of one own VRRP instance. The zero
 // value is not usable: create it with [New]. A Policy is not safe for
 // concurrent use.
+//
+// Driving it: feed every StateChanged of the instance (effective priority
+// included), every observation of the instance's interface (Observed, or
+// Observe on the hot path) with now = its capture time, and a Tick at
+// Next(). Carry out the actions in order. After Demote the participant
+// keeps the instance BACKUP whatever its election says, until Resume.
+//
+// Why it does not flap. A Resume needs every rival silent: no
+// advertisement for its Master_Down_Interval and no answer to the probes,
+// sent every ProbeInterval while demoted, for the answer window. A rival
+// that still holds the VIPs answers, so it keeps the instance demoted for
+// as long as it lives; the 60-second silent-holder script checks this.
+// What remains:
+//   - The rival comes back after a real silence (a restart, a cable put
+//     back): a new split brain, handled as the first one. A rival that
+//     comes back within Params.Recent of a Resume is yielded to at once
+//     (no second Hold when it already failed to yield) and each such
+//     return doubles the silence the next Resume needs, up to Recent, so
+//     a holder whose answers get lost, or one in a crash loop, costs at
+//     most a few Demote/Resume pairs per Recent instead of one per Hold.
+//   - The rival's configuration is fixed while the instance is demoted:
+//     its advertisements become accepted, but ranks never lift a
+//     demotion, so the instance stays BACKUP (like nopreempt) until that
+//     router goes silent or the participant restarts the policy.
+//   - Both sides demoted cannot happen between two vrrpguard nodes: the
+//     outranked one yields within one interval and resigns with priority
+//     0, long before the other's Hold ends. Against a node that does not
+//     see this one at all (one-way capture), this one yields after Hold
+//     and the other keeps the VIPs: one holder.
+//   - With use_vmac on both nodes, the rival's advertisements come from
+//     the shared virtual MAC, one of this node's own MACs: they are never
+//     evidence, and the engine reports that split brain instead.
 type Policy struct {
 	in          Instance
 	p           Params
@@ -133,7 +165,11 @@ func New(in Instance, p Params) (*Policy, error) {
 }
 
 // Instance returns the instance description.
-func (p *Policy) Instance() Instance { return p.in }
+func (p *Policy) Instance() Instance {
+	in := p.in
+	in.Addrs, in.MACs, in.VIPs = slices.Clone(in.Addrs), slices.Clone(in.MACs), slices.Clone(in.VIPs)
+	return in
+}
 
 // Params returns the parameters in use (defaults filled in).
 func (p *Policy) Params() Params { return p.p }

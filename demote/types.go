@@ -260,7 +260,12 @@ type StateChanged struct {
 }
 
 // Observed is one observation of the segment. Step copies what it keeps;
-// the observation's slices are not retained.
+// the observation's slices are not retained. Only the instance's interface
+// counts. Advertisements count with TTL / hop limit 255 and a checksum
+// that is not invalid, from a source that is not this node's, when they
+// list one of the VIPs (or, for the own VRID, no address at all). Any ARP
+// packet whose sender address is a VIP and any neighbour advertisement for
+// a VIP is an answer from its MAC.
 type Observed struct {
 	Obs obs.Observation
 	// Accepted: for an advertisement of the instance's own VRID, whether
