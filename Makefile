@@ -51,6 +51,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 60s ./vrrp
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./sniffer
+	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime 60s ./demote
 
 # demo: a throwaway namespace lab with a real keepalived pair, broken in
 # several ways while vrrpguard watches (needs root).
