@@ -89,15 +89,15 @@ vrrp_instance V3 {
 			if (err == nil) != tc.ok || errors.Is(err, errNotOurs) != tc.notOurs {
 				t.Fatalf("validate = %v, want ok=%v notOurs=%v", err, tc.ok, tc.notOurs)
 			}
-			// Accepts judges the same advertisement seen on the wire
+			// Rejects judges the same advertisement seen on the wire
 			// (the interface and own-source checks are the caller's).
 			var seen vrrp.Advertisement
 			if seen.Unmarshal(tc.p.data, vrrp.IPv4) != nil || tc.p.ifindex != 2 || tc.p.src == self {
 				return
 			}
 			csum := vrrp.VerifyChecksum(tc.p.data, tc.p.src, tc.p.dst)
-			if got := Accepts(tc.in, &config.Global{}, &seen, tc.p.src, tc.p.dst, uint8(tc.p.ttl), csum); got != tc.ok {
-				t.Errorf("Accepts = %v, validate ok = %v", got, tc.ok)
+			if why := Rejects(tc.in, &config.Global{}, &seen, tc.p.src, tc.p.dst, uint8(tc.p.ttl), csum); (why == "") != tc.ok {
+				t.Errorf("Rejects = %q, validate ok = %v", why, tc.ok)
 			}
 		})
 	}
