@@ -44,6 +44,7 @@ type router struct {
 	prev     time.Time // the one before
 	runStart time.Time // first advert of the current uninterrupted run
 	lastAny  time.Time // last advert of any priority
+	adverts  uint64    // adverts seen (any priority)
 	prio     uint8
 	resigned bool // last advert had priority 0
 	version  uint8
@@ -267,6 +268,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
 	r.mac = o.SrcMAC
 	r.lastAny = now
+	r.adverts++
 	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
 	if r.interval <= 0 {
 		r.interval = time.Second
