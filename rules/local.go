@@ -26,7 +26,7 @@ type LocalFact interface {
 type LocalDemoted struct {
 	Instance  string // vrrp_instance name
 	Interface string
-	Family    vrrp.Family
+	Family    vrrp.Family // taken from Rival when unknown
 	VRID      uint8
 	VIPs      []netip.Addr
 	Rival     netip.Addr
@@ -41,15 +41,15 @@ type LocalDemoted struct {
 	Evidence string
 }
 
-// LocalResumed: the local instance takes part in elections again (the rival
-// went away or its advertisements validate now). It resolves self_demoted
-// after Params.ResolveHold.
+// LocalResumed: the local instance (named by Instance, Interface and VRID,
+// as in its LocalDemoted) takes part in elections again: the rival went
+// away or its advertisements validate now. It resolves self_demoted after
+// Params.ResolveHold.
 type LocalResumed struct {
 	Instance  string
 	Interface string
-	Family    vrrp.Family
 	VRID      uint8
-	Reason    string // why, added to the resolved notice ("the rival stopped advertising")
+	Reason    string // why, for the resolved notice ("10.0.0.2 stopped advertising")
 }
 
 // LocalVIPOnBackup: the local guard found VIP configured on Interface
@@ -124,10 +124,22 @@ func localText(instance, iface string, vrid uint8) string {
 }
 
 func (e *Engine) selfDemoted(d *LocalDemoted, now time.Time) {
-	k := fkey{kind: SelfDemoted, iface: d.Interface, fam: d.Family, vrid: d.VRID, sub: d.Instance}
+	// The key leaves the family out: an instance has one, and a
+	// LocalResumed without it still finds the finding.
+	k := fkey{kind: SelfDemoted, iface: d.Interface, vrid: d.VRID, sub: d.Instance}
+	fam := d.Family
+	if fam == vrrp.FamilyUnknown {
+		fam = vrrp.FamilyOf(d.Rival)
+	}
 	vips := sortedAddrs(d.VIPs)
 	fill := func(f *Finding) {
-		f.Sources, f.MACs, f.VIPs = []netip.Addr{d.Rival}, []obs.MAC{d.RivalMAC}, capAddrs(vips)
+		f.Family = fam
+		f.Sources, f.MACs, f.VIPs = []netip.Addr{d.Rival}, nil, capAddrs(vips)
+		rival := d.Rival.String() + " (priority " + strconv.Itoa(int(d.RivalPriority)) + ")"
+		if !d.RivalMAC.IsZero() {
+			f.MACs = []obs.MAC{d.RivalMAC}
+			rival = d.Rival.String() + " (" + d.RivalMAC.String() + ", priority " + strconv.Itoa(int(d.RivalPriority)) + ")"
+		}
 		why := d.Reason
 		if why == "" {
 			why = "its advertisements fail validation here"
@@ -140,11 +152,11 @@ func (e *Engine) selfDemoted(d *LocalDemoted, now time.Time) {
 		if d.Evidence != "" {
 			evidence = " (evidence: " + d.Evidence + ")"
 		}
-		f.Message = fmt.Sprintf("%s on this node stepped down to backup%s because %s (%s, priority %d) is master and outranks it, but %s%s: "+
-			"rather than a split brain, %s serves the addresses — fix %s so that its configuration agrees with this node's (or fix this node's %s if %s is right); this node stays backup until then",
-			localText(d.Instance, d.Interface, d.VRID), released, d.Rival, d.RivalMAC, d.RivalPriority, why, evidence,
-			d.Rival, d.Rival, d.Instance, d.Rival)
-		f.Fingerprint = fingerprint(SelfDemoted, d.Family, d.VRID, d.Instance, addrsKey(vips), d.Rival.String())
+		f.Message = fmt.Sprintf("%s on this node stepped down to backup%s because %s is master and outranks it, but %s%s. "+
+			"This node yields rather than make a split brain, so %s serves the addresses: fix the configuration of %s to agree with this node's "+
+			"(or this node's instance %s, if %s is right); this node stays backup until they agree.",
+			localText(d.Instance, d.Interface, d.VRID), released, rival, why, evidence, d.Rival, d.Rival, d.Instance, d.Rival)
+		f.Fingerprint = fingerprint(SelfDemoted, fam, d.VRID, d.Instance, addrsKey(vips), d.Rival.String())
 	}
 	if a := e.active[k]; a != nil {
 		a.lastFill = time.Time{} // a new fact: describe it now
@@ -153,13 +165,13 @@ func (e *Engine) selfDemoted(d *LocalDemoted, now time.Time) {
 }
 
 func (e *Engine) selfResumed(r *LocalResumed, now time.Time) {
-	k := fkey{kind: SelfDemoted, iface: r.Interface, fam: r.Family, vrid: r.VRID, sub: r.Instance}
+	k := fkey{kind: SelfDemoted, iface: r.Interface, vrid: r.VRID, sub: r.Instance}
 	a := e.active[k]
 	if a == nil {
 		return
 	}
 	if r.Reason != "" {
-		a.f.Message = localText(r.Instance, r.Interface, r.VRID) + " on this node takes part in elections again: " + r.Reason
+		a.f.Message = localText(r.Instance, r.Interface, r.VRID) + " on this node takes part in elections again: " + r.Reason + "."
 	}
 	e.set(k, now, false, time.Time{}, nil)
 }

@@ -50,13 +50,13 @@ var demoted = LocalDemoted{Instance: "VI_1", Interface: "eth0", Family: vrrp.IPv
 	VIPs: []netip.Addr{ip("10.0.0.101"), ip("10.0.0.100")}, Rival: ip("10.0.0.2"), RivalMAC: obs.MAC{2, 0, 0, 0, 0, 2}, RivalPriority: 200,
 	Reason: "its advertisements carry another password (digest 1a2b3c4d, this node expects 5e6f7a8b)", Evidence: "12 adverts since 12:00:01"}
 
-var resumed = LocalResumed{Instance: "VI_1", Interface: "eth0", Family: vrrp.IPv4, VRID: 51, Reason: "10.0.0.2 stopped advertising"}
+var resumed = LocalResumed{Instance: "VI_1", Interface: "eth0", VRID: 51, Reason: "10.0.0.2 stopped advertising"}
 
 func TestSelfDemotedRaisedAndResolved(t *testing.T) {
 	r := localRun(t, 60, localStep{10, demoted}, localStep{40, resumed})
 	f := r.raisedBetween(t, SelfDemoted, 10, 10)
 	for _, want := range []string{"instance VI_1 (VRID 51 on eth0)", "stepped down to backup", "released 10.0.0.100, 10.0.0.101",
-		"10.0.0.2 (02:00:00:00:00:02, priority 200)", "another password", "12 adverts", "fix 10.0.0.2"} {
+		"10.0.0.2 (02:00:00:00:00:02, priority 200)", "another password", "12 adverts", "fix the configuration of 10.0.0.2", "instance VI_1, if 10.0.0.2 is right"} {
 		if !strings.Contains(f.Message, want) {
 			t.Errorf("message %q lacks %q", f.Message, want)
 		}
@@ -82,10 +82,21 @@ func TestSelfDemotedAgainWithinTheHoldStaysOneFinding(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d self_demoted notices, want the one raise:\n%s", n, r.dump())
 	}
-	a := r.engine.active[fkey{kind: SelfDemoted, iface: "eth0", fam: vrrp.IPv4, vrid: 51, sub: "VI_1"}]
+	a := r.engine.active[fkey{kind: SelfDemoted, iface: "eth0", vrid: 51, sub: "VI_1"}]
 	if a == nil || strings.Contains(a.f.Message, "takes part in elections again") {
 		t.Errorf("active finding after the second demotion: %+v", a)
 	}
+}
+
+func TestSelfDemotedFamilyFromTheRival(t *testing.T) {
+	d := demoted
+	d.Family, d.Rival, d.VIPs, d.RivalMAC = vrrp.FamilyUnknown, ip("fe80::2"), []netip.Addr{ip("fd00::100")}, obs.MAC{}
+	r := localRun(t, 30, localStep{1, d}, localStep{10, resumed})
+	f := r.raisedBetween(t, SelfDemoted, 1, 1)
+	if f.Family != vrrp.IPv6 || len(f.MACs) != 0 || !strings.Contains(f.Message, "fe80::2 (priority 200) is master") {
+		t.Errorf("finding %+v", f)
+	}
+	r.resolvedBetween(t, SelfDemoted, 15, 15)
 }
 
 func TestSelfResumedWithoutDemotionIsNothing(t *testing.T) {
