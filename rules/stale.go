@@ -103,7 +103,7 @@ func (e *Engine) checkStale(k fkey, now time.Time) {
 		e.set(k, now, false, time.Time{}, nil)
 		return
 	}
-	e.set(k, now, true, now.Add(forever), nil)
+	e.raiseStale(s, k.addr, vi, m, now) // still stale (the description follows the latest announcer)
 }
 
 // segmentVIPs are the virtual addresses of a segment: those its recent
