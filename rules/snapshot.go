@@ -14,13 +14,15 @@ import (
 // Snapshot is a copy of the engine's model at one moment, for metrics, the
 // status page and `vrrpguard status`. It shares no memory with the engine:
 // it stays valid and unchanged whatever the engine does next. Its lists are
-// sorted and no longer than the engine's tables.
+// sorted and no longer than the engine's tables (VIPs adds the configured
+// addresses not seen yet).
 type Snapshot struct {
 	At       time.Time
 	Segments []SegmentSnapshot // by interface, family, VRID
 	VIPs     []VIPSnapshot     // by interface, address
 	Findings []Finding         // active findings, by kind, interface, family, VRID, fingerprint
-	Stats    Stats
+	// Stats counts table entries, including routers too old to be listed.
+	Stats Stats
 }
 
 // SegmentSnapshot is one segment (interface, family, VRID).
