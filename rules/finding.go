@@ -37,7 +37,8 @@ const (
 	TableFull        Kind = "table_full"
 )
 
-// Finding kinds added later (kept in their own block).
+// Finding kinds about the aftermath of a split brain and about the local
+// participant.
 const (
 	// StaleAnnouncement: after a split brain ended, the last ARP/ND
 	// announcement of a VIP came from a MAC that is not the master's.
