@@ -394,6 +394,11 @@ var checks = map[rules.Kind]string{
 	rules.MalformedPacket:  "  - capture and inspect (`vrrpguard watch --adverts`); the sender",
 	rules.UnexpectedRouter: "  - the source named above: a third node, a cloned VM or a forged sender",
 	rules.TableFull:        "  - the sources (a flood of forged VRRP?); raise the rules.max_* caps if the traffic is legitimate",
+	rules.StaleAnnouncement: "  After a split brain, hosts may still send to the MAC that announced the address last, not to the master.\n" +
+		"  - send gratuitous ARPs / unsolicited neighbour advertisements from the master (`arping -U`), or restart keepalived there\n" +
+		"  - `ip neigh` on the hosts that cannot reach the address",
+	rules.SelfDemoted: "  This node stepped down because a master it cannot validate outranks it.\n" +
+		"  - the rival named above: its authentication, VRID, version and addresses against this node's configuration",
 }
 
 // message builds the mail.

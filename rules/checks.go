@@ -446,8 +446,10 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 	})
 }
 
-// claimVIP handles an ARP or ND packet in which mac claims addr.
-func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, now time.Time) {
+// claimVIP handles an ARP or ND packet in which mac claims addr; announce
+// says whether it also tells the hosts of the segment to use mac for addr
+// (see arpAnnounces).
+func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce bool, now time.Time) {
 	if !addr.IsValid() {
 		return
 	}
@@ -475,6 +477,12 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, now time.T
 	}
 	c.last = now
 	vi.claims[mac] = c
+	if announce {
+		vi.annMAC, vi.annAt = mac, now
+		if vi.stale {
+			e.checkStale(fkey{kind: StaleAnnouncement, iface: iface, fam: fam, vrid: vi.staleVRID, addr: addr}, now)
+		}
+	}
 
 	seg := e.vipSegment(iface, fam, vi, now)
 	if seg == nil {

@@ -8,8 +8,10 @@
 // silence, and hostile or broken packets.
 //
 // The engine is pure: it does no I/O and reads no clock. Observe and Tick
-// return the events and findings they produce. It is not safe for
-// concurrent use.
+// return the events and findings they produce; Local does the same for
+// facts the local participant reports about itself (vrrpguard run), and
+// Snapshot copies the model for metrics and status pages. It is not safe
+// for concurrent use.
 //
 // Normal life is not a finding: start-up election, preemption, a clean
 // hand-over (priority 0) and a takeover after a crash produce master_change

@@ -44,6 +44,7 @@ type router struct {
 	prev     time.Time // the one before
 	runStart time.Time // first advert of the current uninterrupted run
 	lastAny  time.Time // last advert of any priority
+	adverts  uint64    // adverts seen (any priority)
 	prio     uint8
 	resigned bool // last advert had priority 0
 	version  uint8
@@ -87,6 +88,14 @@ type vipInfo struct {
 	probeSent time.Time // outstanding probe, zero when none
 	nextProbe time.Time
 	suspect   bool // a host other than the master claims it
+	// Last announcement (gratuitous ARP, ARP reply, unsolicited NA): the
+	// MAC that hosts' neighbour caches were last told to use.
+	annMAC obs.MAC
+	annAt  time.Time
+	// stale: a stale_announcement may be active for the address under
+	// staleVRID.
+	stale     bool
+	staleVRID uint8
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -179,9 +188,9 @@ func (e *Engine) Observe(o *obs.Observation) []Output {
 	case obs.KindAdvert:
 		e.advert(o, now)
 	case obs.KindARP:
-		e.claimVIP(o.Interface, o.ARP.SenderIP, o.ARP.SenderMAC, now)
+		e.claimVIP(o.Interface, o.ARP.SenderIP, o.ARP.SenderMAC, arpAnnounces(&o.ARP), now)
 	case obs.KindND:
-		e.claimVIP(o.Interface, o.ND.Target, o.ND.TargetMAC, now)
+		e.claimVIP(o.Interface, o.ND.Target, o.ND.TargetMAC, !o.ND.Solicited, now)
 	case obs.KindInvalid:
 		e.stats.Ignored++
 		e.packetFinding(MalformedPacket, fkey{kind: MalformedPacket, iface: o.Interface, fam: o.Family}, o, now,
@@ -259,6 +268,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
 	r.mac = o.SrcMAC
 	r.lastAny = now
+	r.adverts++
 	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
 	if r.interval <= 0 {
 		r.interval = time.Second
@@ -582,6 +592,9 @@ func (e *Engine) timers(now time.Time) {
 	}
 	var due []fkey
 	for k, a := range e.active {
+		if k.kind == StaleAnnouncement {
+			e.checkStale(k, now)
+		}
 		if !now.Before(a.resolveAt) {
 			due = append(due, k)
 		}
@@ -593,6 +606,16 @@ func (e *Engine) timers(now time.Time) {
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})
+	}
+	for _, k := range due {
+		switch k.kind {
+		case DuplicateMaster:
+			e.afterSplitBrain(segKey{k.iface, k.fam, k.vrid}, now)
+		case StaleAnnouncement:
+			if vi := e.vips[vipKey{k.iface, k.addr}]; vi != nil && vi.staleVRID == k.vrid {
+				vi.stale = false
+			}
+		}
 	}
 }
 

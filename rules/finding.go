@@ -37,11 +37,22 @@ const (
 	TableFull        Kind = "table_full"
 )
 
+// Finding kinds about the aftermath of a split brain and about the local
+// participant.
+const (
+	// StaleAnnouncement: after a split brain ended, the last ARP/ND
+	// announcement of a VIP came from a MAC that is not the master's.
+	StaleAnnouncement Kind = "stale_announcement"
+	// SelfDemoted: the local participant (vrrpguard run) stepped down
+	// because a rival it cannot validate is master and outranks it.
+	SelfDemoted Kind = "self_demoted"
+)
+
 // Kinds lists every finding kind.
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted}
 }
 
 // Severity of a finding.
