@@ -394,6 +394,7 @@ var checks = map[rules.Kind]string{
 	rules.MalformedPacket:  "  - capture and inspect (`vrrpguard watch --adverts`); the sender",
 	rules.UnexpectedRouter: "  - the source named above: a third node, a cloned VM or a forged sender",
 	rules.TableFull:        "  - the sources (a flood of forged VRRP?); raise the rules.max_* caps if the traffic is legitimate",
+	rules.AlertsDropped:    "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
 }
 
 // message builds the mail.

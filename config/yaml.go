@@ -206,7 +206,8 @@ var severities = []string{"info", "warning", "critical"}
 // of package rules).
 var FindingKinds = []string{"duplicate_master", "vip_on_backup", "auth_mismatch", "vrid_mismatch",
 	"vrid_conflict", "version_mismatch", "interval_mismatch", "owner_conflict", "master_flapping",
-	"no_master", "ttl_invalid", "checksum_invalid", "malformed_packet", "unexpected_router", "table_full"}
+	"no_master", "ttl_invalid", "checksum_invalid", "malformed_packet", "unexpected_router", "table_full",
+	"alerts_dropped"}
 
 //go:embed default.yaml
 var defaultYAML []byte
