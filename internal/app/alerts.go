@@ -6,14 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/alert"
+	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/config"
-	"github.com/vrrpguard/vrrpguard/rules"
 )
 
 // alertFlags are the alert sink flags of watch and test-alert; they add to
@@ -91,16 +90,11 @@ func startAlerts(ctx context.Context, s *settings, f *alertFlags, reg *prometheu
 	if err != nil || !ok {
 		return func() {}, err
 	}
-	o.Registry, o.Logger = reg, log
-	var d *alert.Dispatcher
-	o.OnDropped = func(n int) {
-		// The outbox overflowed: that is a problem worth an alert too.
-		now := time.Now()
-		d.Submit(rules.Finding{Kind: rules.TableFull, State: rules.Raised, Severity: rules.Warning, FirstSeen: now, LastSeen: now, At: now,
-			Message:     "the alert outbox is full: " + strconv.Itoa(n) + " undelivered notifications were dropped — a sink has been unreachable for long; check it and the alerts.* metrics",
-			Fingerprint: "alert-outbox-full"})
+	if o.Metrics, err = alertprom.New(reg); err != nil {
+		return func() {}, fmt.Errorf("alert metrics: %w", err)
 	}
-	d, err = alert.New(o)
+	o.Logger = log
+	d, err := alert.New(o)
 	if err != nil {
 		return func() {}, err
 	}
