@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/internal/testenv"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -245,7 +246,7 @@ func TestPolicyStep(t *testing.T) {
 			p := newPolicy(c)
 			for i, s := range tc.steps {
 				got := fmtPolicyActions(p.step(pat(s.at), s.ev))
-				if d := diff(s.want, got); d != "" {
+				if d := testenv.DiffLines(s.want, got); d != "" {
 					t.Fatalf("step %d at +%v %T (-want +got):\n%s", i, s.at, s.ev, d)
 				}
 				next := never
@@ -258,21 +259,6 @@ func TestPolicyStep(t *testing.T) {
 			}
 		})
 	}
-}
-
-// diff returns a (-want +got) line diff, "" when equal.
-func diff(want, got []string) string {
-	if strings.Join(want, "\n") == strings.Join(got, "\n") {
-		return ""
-	}
-	var b strings.Builder
-	for _, w := range want {
-		fmt.Fprintf(&b, "-%s\n", w)
-	}
-	for _, g := range got {
-		fmt.Fprintf(&b, "+%s\n", g)
-	}
-	return b.String()
 }
 
 // TestPolicyAlertFields checks what the policy adds to FromFinding: the

@@ -14,14 +14,21 @@ import (
 
 var _ alert.Metrics = (*alertprom.Metrics)(nil)
 
-// TestRecordsUnderTheDocumentedNames checks names, help, labels and buckets
-// in the exposition format, as a scraper sees them.
-func TestRecordsUnderTheDocumentedNames(t *testing.T) {
+// registered returns a new registry and the metrics registered with it.
+func registered(t *testing.T) (*prometheus.Registry, *alertprom.Metrics) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	m, err := alertprom.New(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reg, m
+}
+
+// TestRecordsUnderTheDocumentedNames checks names, help, labels and buckets
+// in the exposition format, as a scraper sees them.
+func TestRecordsUnderTheDocumentedNames(t *testing.T) {
+	reg, m := registered(t)
 	m.InitSink("s")
 	m.Sent("s")
 	m.Resent("s")
@@ -80,11 +87,7 @@ vrrpguard_alerts_sent_total{sink="s"} 1
 // TestInitSinkCreatesZeroSeries: a sink's series exist before anything
 // happened to it (resent and the histogram only once used).
 func TestInitSinkCreatesZeroSeries(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m, err := alertprom.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := registered(t)
 	m.InitSink("s")
 	if n := testutil.CollectAndCount(m.FailedTotal); n != 2 {
 		t.Errorf("%d failed series, want retryable and permanent", n)
@@ -102,11 +105,7 @@ func TestInitSinkCreatesZeroSeries(t *testing.T) {
 // TestRegisterTwiceReusesCollectors: a reloaded dispatcher registering on
 // the same registry keeps counting in the same series.
 func TestRegisterTwiceReusesCollectors(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	a, err := alertprom.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, a := registered(t)
 	a.Sent("s")
 	b, err := alertprom.New(reg)
 	if err != nil {
