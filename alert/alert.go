@@ -245,32 +245,5 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
-// testAlert is the clearly marked notification SendTest sends.
-func testAlert(instance string, now time.Time) Alert {
-	a := Alert{
-		Fingerprint: "vrrpguard-test",
-		Status:      StatusFiring,
-		Labels: map[string]string{
-			LabelAlertName: TestAlertName,
-			LabelSeverity:  string(rules.Info),
-		},
-		Annotations: map[string]string{
-			AnnotationSummary: "vrrpguard test notification — ignore",
-			AnnotationDescription: "This is a test notification sent by `vrrpguard test-alert` to check that " +
-				"alerts reach this receiver. It reports no problem; ignore it.",
-		},
-		StartsAt: now.UTC(),
-		Kind:     "test",
-		Severity: string(rules.Info),
-		At:       now.UTC(),
-		Message:  "vrrpguard test notification — ignore",
-		Instance: instance,
-	}
-	if instance != "" {
-		a.Annotations[AnnotationReportedBy] = instance
-	}
-	return a
-}
-
 // isTest reports whether a is the SendTest alert.
 func (a *Alert) isTest() bool { return a.Labels[LabelAlertName] == TestAlertName }

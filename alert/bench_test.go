@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -29,8 +30,12 @@ func BenchmarkSubmitToWebhook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	m, err := alertprom.New(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
 	d, err := New(Options{StateDir: b.TempDir(), Sinks: []Sink{{Notifier: wh}}, GroupWait: -1,
-		Registry: prometheus.NewRegistry(), Logger: quietLogger(), RepeatInterval: -1})
+		Metrics: m, Logger: quietLogger(), RepeatInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

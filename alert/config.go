@@ -21,8 +21,7 @@ var EmailRateLimit = RateLimit{Every: 30 * time.Second, Burst: 10}
 
 // OptionsFromConfig returns dispatcher options for the alerts section of a
 // configuration: its state directory, intervals and sinks (see
-// SinksFromConfig). The caller adds Registry, Logger, Instance and
-// OnDropped.
+// SinksFromConfig). The caller adds Metrics, Logger and Instance.
 func OptionsFromConfig(a config.Alerts, g *config.Global, getenv func(string) string) (Options, error) {
 	sinks, err := SinksFromConfig(a, g, getenv)
 	if err != nil {

@@ -8,12 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/rules"
 )
@@ -32,31 +29,6 @@ const (
 	// maxQueue bounds findings submitted but not yet taken by Run.
 	maxQueue = 100000
 )
-
-// Route selects the alerts a sink receives.
-type Route struct {
-	// MinSeverity is the least severe finding sent ("" sends all).
-	MinSeverity rules.Severity
-	// Kinds, if not empty, restricts the finding kinds sent.
-	Kinds []string
-}
-
-// Match reports whether the route lets a through.
-func (r Route) Match(a *Alert) bool {
-	if rules.Severity(a.Severity).Rank() < r.MinSeverity.Rank() {
-		return false
-	}
-	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, a.Kind)
-}
-
-// RateLimit bounds a sink's delivery attempts with a token bucket: Burst
-// at once, then one per Every. The zero value is no limit. Notifications
-// over the limit wait in the outbox; they are not dropped. Periodic
-// re-posts to Alertmanager do not count.
-type RateLimit struct {
-	Every time.Duration
-	Burst int
-}
 
 // Sink is a notifier with its route and rate limit.
 type Sink struct {
@@ -94,19 +66,17 @@ type Options struct {
 	// Default DefaultRestoreGrace; negative: never.
 	RestoreGrace time.Duration
 	// MaxOutbox bounds each sink's outbox (default DefaultMaxOutbox); past
-	// it the oldest notifications are dropped.
+	// it the oldest notifications are dropped and an alerts_dropped
+	// finding is raised (see Dispatcher).
 	MaxOutbox int
 	// BackoffBase and BackoffMax shape retries: BackoffBase doubled at
 	// each failure up to BackoffMax, minus up to 20% jitter. Defaults
 	// DefaultBackoffBase and DefaultBackoffMax.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// OnDropped, if set, is called (from a dispatcher goroutine, never
-	// under a lock: it may call Submit) with the number of notifications
-	// just dropped from a full outbox.
-	OnDropped func(n int)
-	// Registry, if set, gets the dispatcher's metrics.
-	Registry *prometheus.Registry
+	// Metrics, if set, records what the dispatcher does (package
+	// alertprom has the Prometheus implementation).
+	Metrics Metrics
 	// Logger (default slog.Default()). Secrets are never logged.
 	Logger *slog.Logger
 	// Clock returns the current time (default time.Now). Waits are real
@@ -115,15 +85,25 @@ type Options struct {
 	Clock func() time.Time
 }
 
-// Dispatcher turns findings into notifications and delivers them durably:
-// it dedups by fingerprint, groups findings of one moment, repeats firing
-// alerts, notifies resolves, keeps every notification in a per-sink
-// outbox on disk until the sink accepted it, and retries with backoff.
+// Dispatcher turns findings into notifications and delivers them durably.
+// It is a pipeline of stages, one per file: the policy (policy.go) dedups
+// by fingerprint, groups findings of one moment, repeats firing alerts and
+// notifies resolves; routing (route.go) picks each sink's alerts; the
+// outbox stage (sink.go, outbox.go) keeps every notification on disk until
+// the sink accepted it; one worker per sink (worker.go) delivers in order
+// under the sink's rate limit (ratelimit.go) and retries with backoff.
+//
+// When a sink's outbox overflows, the dispatcher raises an alerts_dropped
+// finding for that sink through its own pipeline (so every sink whose route
+// lets warnings through hears of it), updated at each further overflow and
+// resolved once that outbox has drained to half of MaxOutbox: below the
+// limit nothing is being lost any more, and the hysteresis keeps a sink
+// that hovers at the limit from making the finding flap.
 type Dispatcher struct {
 	o     Options
 	log   *slog.Logger
 	now   func() time.Time
-	m     *metrics
+	m     Metrics
 	sinks []*sinkState
 
 	mu      sync.Mutex
@@ -132,31 +112,12 @@ type Dispatcher struct {
 	wake    chan struct{}
 
 	// Owned by Run's goroutine.
-	firing        map[string]*firingEntry
-	pending       []rules.Finding
-	groupDeadline time.Time
+	policy *policy
 
 	// snapshot is the firing set as a list, for the resend workers.
 	snapshot atomic.Pointer[[]Alert]
 	// jitter returns a fraction in [0,1) (tests may replace it).
 	jitter func() float64
-}
-
-// sinkState is a sink at run time.
-type sinkState struct {
-	Sink
-	name    string
-	dir     string
-	refresh bool
-	signal  chan struct{}
-	bucket  *bucket
-
-	mu  sync.Mutex
-	box *outbox
-
-	// Worker-owned.
-	nextResend     time.Time
-	resendFailures int
 }
 
 // New checks opts and returns a dispatcher; Run starts it.
@@ -196,17 +157,17 @@ func New(o Options) (*Dispatcher, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	m, err := newMetrics(o.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("alert: metrics: %w", err)
+	if o.Metrics == nil {
+		o.Metrics = nopMetrics{}
 	}
 	d := &Dispatcher{
-		o:      o,
-		log:    o.Logger.With("component", "alert"),
-		now:    o.Clock,
-		m:      m,
-		wake:   make(chan struct{}, 1),
-		firing: map[string]*firingEntry{},
+		o:    o,
+		log:  o.Logger.With("component", "alert"),
+		now:  o.Clock,
+		m:    o.Metrics,
+		wake: make(chan struct{}, 1),
+		policy: newPolicy(policyConfig{Instance: o.Instance, ExternalURL: o.ExternalURL,
+			GroupWait: o.GroupWait, RepeatInterval: o.RepeatInterval, RestoreGrace: o.RestoreGrace}),
 		jitter: rand.Float64,
 	}
 	seen := map[string]bool{}
@@ -225,24 +186,8 @@ func New(o Options) (*Dispatcher, error) {
 			return nil, fmt.Errorf("alert: sink name %q collides with another", name)
 		}
 		dirs[dir] = true
-		ss := &sinkState{
-			Sink:   s,
-			name:   name,
-			dir:    filepath.Join(o.StateDir, outboxName, dir),
-			signal: make(chan struct{}, 1),
-			bucket: newBucket(s.RateLimit),
-		}
-		if r, ok := s.Notifier.(Refresher); ok && r.NeedsResend() {
-			ss.refresh = true
-		}
-		d.sinks = append(d.sinks, ss)
-		m.depth.WithLabelValues(name).Set(0)
-		for _, reason := range []string{"retryable", "permanent"} {
-			m.failed.WithLabelValues(name, reason)
-		}
-		m.sent.WithLabelValues(name)
-		m.retries.WithLabelValues(name)
-		m.dropped.WithLabelValues(name)
+		d.sinks = append(d.sinks, newSinkState(s, filepath.Join(o.StateDir, outboxName, dir)))
+		d.m.InitSink(name)
 	}
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
@@ -253,7 +198,8 @@ func New(o Options) (*Dispatcher, error) {
 }
 
 // Submit hands a raised or resolved finding to the dispatcher. It never
-// blocks; findings submitted before Run starts are kept for it.
+// blocks; findings submitted before Run starts are kept for it (the oldest
+// are dropped, with an error logged, past 100000).
 func (d *Dispatcher) Submit(f rules.Finding) {
 	d.mu.Lock()
 	full := len(d.queue) >= maxQueue
@@ -268,9 +214,6 @@ func (d *Dispatcher) Submit(f rules.Finding) {
 	}
 	if full {
 		d.log.Error("alert queue full, oldest finding dropped (is Run running?)")
-		if d.o.OnDropped != nil {
-			d.o.OnDropped(1)
-		}
 	}
 }
 
@@ -311,15 +254,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		now := d.now()
-		d.step(now, false)
-		if next := d.nextWake(); !next.IsZero() {
+		d.apply(now, d.policy.step(now, submitted{d.takeQueue()}))
+		if next := d.policy.next(); !next.IsZero() {
 			timer.Reset(max(next.Sub(now), 0))
 		} else {
 			timer.Reset(time.Hour)
 		}
 		select {
 		case <-ctx.Done():
-			d.step(d.now(), true)
+			now := d.now()
+			d.apply(now, d.policy.step(now, stopping{d.takeQueue()}))
 			stop()
 			wg.Wait()
 			return nil
@@ -329,41 +273,33 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// load reads the firing set and the outboxes.
+// takeQueue returns the findings submitted since the last call.
+func (d *Dispatcher) takeQueue() []rules.Finding {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queue
+	d.queue = nil
+	return q
+}
+
+// load restores the firing set and loads the outboxes.
 func (d *Dispatcher) load() error {
-	now := d.now()
 	firing, err := loadState(d.o.StateDir)
 	if err != nil {
 		// A damaged firing set must not stop alerting.
 		d.log.Error("cannot read the firing set; starting empty", "err", err)
 	}
-	d.firing = map[string]*firingEntry{}
-	for _, fe := range firing {
-		if fe == nil || fe.Alert.Fingerprint == "" {
-			continue
-		}
-		fe.restoredAt = now
-		d.firing[fe.Alert.Fingerprint] = fe
+	d.apply(d.now(), d.policy.step(d.now(), restored{firing}))
+	if n := len(*d.snapshot.Load()); n > 0 {
+		d.log.Info("restored firing alerts", "count", n)
 	}
-	if len(d.firing) > 0 {
-		d.log.Info("restored firing alerts", "count", len(d.firing))
-	}
-	d.publish()
 	known := map[string]bool{}
 	for _, s := range d.sinks {
 		known[filepath.Base(s.dir)] = true
-		box, bad, err := loadOutbox(s.dir, s.name)
+		n, err := d.loadOutbox(s)
 		if err != nil {
 			return err
 		}
-		for _, b := range bad {
-			d.log.Error("unreadable outbox entry set aside", "sink", s.name, "file", b+".corrupt")
-		}
-		s.mu.Lock()
-		s.box = box
-		n := len(box.entries)
-		s.mu.Unlock()
-		d.m.depth.WithLabelValues(s.name).Set(float64(n))
 		if n > 0 {
 			d.log.Info("pending notifications from a previous run", "sink", s.name, "count", n)
 		}
@@ -381,508 +317,20 @@ func (d *Dispatcher) load() error {
 	return nil
 }
 
-// step takes submitted findings and queues whatever is due at now; final
-// flushes everything pending regardless of the group wait.
-func (d *Dispatcher) step(now time.Time, final bool) {
-	d.mu.Lock()
-	if len(d.queue) > 0 {
-		if len(d.pending) == 0 {
-			d.groupDeadline = now.Add(d.o.GroupWait)
-		}
-		d.pending = append(d.pending, d.queue...)
-		d.queue = nil
-	}
-	d.mu.Unlock()
-
-	var batches [][]Alert
-	changed := false
-	if len(d.pending) > 0 && (final || !now.Before(d.groupDeadline)) {
-		if b := d.flush(now); len(b) > 0 {
-			batches = append(batches, b)
-		}
-		d.pending = nil
-		changed = true
-	}
-	if b := d.dueRepeats(now); len(b) > 0 {
-		batches = append(batches, b)
-		changed = true
-	}
-	if b := d.expireRestored(now); len(b) > 0 {
-		batches = append(batches, b)
-		changed = true
-	}
-	if !changed {
-		return
-	}
-	// The resend workers must see the new firing set before the
-	// notifications: a resolve is never followed by a stale re-post.
-	d.publish()
-	for _, b := range batches {
-		d.enqueue(b, now)
-	}
-	// The outbox entries are on disk before the firing set that assumes
-	// them: a crash in between notifies twice, never not at all.
-	if err := saveState(d.o.StateDir, d.firingList()); err != nil {
-		d.log.Error("cannot save the firing set", "err", err)
-	}
-}
-
-// flush applies the pending findings to the firing set and returns the
-// alerts to notify: new ones, resolved ones (a raise and resolve within one
-// group become one resolved alert); a raise of an alert already firing
-// updates it silently.
-func (d *Dispatcher) flush(now time.Time) []Alert {
-	var batch []Alert
-	index := map[string]int{}
-	put := func(a Alert) {
-		if i, ok := index[a.Fingerprint]; ok {
-			batch[i] = a
-			return
-		}
-		index[a.Fingerprint] = len(batch)
-		batch = append(batch, a)
-	}
-	for _, f := range d.pending {
-		a := FromFinding(f, d.o.Instance)
-		a.GeneratorURL = d.o.ExternalURL
-		if a.At.IsZero() {
-			a.At = now.UTC()
-		}
-		fe := d.firing[a.Fingerprint]
-		switch f.State {
-		case rules.Resolved:
-			if fe == nil {
-				d.log.Debug("resolve of an alert not firing ignored", "fingerprint", a.Fingerprint, "kind", a.Kind)
-				continue
+// apply carries out the policy's actions, in order.
+func (d *Dispatcher) apply(now time.Time, actions []policyAction) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case publishFiring:
+			d.snapshot.Store(&a.alerts)
+		case notify:
+			d.enqueue(a.alerts, now)
+		case saveFiring:
+			if err := saveState(d.o.StateDir, a.firing); err != nil {
+				d.log.Error("cannot save the firing set", "err", err)
 			}
-			a.StartsAt = earliest(fe.Alert.StartsAt, a.StartsAt)
-			if a.EndsAt.IsZero() {
-				a.EndsAt = a.At
-			}
-			delete(d.firing, a.Fingerprint)
-			put(a)
-		default:
-			if fe != nil {
-				a.StartsAt = earliest(fe.Alert.StartsAt, a.StartsAt)
-				if a.FirstSeen.After(fe.Alert.FirstSeen) && !fe.Alert.FirstSeen.IsZero() {
-					a.FirstSeen = fe.Alert.FirstSeen
-				}
-				fe.Alert = a
-				if !fe.restoredAt.IsZero() {
-					fe.restoredAt = time.Time{}
-					d.log.Debug("restored alert confirmed", "fingerprint", a.Fingerprint)
-				}
-				if _, ok := index[a.Fingerprint]; ok {
-					put(a)
-				}
-				continue
-			}
-			d.firing[a.Fingerprint] = &firingEntry{Alert: a, LastNotified: now}
-			put(a)
+		case ignoredResolve:
+			d.log.Debug("resolve of an alert not firing ignored", "fingerprint", a.fingerprint, "kind", a.kind)
 		}
 	}
-	return batch
-}
-
-// dueRepeats returns reminders of alerts firing for RepeatInterval since
-// their last notification.
-func (d *Dispatcher) dueRepeats(now time.Time) []Alert {
-	if d.o.RepeatInterval < 0 {
-		return nil
-	}
-	var out []Alert
-	for _, fe := range d.firingList() {
-		if !fe.restoredAt.IsZero() || now.Before(fe.LastNotified.Add(d.o.RepeatInterval)) {
-			continue
-		}
-		fe.LastNotified = now
-		a := fe.Alert.clone()
-		a.Repeat = true
-		a.At = now.UTC()
-		out = append(out, a)
-	}
-	return out
-}
-
-// expireRestored resolves restored alerts not raised again within
-// RestoreGrace.
-func (d *Dispatcher) expireRestored(now time.Time) []Alert {
-	if d.o.RestoreGrace < 0 {
-		return nil
-	}
-	var out []Alert
-	for _, fe := range d.firingList() {
-		if fe.restoredAt.IsZero() || now.Before(fe.restoredAt.Add(d.o.RestoreGrace)) {
-			continue
-		}
-		a := fe.Alert.clone()
-		a.Status = StatusResolved
-		a.Repeat = false
-		if a.Annotations == nil {
-			a.Annotations = map[string]string{}
-		}
-		a.At = now.UTC()
-		a.EndsAt = now.UTC()
-		a.Annotations[AnnotationDescription] += fmt.Sprintf("\nresolved by vrrpguard: not detected again within %s after a restart", d.o.RestoreGrace)
-		delete(d.firing, a.Fingerprint)
-		out = append(out, a)
-	}
-	return out
-}
-
-// nextWake is when step has something to do next (zero: nothing).
-func (d *Dispatcher) nextWake() time.Time {
-	var next time.Time
-	consider := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
-	if len(d.pending) > 0 {
-		consider(d.groupDeadline)
-	}
-	for _, fe := range d.firing {
-		if fe.restoredAt.IsZero() {
-			if d.o.RepeatInterval > 0 {
-				consider(fe.LastNotified.Add(d.o.RepeatInterval))
-			}
-		} else if d.o.RestoreGrace >= 0 {
-			consider(fe.restoredAt.Add(d.o.RestoreGrace))
-		}
-	}
-	return next
-}
-
-// firingList is the firing set in a stable order (by start, then
-// fingerprint).
-func (d *Dispatcher) firingList() []*firingEntry {
-	out := make([]*firingEntry, 0, len(d.firing))
-	for _, fe := range d.firing {
-		out = append(out, fe)
-	}
-	slices.SortFunc(out, func(a, b *firingEntry) int {
-		if c := a.Alert.StartsAt.Compare(b.Alert.StartsAt); c != 0 {
-			return c
-		}
-		switch {
-		case a.Alert.Fingerprint < b.Alert.Fingerprint:
-			return -1
-		case a.Alert.Fingerprint > b.Alert.Fingerprint:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-// publish stores the firing set for the resend workers.
-func (d *Dispatcher) publish() {
-	list := d.firingList()
-	alerts := make([]Alert, 0, len(list))
-	for _, fe := range list {
-		alerts = append(alerts, fe.Alert.clone())
-	}
-	d.snapshot.Store(&alerts)
-}
-
-// enqueue writes one notification per sink whose route matches some of
-// the alerts.
-func (d *Dispatcher) enqueue(alerts []Alert, now time.Time) {
-	origin := now
-	for _, a := range alerts {
-		if !a.At.IsZero() && a.At.Before(origin) {
-			origin = a.At
-		}
-	}
-	dropped := 0
-	for _, s := range d.sinks {
-		var mine []Alert
-		for _, a := range alerts {
-			if s.Route.Match(&a) {
-				mine = append(mine, a.clone())
-			}
-		}
-		if len(mine) == 0 {
-			continue
-		}
-		e := &entry{Created: now.UTC(), Origin: origin.UTC(), Alerts: mine}
-		s.mu.Lock()
-		err := s.box.add(e)
-		n, terr := s.box.trim(d.o.MaxOutbox)
-		depth := len(s.box.entries)
-		s.mu.Unlock()
-		if err != nil {
-			d.log.Error("cannot write notification to the outbox; it is delivered but would not survive a restart",
-				"sink", s.name, "err", err)
-		}
-		if terr != nil {
-			d.log.Error("outbox cleanup failed", "sink", s.name, "err", terr)
-		}
-		if n > 0 {
-			d.m.dropped.WithLabelValues(s.name).Add(float64(n))
-			d.log.Error("outbox full, oldest notifications dropped", "sink", s.name, "dropped", n, "max", d.o.MaxOutbox)
-			dropped += n
-		}
-		d.m.depth.WithLabelValues(s.name).Set(float64(depth))
-		select {
-		case s.signal <- struct{}{}:
-		default:
-		}
-	}
-	if dropped > 0 && d.o.OnDropped != nil {
-		d.o.OnDropped(dropped)
-	}
-}
-
-// worker delivers one sink's outbox in order, and re-posts the firing set
-// to Refreshers.
-func (d *Dispatcher) worker(ctx context.Context, s *sinkState) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	s.nextResend = d.now()
-	for ctx.Err() == nil {
-		now := d.now()
-		s.mu.Lock()
-		var head *entry
-		if len(s.box.entries) > 0 {
-			head = s.box.entries[0]
-		}
-		s.mu.Unlock()
-		wait := time.Duration(-1)
-		switch {
-		case head != nil && now.Before(head.notBefore):
-			wait = head.notBefore.Sub(now)
-		case head != nil:
-			if w := s.bucket.take(now); w > 0 {
-				wait = w
-				break
-			}
-			d.deliver(ctx, s, head)
-			continue
-		case s.refresh:
-			firing := d.firingFor(s)
-			if len(firing) == 0 {
-				break
-			}
-			if now.Before(s.nextResend) {
-				wait = s.nextResend.Sub(now)
-				break
-			}
-			d.resend(ctx, s, firing)
-			continue
-		}
-		var tc <-chan time.Time
-		if wait >= 0 {
-			timer.Reset(wait)
-			tc = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.signal:
-		case <-tc:
-		}
-	}
-}
-
-// firingFor is the firing set filtered by the sink's route.
-func (d *Dispatcher) firingFor(s *sinkState) []Alert {
-	var out []Alert
-	for _, a := range *d.snapshot.Load() {
-		if s.Route.Match(&a) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// deliver makes one attempt at the head entry.
-func (d *Dispatcher) deliver(ctx context.Context, s *sinkState, e *entry) {
-	if e.attempts > 0 {
-		d.m.retries.WithLabelValues(s.name).Inc()
-	}
-	s.mu.Lock()
-	e.inflight = true
-	s.mu.Unlock()
-	retry, err := s.Notify(ctx, e.Alerts)
-	s.mu.Lock()
-	e.inflight = false
-	s.mu.Unlock()
-	if ctx.Err() != nil {
-		// Shutting down: the entry stays for the next run.
-		return
-	}
-	now := d.now()
-	switch {
-	case err == nil:
-		d.m.sent.WithLabelValues(s.name).Inc()
-		d.m.delivery.WithLabelValues(s.name).Observe(max(now.Sub(e.Origin), 0).Seconds())
-		if e.attempts > 0 {
-			d.log.Info("notification delivered after retries", "sink", s.name, "attempts", e.attempts+1)
-		}
-		if s.refresh && covers(e.Alerts, d.firingFor(s)) {
-			s.nextResend = now.Add(d.o.ResendInterval)
-		}
-		d.removeEntry(s, e)
-	case retry:
-		d.m.failed.WithLabelValues(s.name, "retryable").Inc()
-		e.attempts++
-		delay := d.backoff(e.attempts)
-		if ra, ok := RetryAfter(err); ok {
-			delay = min(ra, maxRetryAfter)
-		}
-		s.mu.Lock()
-		e.notBefore = now.Add(delay)
-		s.mu.Unlock()
-		d.log.Warn("notification failed, will retry", "sink", s.name, "attempt", e.attempts, "retry_in", delay, "err", err)
-	default:
-		d.m.failed.WithLabelValues(s.name, "permanent").Inc()
-		d.log.Error("notification rejected, giving up", "sink", s.name, "alerts", len(e.Alerts), "err", err)
-		d.removeEntry(s, e)
-	}
-}
-
-func (d *Dispatcher) removeEntry(s *sinkState, e *entry) {
-	s.mu.Lock()
-	err := s.box.remove(e)
-	depth := len(s.box.entries)
-	s.mu.Unlock()
-	if err != nil {
-		d.log.Error("cannot remove a delivered notification from the outbox; it may be sent again after a restart",
-			"sink", s.name, "err", err)
-	}
-	d.m.depth.WithLabelValues(s.name).Set(float64(depth))
-}
-
-// covers reports whether every firing alert is in sent (as firing).
-func covers(sent, firing []Alert) bool {
-	for _, f := range firing {
-		if !slices.ContainsFunc(sent, func(a Alert) bool { return a.Fingerprint == f.Fingerprint && a.Firing() }) {
-			return false
-		}
-	}
-	return true
-}
-
-// resend re-posts the firing alerts to a Refresher.
-func (d *Dispatcher) resend(ctx context.Context, s *sinkState, firing []Alert) {
-	retry, err := s.Notify(ctx, firing)
-	if ctx.Err() != nil {
-		return
-	}
-	now := d.now()
-	if err == nil {
-		d.m.resent.WithLabelValues(s.name).Inc()
-		s.resendFailures = 0
-		s.nextResend = now.Add(d.o.ResendInterval)
-		return
-	}
-	reason := "permanent"
-	if retry {
-		reason = "retryable"
-	}
-	d.m.failed.WithLabelValues(s.name, reason).Inc()
-	s.resendFailures++
-	delay := min(d.backoff(s.resendFailures), d.o.ResendInterval)
-	if ra, ok := RetryAfter(err); ok {
-		delay = min(ra, maxRetryAfter)
-	}
-	s.nextResend = now.Add(delay)
-	d.log.Warn("re-posting firing alerts failed", "sink", s.name, "alerts", len(firing), "retry_in", delay, "err", err)
-}
-
-// backoff is the delay after the n-th consecutive failure (n ≥ 1):
-// BackoffBase·2^(n-1), capped at BackoffMax, minus up to 20% jitter.
-func (d *Dispatcher) backoff(n int) time.Duration {
-	b := d.o.BackoffBase
-	for i := 1; i < n && b < d.o.BackoffMax; i++ {
-		b *= 2
-	}
-	b = min(b, d.o.BackoffMax)
-	return b - time.Duration(float64(b)*0.2*d.jitter())
-}
-
-func earliest(a, b time.Time) time.Time {
-	switch {
-	case a.IsZero():
-		return b
-	case b.IsZero() || a.Before(b):
-		return a
-	}
-	return b
-}
-
-// bucket is a token bucket.
-type bucket struct {
-	every  time.Duration
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newBucket(r RateLimit) *bucket {
-	if r.Every <= 0 {
-		return nil
-	}
-	b := max(r.Burst, 1)
-	return &bucket{every: r.Every, burst: float64(b), tokens: float64(b)}
-}
-
-// take takes a token if there is one (returning 0), else returns how long
-// until there is one.
-func (b *bucket) take(now time.Time) time.Duration {
-	if b == nil {
-		return 0
-	}
-	if !b.last.IsZero() && now.After(b.last) {
-		b.tokens = min(b.burst, b.tokens+float64(now.Sub(b.last))/float64(b.every))
-	}
-	if b.last.IsZero() || now.After(b.last) {
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0
-	}
-	return max(time.Duration((1-b.tokens)*float64(b.every)), time.Millisecond)
-}
-
-// TestResult is the outcome of a test notification to one sink.
-type TestResult struct {
-	Sink string
-	// Err is nil when the sink accepted the notification.
-	Err error
-	// Retryable tells whether the failure looked temporary.
-	Retryable bool
-	Duration  time.Duration
-}
-
-// SendTest sends a clearly marked test notification (alertname
-// VRRPGuardTest, summary "vrrpguard test notification — ignore") through
-// every sink directly, bypassing routes, rate limits and the outbox, and
-// reports each result, in sink order.
-func (d *Dispatcher) SendTest(ctx context.Context) []TestResult {
-	sinks := make([]Sink, len(d.sinks))
-	for i, s := range d.sinks {
-		sinks[i] = s.Sink
-	}
-	return SendTest(ctx, sinks, d.o.Instance)
-}
-
-// SendTest sends the test notification through each sink concurrently
-// (see Dispatcher.SendTest); instance goes into the reported_by
-// annotation.
-func SendTest(ctx context.Context, sinks []Sink, instance string) []TestResult {
-	out := make([]TestResult, len(sinks))
-	var wg sync.WaitGroup
-	for i, s := range sinks {
-		wg.Go(func() {
-			start := time.Now()
-			a := testAlert(instance, start)
-			retry, err := s.Notify(ctx, []Alert{a})
-			out[i] = TestResult{Sink: s.Name(), Err: err, Retryable: err != nil && retry, Duration: time.Since(start)}
-		})
-	}
-	wg.Wait()
-	return out
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -277,10 +276,11 @@ func TestOutboxCapDropsOldest(t *testing.T) {
 		dir := t.TempDir()
 		n := newFake("fake")
 		n.setFailing(&result{retry: true, err: errTemporary})
-		var dropped atomic.Int64
+		// Critical only: the alerts_dropped notice (a warning) stays out
+		// of this outbox (see TestOutboxOverflowRaisesAlertsDropped).
 		r := start(t, Options{
-			StateDir: dir, Sinks: []Sink{{Notifier: n}}, MaxOutbox: 3, BackoffBase: time.Hour, BackoffMax: time.Hour,
-			OnDropped: func(k int) { dropped.Add(int64(k)) },
+			StateDir: dir, Sinks: []Sink{{Notifier: n, Route: Route{MinSeverity: rules.Critical}}}, MaxOutbox: 3,
+			BackoffBase: time.Hour, BackoffMax: time.Hour,
 		})
 		defer r.stop(t)
 		for vrid := uint8(1); vrid <= 5; vrid++ {
@@ -288,8 +288,8 @@ func TestOutboxCapDropsOldest(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 		synctest.Wait()
-		if got := dropped.Load(); got != 2 {
-			t.Errorf("OnDropped reported %d, want 2", got)
+		if a := firingKind(r.d, rules.AlertsDropped); a == nil || !strings.Contains(a.Message, ": 2 undelivered") {
+			t.Errorf("alerts_dropped finding %+v, want one saying 2 were dropped", a)
 		}
 		if got := r.counter("dropped", "fake"); got != 2 {
 			t.Errorf("dropped_total %v, want 2", got)
@@ -627,4 +627,94 @@ func TestBackoffBounds(t *testing.T) {
 	if b := d.backoff(1); b < 800*time.Millisecond || b > time.Second {
 		t.Errorf("jittered backoff %v", b)
 	}
+}
+
+// TestOutboxOverflowRaisesAlertsDropped: a sink whose outbox overflows
+// gets an alerts_dropped finding, notified to the other sinks at once and
+// resolved once that outbox has drained to half its limit (not before).
+func TestOutboxOverflowRaisesAlertsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := newFake("down")
+		down.setFailing(&result{retry: true, err: errTemporary})
+		ops := newFake("ops")
+		// down's rate limit spaces its deliveries, so that the test sees
+		// the outbox drain one notification at a time.
+		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: down, RateLimit: RateLimit{Every: 10 * time.Minute, Burst: 1}}, {Notifier: ops}},
+			MaxOutbox: 4, BackoffBase: time.Second, BackoffMax: 10 * time.Second})
+		defer r.stop(t)
+		fp := rules.AlertsDroppedFinding(time.Now(), 1, "down").Fingerprint
+		dropped := func(status string) []Alert {
+			var out []Alert
+			for _, c := range ops.getCalls() {
+				for _, a := range c.alerts {
+					if a.Kind == string(rules.AlertsDropped) && a.Status == status {
+						out = append(out, a)
+					}
+				}
+			}
+			return out
+		}
+		for vrid := uint8(1); vrid <= 4; vrid++ {
+			r.d.Submit(finding(rules.DuplicateMaster, vrid, rules.Raised, time.Now()))
+			time.Sleep(time.Second)
+		}
+		synctest.Wait()
+		if got := dropped(StatusFiring); len(got) != 0 {
+			t.Fatalf("alerts_dropped before any drop: %+v", got)
+		}
+		r.d.Submit(finding(rules.DuplicateMaster, 5, rules.Raised, time.Now()))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		got := dropped(StatusFiring)
+		if len(got) != 1 || got[0].Fingerprint != fp || got[0].Severity != string(rules.Warning) ||
+			!strings.Contains(got[0].Message, "outbox of sink down is full") {
+			t.Fatalf("after the overflow the other sink got %+v, want one alerts_dropped for sink down", got)
+		}
+		// The notice itself went into the full outbox too and pushed out
+		// one more: the finding counts both.
+		if a := firingKind(r.d, rules.AlertsDropped); a == nil || !strings.Contains(a.Message, ": 2 undelivered") {
+			t.Errorf("firing alerts_dropped %+v, want 2 dropped", a)
+		}
+		if got := r.counter("dropped", "down"); got != 2 {
+			t.Errorf("dropped_total %v, want 2", got)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := dropped(StatusResolved); len(got) != 0 {
+			t.Fatalf("resolved while the sink is still down: %+v", got)
+		}
+		down.setFailing(nil)
+		// Deliveries until sent_total reaches n (each a minute apart at
+		// most), or fail.
+		deliveries := func(n float64) {
+			t.Helper()
+			for range 60 {
+				if r.counter("sent", "down") >= n {
+					return
+				}
+				time.Sleep(time.Minute)
+				synctest.Wait()
+			}
+			t.Fatalf("sink down delivered %v notifications, want %v", r.counter("sent", "down"), n)
+		}
+		deliveries(1)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := dropped(StatusResolved); len(got) != 0 || r.counter("sent", "down") != 1 {
+			t.Fatalf("resolved with the outbox of down at 3 of 4: %+v", got)
+		}
+		deliveries(2)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		got = dropped(StatusResolved)
+		if len(got) != 1 || got[0].Fingerprint != fp {
+			t.Fatalf("after the outbox drained the other sink got %+v, want the resolve of alerts_dropped", got)
+		}
+		if a := firingKind(r.d, rules.AlertsDropped); a != nil {
+			t.Errorf("alerts_dropped still firing: %+v", a)
+		}
+		if c := dropped(StatusFiring); len(c) != 1 {
+			t.Errorf("%d firing alerts_dropped notifications, want 1", len(c))
+		}
+	})
 }

@@ -399,6 +399,7 @@ var checks = map[rules.Kind]string{
 		"  - `ip neigh` on the hosts that cannot reach the address",
 	rules.SelfDemoted: "  This node stepped down because a master it cannot validate outranks it.\n" +
 		"  - the rival named above: its authentication, VRID, version and addresses against this node's configuration",
+	rules.AlertsDropped: "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
 }
 
 // message builds the mail.

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
@@ -121,6 +122,7 @@ func quietLogger() *slog.Logger {
 type running struct {
 	d      *Dispatcher
 	reg    *prometheus.Registry
+	m      *alertprom.Metrics
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -129,8 +131,12 @@ type running struct {
 func start(t *testing.T, o Options) *running {
 	t.Helper()
 	r := &running{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
-	if o.Registry == nil {
-		o.Registry = r.reg
+	if o.Metrics == nil {
+		m, err := alertprom.New(r.reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Metrics, r.m = m, m
 	}
 	if o.Logger == nil {
 		o.Logger = quietLogger()
@@ -159,20 +165,25 @@ func (r *running) stop(t *testing.T) {
 }
 
 func (r *running) counter(name string, labels ...string) float64 {
+	return counter(r.m, name, labels...)
+}
+
+// counter reads one series of m.
+func counter(m *alertprom.Metrics, name string, labels ...string) float64 {
 	var c prometheus.Collector
 	switch name {
 	case "sent":
-		c = r.d.m.sent.WithLabelValues(labels...)
+		c = m.SentTotal.WithLabelValues(labels...)
 	case "resent":
-		c = r.d.m.resent.WithLabelValues(labels...)
+		c = m.ResentTotal.WithLabelValues(labels...)
 	case "failed":
-		c = r.d.m.failed.WithLabelValues(labels...)
+		c = m.FailedTotal.WithLabelValues(labels...)
 	case "retries":
-		c = r.d.m.retries.WithLabelValues(labels...)
+		c = m.RetriesTotal.WithLabelValues(labels...)
 	case "dropped":
-		c = r.d.m.dropped.WithLabelValues(labels...)
+		c = m.DroppedTotal.WithLabelValues(labels...)
 	case "depth":
-		c = r.d.m.depth.WithLabelValues(labels...)
+		c = m.Depth.WithLabelValues(labels...)
 	default:
 		panic(name)
 	}
@@ -219,4 +230,14 @@ func fingerprints(alerts []Alert) []string {
 		out[i] = a.Fingerprint + "/" + a.Status
 	}
 	return out
+}
+
+// firingKind is the firing alert of kind k in d's firing set (nil: none).
+func firingKind(d *Dispatcher, k rules.Kind) *Alert {
+	for _, a := range *d.snapshot.Load() {
+		if a.Kind == string(k) {
+			return &a
+		}
+	}
+	return nil
 }

@@ -1,79 +1,42 @@
 package alert
 
-import (
-	"errors"
+import "time"
 
-	"github.com/prometheus/client_golang/prometheus"
-)
-
-// metrics are the dispatcher's Prometheus collectors, all labelled by sink.
-type metrics struct {
-	sent     *prometheus.CounterVec
-	resent   *prometheus.CounterVec
-	failed   *prometheus.CounterVec
-	retries  *prometheus.CounterVec
-	depth    *prometheus.GaugeVec
-	dropped  *prometheus.CounterVec
-	delivery *prometheus.HistogramVec
+// Metrics records what the dispatcher does, per sink. Package alertprom
+// implements it with Prometheus collectors (vrrpguard_alerts_*); the
+// methods are called from several goroutines at once.
+type Metrics interface {
+	// InitSink is called once per sink by New, so that a sink's series
+	// exist (at zero) before anything happened to it.
+	InitSink(sink string)
+	// Sent counts a notification the sink accepted.
+	Sent(sink string)
+	// Resent counts a periodic re-post of the firing alerts accepted by a
+	// Refresher.
+	Resent(sink string)
+	// Failed counts a failed delivery attempt: retryable ones are tried
+	// again, the others were given up.
+	Failed(sink string, retryable bool)
+	// Retried counts a delivery attempt after a failed one.
+	Retried(sink string)
+	// OutboxDepth sets the number of notifications waiting in the sink's
+	// outbox.
+	OutboxDepth(sink string, n int)
+	// Dropped counts notifications dropped undelivered from a full outbox.
+	Dropped(sink string, n int)
+	// Delivered records the time from a notification's finding (raise or
+	// resolve) to the sink accepting it.
+	Delivered(sink string, latency time.Duration)
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
-	m := &metrics{
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vrrpguard_alerts_sent_total",
-			Help: "Notifications accepted by the sink (one notification may carry several alerts).",
-		}, []string{"sink"}),
-		resent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vrrpguard_alerts_resent_total",
-			Help: "Periodic re-posts of firing alerts accepted by a sink that forgets them otherwise (Alertmanager).",
-		}, []string{"sink"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vrrpguard_alerts_failed_total",
-			Help: "Failed delivery attempts; reason=retryable will be tried again, reason=permanent was given up.",
-		}, []string{"sink", "reason"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vrrpguard_alerts_retries_total",
-			Help: "Delivery attempts after a failed one.",
-		}, []string{"sink"}),
-		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "vrrpguard_alerts_outbox_depth",
-			Help: "Notifications waiting in the sink's on-disk outbox.",
-		}, []string{"sink"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vrrpguard_alerts_dropped_total",
-			Help: "Notifications dropped undelivered because the sink's outbox was full.",
-		}, []string{"sink"}),
-		delivery: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "vrrpguard_alert_delivery_seconds",
-			Help:    "Time from the finding (raise or resolve) to the sink accepting its notification.",
-			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
-		}, []string{"sink"}),
-	}
-	if reg == nil {
-		return m, nil
-	}
-	// A reloaded dispatcher registering again reuses the collectors
-	// already there.
-	var err error
-	m.sent = register(reg, m.sent, &err)
-	m.resent = register(reg, m.resent, &err)
-	m.failed = register(reg, m.failed, &err)
-	m.retries = register(reg, m.retries, &err)
-	m.depth = register(reg, m.depth, &err)
-	m.dropped = register(reg, m.dropped, &err)
-	m.delivery = register(reg, m.delivery, &err)
-	return m, err
-}
+// nopMetrics is the Metrics of a dispatcher without Options.Metrics.
+type nopMetrics struct{}
 
-func register[C prometheus.Collector](reg *prometheus.Registry, c C, errp *error) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		*errp = errors.Join(*errp, err)
-	}
-	return c
-}
+func (nopMetrics) InitSink(string)                 {}
+func (nopMetrics) Sent(string)                     {}
+func (nopMetrics) Resent(string)                   {}
+func (nopMetrics) Failed(string, bool)             {}
+func (nopMetrics) Retried(string)                  {}
+func (nopMetrics) OutboxDepth(string, int)         {}
+func (nopMetrics) Dropped(string, int)             {}
+func (nopMetrics) Delivered(string, time.Duration) {}

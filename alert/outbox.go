@@ -28,6 +28,15 @@ import (
 // name, fsynced, renamed into place and its directory fsynced, so a crash
 // leaves either the whole file or none (left-over ".*.tmp" files are
 // removed at start).
+//
+// firing.json is {"version":1,"firing":[{"alert":{…},"lastNotified":…}]};
+// an outbox file is one notification,
+// {"version":1,"seq":N,"sink":NAME,"created":…,"origin":…,"alerts":[…]},
+// with alerts in the Alert JSON form. Every notification is written before
+// its first attempt and removed only once the sink accepted it or rejected
+// it permanently, so delivery is at least once (a notification in flight
+// at a crash is sent again). The firing set is saved too, so reminders and
+// resolves survive restarts.
 const (
 	lockName   = "alert.lock"
 	firingName = "firing.json"
@@ -59,17 +68,6 @@ func (e *entry) fileName() string { return fmt.Sprintf("%020d.json", e.Seq) }
 type stateFile struct {
 	Version int            `json:"version"`
 	Firing  []*firingEntry `json:"firing"`
-}
-
-// firingEntry is an alert of the firing set.
-type firingEntry struct {
-	Alert Alert `json:"alert"`
-	// LastNotified is when the alert was last queued for notification
-	// (raise or repeat).
-	LastNotified time.Time `json:"lastNotified"`
-	// restoredAt is set for an entry loaded from disk and not raised again
-	// since.
-	restoredAt time.Time
 }
 
 // sinkDirName maps a sink name to its outbox directory name.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -37,8 +38,12 @@ func TestKillHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, err := alertprom.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	d, err := New(Options{StateDir: dir, Instance: "killed-watcher", Sinks: []Sink{{Notifier: w}}, GroupWait: -1,
-		BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Logger: quietLogger()})
+		BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Metrics: m, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +57,10 @@ func TestKillHelper(t *testing.T) {
 	d.Submit(finding(rules.AuthMismatch, 51, rules.Raised, time.Now()))
 	waitFor(t, 30*time.Second, "second entry and a failed attempt", func() bool {
 		_, err := os.Stat(filepath.Join(dir, firingName))
-		return files() == 2 && err == nil && testutilFailed(d, w.Name()) >= 1
+		return files() == 2 && err == nil && counter(m, "failed", w.Name(), "retryable") >= 1
 	})
 	fmt.Println("READY")
 	time.Sleep(time.Hour) // until killed
-}
-
-func testutilFailed(d *Dispatcher, sink string) float64 {
-	return (&running{d: d}).counter("failed", sink, "retryable")
 }
 
 // TestKillAndRestartRedelivers: a watcher whose webhook receiver is down

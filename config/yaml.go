@@ -207,7 +207,7 @@ var severities = []string{"info", "warning", "critical"}
 var FindingKinds = []string{"duplicate_master", "vip_on_backup", "auth_mismatch", "vrid_mismatch",
 	"vrid_conflict", "version_mismatch", "interval_mismatch", "owner_conflict", "master_flapping",
 	"no_master", "ttl_invalid", "checksum_invalid", "malformed_packet", "unexpected_router", "table_full",
-	"stale_announcement", "self_demoted"}
+	"stale_announcement", "self_demoted", "alerts_dropped"}
 
 //go:embed default.yaml
 var defaultYAML []byte

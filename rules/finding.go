@@ -35,6 +35,9 @@ const (
 	MalformedPacket  Kind = "malformed_packet"
 	UnexpectedRouter Kind = "unexpected_router"
 	TableFull        Kind = "table_full"
+	// AlertsDropped is raised by package alert, not by the engine: a
+	// sink's outbox overflowed and undelivered notifications were dropped.
+	AlertsDropped Kind = "alerts_dropped"
 )
 
 // Finding kinds about the aftermath of a split brain and about the local
@@ -52,7 +55,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped}
 }
 
 // Severity of a finding.
@@ -149,6 +152,20 @@ type Output struct {
 	Event   *Event
 	Finding *Finding
 	Probe   *Probe
+}
+
+// AlertsDroppedFinding returns the alerts_dropped finding, raised at now, of the
+// alert sink named sink whose outbox overflowed: n undelivered
+// notifications were dropped since the finding was raised. Its fingerprint
+// depends on the sink only, so further overflows update one finding.
+func AlertsDroppedFinding(now time.Time, n int, sink string) Finding {
+	return Finding{
+		Kind: AlertsDropped, State: Raised, Severity: SeverityOf(AlertsDropped),
+		FirstSeen: now, LastSeen: now, At: now,
+		Message: "the alert outbox of sink " + sink + " is full: " + strconv.Itoa(n) +
+			" undelivered notifications were dropped — the sink has been unreachable for long; check it and the vrrpguard_alerts_* metrics",
+		Fingerprint: fingerprint(AlertsDropped, vrrp.FamilyUnknown, 0, sink),
+	}
 }
 
 // fingerprint hashes the identity of a problem.

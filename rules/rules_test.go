@@ -455,7 +455,7 @@ func TestEveryKindHasATest(t *testing.T) {
 			t.Errorf("%s has no severity", k)
 		}
 	}
-	if len(Kinds()) != 17 {
+	if len(Kinds()) != 18 {
 		t.Errorf("%d kinds", len(Kinds()))
 	}
 }
@@ -548,5 +548,22 @@ func TestExcludedVIPClaimedByBackup(t *testing.T) {
 	f := r.raisedBetween(t, VIPOnBackup, 12.5, 12.5)
 	if f.VIPs[0] != ip("10.0.0.150") {
 		t.Errorf("%+v", f)
+	}
+}
+
+func TestAlertsDroppedFinding(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := AlertsDroppedFinding(now, 7, "email:mx:25")
+	if f.Kind != AlertsDropped || f.State != Raised || f.Severity != Warning || !f.At.Equal(now) || !f.FirstSeen.Equal(now) {
+		t.Errorf("finding %+v", f)
+	}
+	if !strings.Contains(f.Message, "email:mx:25") || !strings.Contains(f.Message, " 7 ") {
+		t.Errorf("message %q names neither the sink nor the count", f.Message)
+	}
+	if g := AlertsDroppedFinding(now.Add(time.Hour), 9, "email:mx:25"); g.Fingerprint != f.Fingerprint {
+		t.Errorf("one sink, two fingerprints: %s %s", f.Fingerprint, g.Fingerprint)
+	}
+	if g := AlertsDroppedFinding(now, 7, "webhook:x"); g.Fingerprint == f.Fingerprint || len(f.Fingerprint) != 16 {
+		t.Errorf("fingerprints %q %q: want one per sink, 16 hex digits", f.Fingerprint, g.Fingerprint)
 	}
 }

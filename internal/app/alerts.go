@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/alert"
+	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/config"
-	"github.com/vrrpguard/vrrpguard/rules"
 )
 
 // alertFlags are the alert sink flags of watch and test-alert; they add to
@@ -96,15 +95,14 @@ func (s *settings) alertOptions(f *alertFlags) (alert.Options, bool, error) {
 // newDispatcher builds the alert dispatcher for o's sinks, with its
 // metrics on reg; the caller runs it.
 func newDispatcher(o alert.Options, reg *prometheus.Registry, log *slog.Logger) (*alert.Dispatcher, error) {
-	o.Registry, o.Logger = reg, log
-	var d *alert.Dispatcher
-	o.OnDropped = func(n int) {
-		// The outbox overflowed: that is a problem worth an alert too.
-		now := time.Now()
-		d.Submit(rules.Finding{Kind: rules.TableFull, State: rules.Raised, Severity: rules.Warning, FirstSeen: now, LastSeen: now, At: now,
-			Message:     "the alert outbox is full: " + strconv.Itoa(n) + " undelivered notifications were dropped — a sink has been unreachable for long; check it and the alerts.* metrics",
-			Fingerprint: "alert-outbox-full"})
+	if reg != nil {
+		m, err := alertprom.New(reg)
+		if err != nil {
+			return nil, fmt.Errorf("alert metrics: %w", err)
+		}
+		o.Metrics = m
 	}
+	o.Logger = log
 	d, err := alert.New(o)
 	if err != nil {
 		return nil, err
