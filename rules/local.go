@@ -39,6 +39,11 @@ type LocalDemoted struct {
 	// Evidence is what was seen, in words ("12 adverts since 12:00:01,
 	// auth digest 1a2b3c4d").
 	Evidence string
+	// Message, when set, is the whole finding message (the deciding
+	// policy's own words: it knows whether the rival outranked this node
+	// or would not yield after the hold time); else one is made from the
+	// fields above.
+	Message string
 }
 
 // LocalResumed: the local instance (named by Instance, Interface and VRID,
@@ -156,6 +161,9 @@ func (e *Engine) selfDemoted(d *LocalDemoted, now time.Time) {
 			"This node yields rather than make a split brain, so %s serves the addresses: fix the configuration of %s to agree with this node's "+
 			"(or this node's instance %s, if %s is right); this node stays backup until they agree.",
 			localText(d.Instance, d.Interface, d.VRID), released, rival, why, evidence, d.Rival, d.Rival, d.Instance, d.Rival)
+		if d.Message != "" {
+			f.Message = d.Message
+		}
 		f.Fingerprint = fingerprint(SelfDemoted, fam, d.VRID, d.Instance, addrsKey(vips), d.Rival.String())
 	}
 	if a := e.active[k]; a != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,12 +11,22 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vrrpguard/vrrpguard/internal/status"
 )
 
+// statusPath is where both commands serve the status document.
+const statusPath = "/api/v1/status"
+
 // newMux returns the handlers both commands serve: /metrics from reg,
-// /healthz (ok unless healthy returns an error) and an index at /.
-// Commands add their own (run: /status).
-func newMux(reg *prometheus.Registry, healthy func() error) *http.ServeMux {
+// /healthz (ok unless healthy returns an error), the status document at
+// /api/v1/status and the status page at /. Commands add their own (run:
+// /status, its instances alone, kept for older clients).
+func newMux(reg *prometheus.Registry, healthy func() error, doc func() status.Doc, log *slog.Logger) (*http.ServeMux, error) {
+	page, err := status.NewPage(2 * time.Second)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -25,10 +36,25 @@ func newMux(reg *prometheus.Registry, healthy func() error) *http.ServeMux {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "vrrpguard: see /metrics and /healthz")
+	mux.HandleFunc("GET "+statusPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, doc())
 	})
-	return mux
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		d := doc()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := page.Write(w, &d); err != nil {
+			log.Warn("status page", "err", err)
+		}
+	})
+	return mux, nil
+}
+
+// writeJSON answers with v as indented JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }
 
 // serveHTTP serves h on addr until ctx is done. The listener is bound

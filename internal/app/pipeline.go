@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -86,6 +87,31 @@ func (p *pipeline) setExpected(exp []rules.Expected, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.engine.SetExpected(exp, now)
+}
+
+// snapshot is the engine's model as of now.
+func (p *pipeline) snapshot(now time.Time) rules.Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.engine.Snapshot(now)
+}
+
+// local gives the engine a fact of the local participant (self-demotion,
+// the local VIP guard) and reports what it raises or resolves.
+func (p *pipeline) local(now time.Time, fact rules.LocalFact) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	outs, err := p.engine.Local(now, fact)
+	p.emit(outs)
+	return err
+}
+
+// probe sends an ARP probe / neighbour solicitation for addr on iface (for
+// the self-demotion policy, which needs answers while it holds back).
+func (p *pipeline) probe(iface string, addr netip.Addr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit([]rules.Output{{Probe: &rules.Probe{Interface: iface, Addr: addr}}})
 }
 
 // flush writes out what the printer buffered.

@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
+
+	"github.com/vrrpguard/vrrpguard/internal/status"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -130,7 +130,20 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		return fail(fmt.Errorf("watch own segments: %w", err))
 	}
 	if addr := sf.listenAddr(defaultRunListen); addr != "" {
-		bound, err := serveHTTP(ctx, addr, runMux(reg, r, c.version), log)
+		doc := func() status.Doc {
+			d := w.Status()
+			d.Version, d.Command, d.Node, d.Instances = c.version, "run", opts.Alerts.Instance, r.Status()
+			return d
+		}
+		mux, err := newMux(reg, func() error { return nil }, doc, log)
+		if err != nil {
+			w.Close()
+			return fail(err)
+		}
+		mux.HandleFunc("GET /status", func(rw http.ResponseWriter, _ *http.Request) {
+			writeJSON(rw, statusDoc{Version: c.version, Instances: r.Status()})
+		})
+		bound, err := serveHTTP(ctx, addr, mux, log)
 		if err != nil {
 			w.Close()
 			return fail(err)
@@ -246,88 +259,121 @@ type statusDoc struct {
 	Instances []participant.Status `json:"instances"`
 }
 
-// runMux is run's HTTP handlers: those of newMux and /status.
-func runMux(reg *prometheus.Registry, r *participant.Router, version string) *http.ServeMux {
-	mux := newMux(reg, func() error { return nil })
-	mux.HandleFunc("/status", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(statusDoc{Version: version, Instances: r.Status()})
-	})
-	return mux
-}
+// defaultWatchListen is watch's listener in the built-in configuration.
+const defaultWatchListen = "127.0.0.1:9812"
 
 func runStatus(ctx context.Context, c *cli, args []string) int {
-	stdout, stderr := c.stdout, c.stderr
 	fs := newFlagSet("status", "[flags]",
-		"Prints the state of the instances of a running `vrrpguard run`, read from its /status.", stdout, stderr)
-	addr := fs.String("addr", defaultRunListen, "address `vrrpguard run` listens on (its --listen)")
+		"Prints what a running `vrrpguard run` or `vrrpguard watch` sees: its own instances (run),\n"+
+			"every segment with its routers and master, the virtual addresses and who answers for\n"+
+			"them, and the active findings — read from its "+statusPath+".", c.stdout, c.stderr)
+	addr := fs.String("addr", "", "address vrrpguard listens on (its --listen; default: run's "+defaultRunListen+", else watch's "+defaultWatchListen+")")
 	format := fs.String("format", "text", "output format: text or json")
+	watch := fs.Bool("watch", false, "redraw every second until interrupted")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
 	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "vrrpguard status: unknown format %q (text or json)\n", *format)
+		fmt.Fprintf(c.stderr, "vrrpguard status: unknown format %q (text or json)\n", *format)
 		return ExitError
 	}
-	doc, raw, err := fetchStatus(ctx, *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "vrrpguard status: %v\n", err)
-		return ExitError
+	addrs := []string{*addr}
+	if *addr == "" {
+		addrs = []string{defaultRunListen, defaultWatchListen}
 	}
-	if *format == "json" {
-		_, _ = stdout.Write(raw)
-		return ExitOK
-	}
-	sort.SliceStable(doc.Instances, func(i, j int) bool { return doc.Instances[i].Instance < doc.Instances[j].Instance })
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tINTERFACE\tVRID\tVERSION\tSTATE\tPRIORITY\tMASTER\tSINCE\tREASON")
-	for _, s := range doc.Instances {
-		master := s.Master
-		if s.State == "MASTER" {
-			master = "(self)"
+	for {
+		doc, raw, err := fetchAnyStatus(ctx, addrs)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vrrpguard status: %v\n", err)
+			return ExitError
 		}
-		if master == "" {
-			master = "-"
+		if *watch {
+			fmt.Fprint(c.stdout, "\033[H\033[2J") // home, clear
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\tv%d/%s\t%s\t%d\t%s\t%s\t%s\n", s.Instance, s.Interface, s.VRID, s.Version, s.Family,
-			s.State, s.Priority, master, s.Since.Format(time.RFC3339), s.Reason)
+		if *format == "json" {
+			_, _ = c.stdout.Write(raw)
+		} else {
+			_ = status.WriteText(c.stdout, doc, time.Local)
+		}
+		if !*watch {
+			return ExitOK
+		}
+		select {
+		case <-ctx.Done():
+			return ExitOK
+		case <-time.After(time.Second):
+		}
 	}
-	_ = tw.Flush()
-	return ExitOK
 }
 
-func fetchStatus(ctx context.Context, addr string) (*statusDoc, []byte, error) {
-	url := addr
-	if !strings.Contains(url, "://") {
-		url = "http://" + addr
+// fetchAnyStatus asks each address in turn and returns the first answer.
+func fetchAnyStatus(ctx context.Context, addrs []string) (*status.Doc, []byte, error) {
+	var errs []error
+	for _, a := range addrs {
+		doc, raw, err := fetchStatus(ctx, a)
+		if err == nil {
+			return doc, raw, nil
+		}
+		errs = append(errs, err)
 	}
-	url = strings.TrimSuffix(url, "/") + "/status"
+	return nil, nil, errors.Join(errs...)
+}
+
+// fetchStatus reads the status document from addr: /api/v1/status, or the
+// instances of /status from a `vrrpguard run` that predates it.
+func fetchStatus(ctx context.Context, addr string) (*status.Doc, []byte, error) {
+	base := addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + addr
+	}
+	base = strings.TrimSuffix(base, "/")
+	raw, code, err := httpGet(ctx, base+statusPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("is vrrpguard listening on %s? %w", addr, err)
+	}
+	if code == http.StatusNotFound {
+		raw, code, err = httpGet(ctx, base+"/status")
+		if err != nil {
+			return nil, nil, fmt.Errorf("is vrrpguard listening on %s? %w", addr, err)
+		}
+		if code != http.StatusOK {
+			return nil, nil, fmt.Errorf("status: %d: %s", code, strings.TrimSpace(string(raw)))
+		}
+		var old statusDoc
+		if err := json.Unmarshal(raw, &old); err != nil {
+			return nil, nil, fmt.Errorf("decode status: %w", err)
+		}
+		if old.Instances == nil {
+			return nil, nil, errors.New("decode status: no instances")
+		}
+		return &status.Doc{Version: old.Version, Command: "run", Instances: old.Instances}, raw, nil
+	}
+	if code != http.StatusOK {
+		return nil, nil, fmt.Errorf("status: %d: %s", code, strings.TrimSpace(string(raw)))
+	}
+	var doc status.Doc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, nil, fmt.Errorf("decode status: %w", err)
+	}
+	return &doc, raw, nil
+}
+
+// httpGet fetches url (at most 16 MiB, within 5 s).
+func httpGet(ctx context.Context, url string) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("status request: %w", err)
+		return nil, 0, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("is vrrpguard run listening on %s? %w", addr, err)
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read status: %w", err)
+		return nil, 0, fmt.Errorf("read %s: %w", url, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("status: %s: %s", resp.Status, strings.TrimSpace(string(raw)))
-	}
-	var doc statusDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, nil, fmt.Errorf("decode status: %w", err)
-	}
-	if doc.Instances == nil {
-		return nil, nil, errors.New("decode status: no instances")
-	}
-	return &doc, raw, nil
+	return raw, resp.StatusCode, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/vrrpguard/vrrpguard/internal/status"
+
 	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
@@ -48,12 +50,22 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 		return fail(err)
 	}
 	if addr := sf.listenAddr(set.file.Watch.Listen); addr != "" {
-		bound, err := serveHTTP(ctx, addr, newMux(reg, func() error { return nil }), log)
+		doc := func() status.Doc {
+			d := w.Status()
+			d.Version, d.Command, d.Node = c.version, "watch", opts.Alerts.Instance
+			return d
+		}
+		mux, err := newMux(reg, func() error { return nil }, doc, log)
 		if err != nil {
 			w.Close()
 			return fail(err)
 		}
-		log.Info("serving metrics", "addr", bound.String())
+		bound, err := serveHTTP(ctx, addr, mux, log)
+		if err != nil {
+			w.Close()
+			return fail(err)
+		}
+		log.Info("serving metrics and status", "addr", bound.String())
 	}
 	if err := w.Run(ctx); err != nil {
 		return fail(err)

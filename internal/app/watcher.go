@@ -8,6 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
+	"github.com/vrrpguard/vrrpguard/internal/status"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/alert"
@@ -72,7 +75,12 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		return nil, err
 	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(newLiveCollector(w.live))
+		seg, err := segmetrics.New(func() rules.Snapshot { return pl.snapshot(time.Now()) })
+		if err != nil {
+			w.live.Close()
+			return nil, err
+		}
+		o.Registry.MustRegister(newLiveCollector(w.live), seg)
 	}
 	if o.Params.ProbeInterval > 0 {
 		pl.prober = sniffer.NewProber()
@@ -85,6 +93,12 @@ func (w *watcher) Interfaces() []string { return w.live.Interfaces() }
 
 // Captures reports whether iface is captured on.
 func (w *watcher) Captures(iface string) bool { return slices.Contains(w.live.Interfaces(), iface) }
+
+// Status is the status document of the watched segments (the caller adds
+// version, command, node and instances).
+func (w *watcher) Status() status.Doc {
+	return status.Build(w.pl.snapshot(time.Now()))
+}
 
 // SetExpected replaces the engine's expected configuration (SIGHUP).
 func (w *watcher) SetExpected(exp []rules.Expected) {
