@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -77,7 +78,7 @@ func ifOrAny(s string) string {
 }
 
 // fromInstance converts a keepalived instance.
-func fromInstance(k *Keepalived, in *Instance) Expected {
+func fromInstance(k *keepalived.Config, in *keepalived.Instance) Expected {
 	e := Expected{
 		Names:     []string{in.Name},
 		Interface: in.Interface,
@@ -171,7 +172,7 @@ func comparePrefix(a, b netip.Prefix) int {
 // that segment, with a Warning naming both file:line: that disagreement is
 // itself a misconfiguration. Two routers with the same priority, or two
 // address owners (255), are warned about too.
-func Expectations(files []*Keepalived, expect []Expect) ([]Expected, []Warning) {
+func Expectations(files []*keepalived.Config, expect []Expect) ([]Expected, []Warning) {
 	var all []Expected
 	for _, k := range files {
 		if k == nil {
@@ -362,8 +363,8 @@ func splitPos(pos string) (string, int) {
 // Expectations loads the keepalived files the configuration lists (with
 // opts) and merges them with its expect entries; see the function
 // Expectations. Warnings from reading the keepalived files are included.
-func (f *File) Expectations(opts KeepalivedOptions) ([]Expected, []Warning, error) {
-	var files []*Keepalived
+func (f *File) Expectations(opts keepalived.Options) ([]Expected, []Warning, error) {
+	var files []*keepalived.Config
 	var warns []Warning
 	for _, path := range f.Keepalived {
 		k, w, err := opts.Load(path)

@@ -6,21 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
-func load(t *testing.T, path string) *Keepalived {
+func load(t *testing.T, path string) *keepalived.Config {
 	t.Helper()
-	k, _, err := KeepalivedOptions{ConfigID: "lb1"}.Load(path)
+	k, _, err := keepalived.Options{ConfigID: "lb1"}.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-func parseNamed(t *testing.T, name, src string) *Keepalived {
+func parseNamed(t *testing.T, name, src string) *keepalived.Config {
 	t.Helper()
-	k, _, err := KeepalivedOptions{ConfigID: "lb1"}.Parse(name, []byte(src))
+	k, _, err := keepalived.Options{ConfigID: "lb1"}.Parse(name, []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +29,8 @@ func parseNamed(t *testing.T, name, src string) *Keepalived {
 }
 
 func TestExpectationsMergePair(t *testing.T) {
-	master, backup := load(t, "testdata/nginx-master.conf"), load(t, "testdata/nginx-backup.conf")
-	got, w := Expectations([]*Keepalived{master, backup}, nil)
+	master, backup := load(t, "keepalived/testdata/nginx-master.conf"), load(t, "keepalived/testdata/nginx-backup.conf")
+	got, w := Expectations([]*keepalived.Config{master, backup}, nil)
 	if len(w) != 0 {
 		t.Errorf("warnings: %q", warningStrings(w))
 	}
@@ -39,10 +40,10 @@ func TestExpectationsMergePair(t *testing.T) {
 		AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")), AuthKnown: true,
 		Peers: addrs4("192.168.1.1", "192.168.1.2"),
 		Priorities: []Priority{
-			{Source: "testdata/nginx-master.conf:28", RouterID: "LB1", Priority: 150, State: "MASTER"},
-			{Source: "testdata/nginx-backup.conf:28", RouterID: "LB2", Priority: 100, State: "BACKUP"},
+			{Source: "keepalived/testdata/nginx-master.conf:28", RouterID: "LB1", Priority: 150, State: "MASTER"},
+			{Source: "keepalived/testdata/nginx-backup.conf:28", RouterID: "LB2", Priority: 100, State: "BACKUP"},
 		},
-		Sources: []string{"testdata/nginx-master.conf:28", "testdata/nginx-backup.conf:28"},
+		Sources: []string{"keepalived/testdata/nginx-master.conf:28", "keepalived/testdata/nginx-backup.conf:28"},
 	}}
 	if d := diff(want, got); d != "" {
 		t.Errorf("Expectations (-want +got):\n%s", d)
@@ -51,7 +52,7 @@ func TestExpectationsMergePair(t *testing.T) {
 		t.Errorf("Key() = %q", k)
 	}
 	// The same file twice is one source.
-	again, w := Expectations([]*Keepalived{master, master}, nil)
+	again, w := Expectations([]*keepalived.Config{master, master}, nil)
 	if len(w) != 0 || len(again) != 1 || len(again[0].Sources) != 1 {
 		t.Errorf("same file twice: %+v %q", again, warningStrings(w))
 	}
@@ -113,7 +114,7 @@ vrrp_instance OTHER {
   }
 }
 `)
-	got, w := Expectations([]*Keepalived{a, b}, nil)
+	got, w := Expectations([]*keepalived.Config{a, b}, nil)
 	d1 := vrrp.AuthDigest(vrrp.PasswordAuthData("secret1"))
 	d2 := vrrp.AuthDigest(vrrp.PasswordAuthData("secret2"))
 	wantWarn := []string{
@@ -148,7 +149,7 @@ vrrp_instance OTHER {
 }
 
 func TestExpectationsWithYAML(t *testing.T) {
-	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [testdata/nginx-master.conf, testdata/nginx-backup.conf]
+	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [keepalived/testdata/nginx-master.conf, keepalived/testdata/nginx-backup.conf]
 expect:
   - name: web
     interface: eth0
@@ -169,12 +170,12 @@ expect:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, w, err := f.Expectations(KeepalivedOptions{ConfigID: "lb1"})
+	got, w, err := f.Expectations(keepalived.Options{ConfigID: "lb1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantWarn := []string{
-		"vrrpguard.yaml:3: segment eth0/ipv4/51: vrrpguard.yaml:3 and testdata/nginx-master.conf:28 disagree on authentication (PASS digest " +
+		"vrrpguard.yaml:3: segment eth0/ipv4/51: vrrpguard.yaml:3 and keepalived/testdata/nginx-master.conf:28 disagree on authentication (PASS digest " +
 			vrrp.AuthDigest(vrrp.PasswordAuthData("other")) + " vs PASS digest " + vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")) + ")",
 	}
 	if d := diff(wantWarn, warningStrings(w)); d != "" {
@@ -186,7 +187,7 @@ expect:
 	}
 	wantKeys := []string{
 		"*/ipv4/60  vrrpguard.yaml:16",
-		"eth0/ipv4/51 VI_1 testdata/nginx-master.conf:28,testdata/nginx-backup.conf:28",
+		"eth0/ipv4/51 VI_1 keepalived/testdata/nginx-master.conf:28,keepalived/testdata/nginx-backup.conf:28",
 		"eth0/ipv4/51 web vrrpguard.yaml:3",
 		"eth0/ipv6/51 v6 vrrpguard.yaml:9",
 		"eth1/ipv4/51 db vrrpguard.yaml:13",
@@ -207,7 +208,7 @@ expect:
 	}
 
 	f.Keepalived = []string{"testdata/missing.conf"}
-	if _, _, err := f.Expectations(KeepalivedOptions{}); err == nil {
+	if _, _, err := f.Expectations(keepalived.Options{}); err == nil {
 		t.Error("no error for a missing keepalived file")
 	}
 }
@@ -215,7 +216,7 @@ expect:
 func TestExpectationsOwners(t *testing.T) {
 	src := "vrrp_instance V {\n interface eth0\n virtual_router_id 5\n state MASTER\n priority 255\n virtual_ipaddress {\n  10.0.0.5\n }\n}\n"
 	a, b := parseNamed(t, "a.conf", src), parseNamed(t, "b.conf", src)
-	_, w := Expectations([]*Keepalived{a, b}, nil)
+	_, w := Expectations([]*keepalived.Config{a, b}, nil)
 	want := []string{"b.conf:1: segment eth0/ipv4/5: b.conf:1 and a.conf:1 have priority 255: two address owners"}
 	if d := diff(want, warningStrings(w)); d != "" {
 		t.Errorf("warnings (-want +got):\n%s", d)

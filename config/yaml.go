@@ -2,6 +2,7 @@ package config
 
 import (
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +20,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
+
+// ifNameMax is the longest interface name Linux allows (IFNAMSIZ-1).
+const ifNameMax = 15
 
 // File is a vrrpguard YAML configuration. Every section and key is
 // optional; LoadYAML fills what a file leaves out from Default(). Unknown
@@ -364,8 +369,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, line int) {
 		if !ok {
 			return
 		}
-		a, err := parseAddr(s)
-		if err != nil {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
 			d.errorf(n.Line, "%s: expected an IP address, got %q", path, s)
 			return
 		}
@@ -376,7 +381,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, line int) {
 		if !ok {
 			return
 		}
-		p, err := parseVIP(s)
+		p, err := keepalived.ParseVIP(s)
 		if err != nil {
 			d.errorf(n.Line, "%s: expected an address or address/prefixlen, got %q", path, s)
 			return
@@ -691,11 +696,8 @@ func (d *decoder) validateExpect(e *Expect, p string) {
 	}
 	d.check(e.AuthPass == "" || e.AuthDigest == "", p+".auth_digest", "give auth_pass or auth_digest, not both")
 	if e.AuthDigest != "" {
-		ok := len(e.AuthDigest) == 8
-		for i := 0; ok && i < len(e.AuthDigest); i++ {
-			ok = isHex(e.AuthDigest[i])
-		}
-		d.check(ok, p+".auth_digest", "expected 8 hex digits, got %q", e.AuthDigest)
+		_, err := hex.DecodeString(e.AuthDigest)
+		d.check(len(e.AuthDigest) == 8 && err == nil, p+".auth_digest", "expected 8 hex digits, got %q", e.AuthDigest)
 		e.AuthDigest = strings.ToLower(e.AuthDigest)
 	}
 	if e.AuthPass != "" || e.AuthDigest != "" {

@@ -187,10 +187,10 @@ func TestDetect(t *testing.T) {
 		want    Kind
 		wantErr string
 	}{
-		{"testdata/nginx-master.conf", KindKeepalived, ""},
-		{"testdata/lvs.conf", KindKeepalived, ""},
-		{"testdata/include/common/web-vips.inc", KindUnknown, "cannot tell"},
-		{"testdata/include/common/globals.conf", KindKeepalived, ""},
+		{"keepalived/testdata/nginx-master.conf", KindKeepalived, ""},
+		{"keepalived/testdata/lvs.conf", KindKeepalived, ""},
+		{"keepalived/testdata/include/common/web-vips.inc", KindUnknown, "cannot tell"},
+		{"keepalived/testdata/include/common/globals.conf", KindKeepalived, ""},
 		{"testdata/vrrpguard.yaml", KindYAML, ""},
 		// Content wins over the extension.
 		{write("vrrpguard.conf", "watch:\n  format: json\n"), KindYAML, ""},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vrrpguard/vrrpguard/alert"
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -59,7 +60,7 @@ func (f *alertFlags) apply(a *config.Alerts) error {
 
 // keepalivedGlobal is the global_defs of the first keepalived.conf given,
 // whose notification_email settings are honoured.
-func (s *settings) keepalivedGlobal() *config.Global {
+func (s *settings) keepalivedGlobal() *keepalived.Global {
 	for _, k := range s.keepalived {
 		if k != nil {
 			g := k.Global

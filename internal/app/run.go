@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/election"
 	"github.com/vrrpguard/vrrpguard/participant"
 )
@@ -73,7 +73,7 @@ func (m *runMetrics) change(st participant.Status, tr *election.Transition) {
 // (sniffer + rules, as `watch` does) alongside the election. It is called
 // once the router is built and before it runs; it must return at once and
 // stop its work when ctx is done. Nil: no watching yet.
-var runSegmentWatch func(ctx context.Context, k *config.Keepalived, r *participant.Router, log *slog.Logger, reg *prometheus.Registry) error
+var runSegmentWatch func(ctx context.Context, k *keepalived.Config, r *participant.Router, log *slog.Logger, reg *prometheus.Registry) error
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "--config keepalived.conf [flags]",
@@ -87,7 +87,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
-	k, warns, err := config.LoadKeepalived(*conf)
+	k, warns, err := keepalived.Load(*conf)
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "vrrpguard run: warning: %s\n", w)
 	}
@@ -156,7 +156,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // configuration that does not load leaves everything as it is.
 func reloadRun(path string, r *participant.Router, m *runMetrics, log *slog.Logger) {
 	log.Info("reloading", "config", path)
-	k, warns, err := config.LoadKeepalived(path)
+	k, warns, err := keepalived.Load(path)
 	for _, w := range warns {
 		log.Warn("configuration", "warning", w.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/participant"
 	"github.com/vrrpguard/vrrpguard/rules"
@@ -25,7 +26,7 @@ func init() {
 
 // runSegmentReload, when set, gives the segment watcher the configuration
 // reloaded on SIGHUP.
-var runSegmentReload func(k *config.Keepalived, log *slog.Logger)
+var runSegmentReload func(k *keepalived.Config, log *slog.Logger)
 
 // ownWatch is the running segment watcher of `run` (one per process).
 var ownWatch struct {
@@ -36,7 +37,7 @@ var ownWatch struct {
 
 // reloadOwnSegments replaces the expectations of the segment watcher.
 // Interfaces added by the new file are not captured until a restart.
-func reloadOwnSegments(k *config.Keepalived, log *slog.Logger) {
+func reloadOwnSegments(k *keepalived.Config, log *slog.Logger) {
 	ownWatch.Lock()
 	defer ownWatch.Unlock()
 	if ownWatch.pl == nil {
@@ -54,8 +55,8 @@ func reloadOwnSegments(k *config.Keepalived, log *slog.Logger) {
 
 // ownExpected is the engine's expectations from the node's keepalived.conf
 // (the interfaces named there are the node's own, so they are kept).
-func ownExpected(k *config.Keepalived, log *slog.Logger) []rules.Expected {
-	exp, ws := config.Expectations([]*config.Keepalived{k}, nil)
+func ownExpected(k *keepalived.Config, log *slog.Logger) []rules.Expected {
+	exp, ws := config.Expectations([]*keepalived.Config{k}, nil)
 	for _, w := range ws {
 		log.Warn("configuration", "warning", w.String())
 	}
@@ -74,7 +75,7 @@ var runWatchStdout = os.Stdout
 // keepalived.conf as expected configuration (the interfaces named there
 // are this node's own, so they are kept), findings printed and logged,
 // metrics on run's registry, alert sinks.
-func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.Router, log *slog.Logger, reg *prometheus.Registry) error {
+func watchOwnSegments(ctx context.Context, k *keepalived.Config, _ *participant.Router, log *slog.Logger, reg *prometheus.Registry) error {
 	var ifaces []string
 	for _, in := range k.Instances {
 		if in.Interface != "" && !slices.Contains(ifaces, in.Interface) {
@@ -84,7 +85,7 @@ func watchOwnSegments(ctx context.Context, k *config.Keepalived, _ *participant.
 	if len(ifaces) == 0 {
 		return nil
 	}
-	set := &settings{file: config.Default(), keepalived: []*config.Keepalived{k}}
+	set := &settings{file: config.Default(), keepalived: []*keepalived.Config{k}}
 	set.params = rules.DefaultParams()
 	set.params.ProbeInterval = set.file.Watch.ProbeInterval
 	engine, err := rules.New(set.params, ownExpected(k, log))

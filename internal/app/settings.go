@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -16,7 +17,7 @@ import (
 // keepalived.conf files and the YAML's expect entries.
 type settings struct {
 	file       *config.File
-	keepalived []*config.Keepalived
+	keepalived []*keepalived.Config
 	expected   []config.Expected
 	params     rules.Params
 }
@@ -27,7 +28,7 @@ type settings struct {
 func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	s := &settings{file: config.Default()}
 	yamlSeen := ""
-	var kfiles []*config.Keepalived
+	var kfiles []*keepalived.Config
 	for _, p := range paths {
 		kind, err := config.Detect(p)
 		if err != nil {
@@ -45,7 +46,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 			}
 			s.file = f
 		case config.KindKeepalived:
-			k, ws, err := config.LoadKeepalived(p)
+			k, ws, err := keepalived.Load(p)
 			for _, w := range ws {
 				fmt.Fprintf(warn, "warning: %s\n", w)
 			}
@@ -58,7 +59,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 		}
 	}
 	for _, p := range s.file.Keepalived {
-		k, ws, err := config.LoadKeepalived(p)
+		k, ws, err := keepalived.Load(p)
 		for _, w := range ws {
 			fmt.Fprintf(warn, "warning: %s\n", w)
 		}

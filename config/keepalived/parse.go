@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"fmt"
@@ -64,7 +64,7 @@ func buildTree(stmts []stmt, mainFile string, eofLine int) (*node, error) {
 
 type parser struct {
 	warnings []Warning
-	k        *Keepalived
+	k        *Config
 	// scripts are the vrrp_scripts defined so far: keepalived resolves
 	// track_script while reading, so a script defined after the instance
 	// tracking it is not found.
@@ -136,8 +136,8 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-func (p *parser) parse(root *node) (*Keepalived, error) {
-	p.k = &Keepalived{Global: defaultGlobal()}
+func (p *parser) parse(root *node) (*Config, error) {
+	p.k = &Config{Global: defaultGlobal()}
 	p.scripts = map[string]*Script{}
 	p.later = map[string]*node{}
 	for _, n := range root.children {

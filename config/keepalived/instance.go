@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"fmt"
@@ -310,7 +310,7 @@ func (p *parser) vips(blk *node, in *Instance, list *[]VIP, advertised bool) err
 // [label L] [peer ADDR] and flags, as keepalived's alloc_ipaddress().
 func (p *parser) vip(n *node) (VIP, error) {
 	v := VIP{Raw: n.raw, File: n.file, Line: n.line}
-	pf, err := parseVIP(n.words[0])
+	pf, err := ParseVIP(n.words[0])
 	if err != nil {
 		return v, errAt(n, "invalid address %q: expected ADDRESS[/PREFIXLEN]", n.words[0])
 	}
@@ -370,9 +370,11 @@ func (p *parser) vip(n *node) (VIP, error) {
 	return v, nil
 }
 
-// parseVIP parses ADDR or ADDR/LEN, keeping host bits; a bare address is
-// a full-length prefix.
-func parseVIP(s string) (netip.Prefix, error) {
+// ParseVIP parses an address as virtual_ipaddress takes it: ADDR or
+// ADDR/LEN, keeping host bits (10.0.0.100/24 stays 10.0.0.100/24); a bare
+// address is a full-length prefix. Zones are refused and IPv4-mapped IPv6
+// addresses are unmapped.
+func ParseVIP(s string) (netip.Prefix, error) {
 	addr, bits, hasLen := strings.Cut(s, "/")
 	a, err := parseAddr(addr)
 	if err != nil {
@@ -566,7 +568,7 @@ func (p *parser) complete(in *Instance) {
 }
 
 // mcastGroup returns the multicast destination of an instance.
-func (k *Keepalived) mcastGroup(in *Instance) netip.Addr {
+func (k *Config) mcastGroup(in *Instance) netip.Addr {
 	if in.McastDstIP.IsValid() {
 		return in.McastDstIP
 	}

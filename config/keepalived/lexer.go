@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"errors"
@@ -70,7 +70,7 @@ type definition struct {
 }
 
 type lexer struct {
-	opts     KeepalivedOptions
+	opts     Options
 	configID string
 	defs     map[string]*definition
 	out      []stmt
@@ -819,16 +819,36 @@ func SplitScript(cmd string) ([]string, error) {
 	return splitQuotedEscaped(cmd)
 }
 
-func (o KeepalivedOptions) readFile() func(string) ([]byte, error) {
+func (o Options) readFile() func(string) ([]byte, error) {
 	if o.ReadFile != nil {
 		return o.ReadFile
 	}
 	return os.ReadFile
 }
 
-func (o KeepalivedOptions) glob() func(string) ([]string, error) {
+func (o Options) glob() func(string) ([]string, error) {
 	if o.Glob != nil {
 		return o.Glob
 	}
 	return filepath.Glob
+}
+
+// topKeywords start keepalived.conf statements at the top level.
+var topKeywords = set("global_defs", "vrrp_instance", "vrrp_script", "vrrp_sync_group", "virtual_server",
+	"virtual_server_group", "static_ipaddress", "static_routes", "static_rules", "vrrp_track_process",
+	"vrrp_track_file", "track_file", "garp_group", "linkbeat_interfaces", "bfd_instance", "net_namespace",
+	"include", "includer", "includem", "includew", "includeb", "includea")
+
+// Recognize reports whether src reads as a keepalived.conf: a line, without
+// its comment, starts with a keyword of keepalived.conf's top level
+// (global_defs, vrrp_instance, include, ...), alone or before a brace.
+func Recognize(src []byte) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		line, _ = decomment(line)
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '{' || r == '}' })
+		if len(f) > 0 && topKeywords[f[0]] {
+			return true
+		}
+	}
+	return false
 }
