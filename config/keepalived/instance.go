@@ -13,201 +13,132 @@ import (
 // ifNameMax is IFNAMSIZ-1.
 const ifNameMax = 15
 
+// instanceReader reads the keywords of one vrrp_instance block.
+type instanceReader struct {
+	*parser
+	in *Instance
+	// strictMode is strict_mode, nil when not given (the global
+	// vrrp_strict then applies).
+	strictMode *bool
+}
+
+// instanceKeyword reads one keyword of a vrrp_instance block (and its
+// block); an error is fatal.
+type instanceKeyword func(r *instanceReader, n *node) error
+
+// instanceKeywords are the vrrp_instance keywords vrrpguard reads; the
+// others keepalived knows are kept in Instance.Other (knownInstance).
+var instanceKeywords = map[string]instanceKeyword{
+	"state":             (*instanceReader).state,
+	"interface":         (*instanceReader).iface,
+	"virtual_router_id": (*instanceReader).vrid,
+	"priority":          (*instanceReader).priority,
+	"advert_int":        (*instanceReader).advertInt,
+	"version":           (*instanceReader).version,
+	"native_ipv6":       (*instanceReader).nativeIPv6,
+	"authentication":    (*instanceReader).auth,
+	"virtual_ipaddress": func(r *instanceReader, n *node) error { return r.vips(n, &r.in.VIPs, true) },
+	"virtual_ipaddress_excluded": func(r *instanceReader, n *node) error {
+		return r.vips(n, &r.in.ExcludedVIPs, false)
+	},
+	"unicast_peer":   (*instanceReader).peers,
+	"unicast_src_ip": (*instanceReader).srcIP,
+	"mcast_src_ip":   (*instanceReader).srcIP,
+	"mcast_dst_ip":   (*instanceReader).mcastDstIP,
+	"track_interface": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackInterfaces, err = r.trackInterfaces(n, r.in.TrackInterfaces)
+		return err
+	},
+	"track_script": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackScripts, err = r.trackScripts(n, r.in.TrackScripts)
+		return err
+	},
+	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
+	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
+	"preempt_delay": (*instanceReader).preemptDelay,
+	"accept":        (*instanceReader).accept,
+	"no_accept":     (*instanceReader).accept,
+	"strict_mode":   (*instanceReader).strict,
+	"notify_master": (*instanceReader).notify,
+	"notify_backup": (*instanceReader).notify,
+	"notify_fault":  (*instanceReader).notify,
+	"notify_stop":   (*instanceReader).notify,
+	"notify":        (*instanceReader).notify,
+	// An instance's gratuitous ARP settings do not change what is expected
+	// on the wire: like keepalived, report a bad value and carry on.
+	"garp_master_delay": func(r *instanceReader, n *node) error {
+		return r.softly(r.seconds(n, &r.in.GarpMasterDelay, maxSeconds))
+	},
+	"garp_master_repeat": func(r *instanceReader, n *node) error {
+		return r.softly(r.repeat(n, &r.in.GarpMasterRepeat))
+	},
+	"garp_master_refresh": func(r *instanceReader, n *node) error {
+		return r.softly(r.seconds(n, &r.in.GarpMasterRefresh, 1<<32-1))
+	},
+	"garp_master_refresh_repeat": func(r *instanceReader, n *node) error {
+		return r.softly(r.repeat(n, &r.in.GarpMasterRefreshRepeat))
+	},
+	"use_vmac":           (*instanceReader).useVMAC,
+	"dont_track_primary": func(r *instanceReader, n *node) error { return r.flag(n, &r.in.DontTrackPrimary, true) },
+}
+
+// instance reads a vrrp_instance block.
 func (p *parser) instance(blk *node) error {
-	if len(blk.words) != 2 {
-		return errAt(blk, "vrrp_instance: expected one name, got %q", strings.Join(blk.words[1:], " "))
-	}
-	if err := needBlock(blk); err != nil {
+	in, err := p.newInstance(blk)
+	if err != nil {
 		return err
 	}
-	in := &Instance{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{}}
-	if prev := p.k.Instance(in.Name); prev != nil {
-		return errAt(blk, "duplicate vrrp_instance %q (first defined at %s)", in.Name, prev.Pos())
-	}
-	g := &p.k.Global
-	in.GarpMasterDelay = -1
-	in.GarpMasterRepeat = -1
-	in.GarpMasterRefresh = -1
-	in.GarpMasterRefreshRepeat = -1
-	strict := -1
+	r := &instanceReader{parser: p, in: in}
 	for _, n := range blk.children {
-		var err error
-		switch kw := n.kw(); kw {
-		case "state":
-			var s string
-			if s, err = arg(n, 1); err != nil {
-				break
-			}
-			p.extra(n, 2)
-			p.noBlock(n)
-			switch s {
-			case "MASTER":
-				in.State = s
-			case "BACKUP":
-				if in.State == "MASTER" {
-					p.warn(n, "state previously set to MASTER; keepalived ignores BACKUP")
-				} else {
-					in.State = s
-				}
-			default:
-				p.warn(n, "state: unknown state %q (MASTER or BACKUP, upper case); keepalived uses BACKUP", s)
-				in.State = "BACKUP"
-			}
-		case "interface":
-			if in.Interface, err = arg(n, 1); err != nil {
-				break
-			}
-			p.extra(n, 2)
-			p.noBlock(n)
-			if len(in.Interface) > ifNameMax {
-				err = errAt(n, "interface: name %q is longer than %d characters", in.Interface, ifNameMax)
-			}
-		case "virtual_router_id":
-			var v uint64
-			v, err = p.uintArg(n, 1, 255)
-			in.VRID = uint8(v)
-		case "priority":
-			var v uint64
-			v, err = p.uintArg(n, 1, 255)
-			in.Priority = uint8(v)
-			in.priorityLine = true
-		case "advert_int":
-			in.AdvertInt, err = p.timerArg(n, 10*time.Millisecond, 255*time.Second)
-		case "version":
-			var v uint64
-			if v, err = p.uintArg(n, 2, 3); err != nil {
-				if len(n.words) > 1 {
-					err = errAt(n, "version: expected 2 or 3, got %q", n.words[1])
-				}
-				break
-			}
-			switch {
-			case in.Version != 0 && in.Version != int(v):
-				p.warn(n, "version %d conflicts with the version %d set before; keepalived ignores it", v, in.Version)
-			case v == 2 && in.family == vrrp.IPv6:
-				p.warn(n, "version 2 conflicts with the IPv6 addresses before it; keepalived ignores it")
-			default:
-				in.Version = int(v)
-			}
-		case "native_ipv6":
-			p.noBlock(n)
-			if in.family == vrrp.IPv4 {
-				p.warn(n, "native_ipv6 with IPv4 addresses; keepalived ignores it")
-				break
-			}
-			in.family = vrrp.IPv6
-			in.Version = 3
-		case "authentication":
-			err = p.auth(n, in)
-		case "virtual_ipaddress":
-			err = p.vips(n, in, &in.VIPs, true)
-		case "virtual_ipaddress_excluded":
-			err = p.vips(n, in, &in.ExcludedVIPs, false)
-		case "unicast_peer":
-			in.unicastConfig = true
-			err = p.peers(n, in)
-		case "unicast_src_ip", "mcast_src_ip":
-			if kw == "unicast_src_ip" {
-				in.unicastConfig = true
-			}
-			p.extra(n, 2)
-			var a netip.Addr
-			if a, err = p.addrArg(n); err != nil {
-				break
-			}
-			if !p.setFamily(n, in, a, kw+" "+a.String()) {
-				break
-			}
-			if kw == "unicast_src_ip" {
-				in.UnicastSrcIP = a
-			} else {
-				in.McastSrcIP = a
-			}
-		case "mcast_dst_ip":
-			p.extra(n, 2)
-			var a netip.Addr
-			if a, err = p.addrArg(n); err != nil {
-				break
-			}
-			if !p.setFamily(n, in, a, kw+" "+a.String()) {
-				break
-			}
-			if (a.Is4() && !a.IsMulticast()) || (a.Is6() && !a.IsLinkLocalMulticast()) {
-				p.warn(n, "mcast_dst_ip %s is not a (link-local) multicast address; keepalived ignores it", a)
-				break
-			}
-			in.McastDstIP = a
-		case "track_interface":
-			in.TrackInterfaces, err = p.trackInterfaces(n, in.TrackInterfaces)
-		case "track_script":
-			in.TrackScripts, err = p.trackScripts(n, in.TrackScripts)
-		case "nopreempt":
-			p.noBlock(n)
-			in.Nopreempt = true
-		case "preempt":
-			p.noBlock(n)
-			in.Nopreempt = false
-		case "preempt_delay":
-			in.PreemptDelay, err = p.timerArg(n, 0, 1000*time.Second)
-		case "accept", "no_accept":
-			p.noBlock(n)
-			v := kw == "accept"
-			in.Accept = &v
-		case "strict_mode":
-			var v bool
-			if v, err = p.boolArg(n); err == nil {
-				strict = 0
-				if v {
-					strict = 1
-				}
-			}
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			var cmd string
-			if cmd, _, _, err = p.scriptArg(n); err != nil {
-				break
-			}
-			f := notifyField(kw, &in.NotifyMaster, &in.NotifyBackup, &in.NotifyFault, &in.NotifyStop, &in.Notify)
-			if *f != "" {
-				p.warn(n, "%s script already given; keepalived ignores this one", kw)
-				break
-			}
-			*f = cmd
-		case "garp_master_delay":
-			p.soften(p.setDuration(&in.GarpMasterDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) }))
-		case "garp_master_repeat":
-			p.soften(p.setInt(&in.GarpMasterRepeat, func() (int, error) { return p.repeatArg(n) }))
-		case "garp_master_refresh":
-			p.soften(p.setDuration(&in.GarpMasterRefresh, func() (time.Duration, error) { return p.secondsArg(n, 1<<32-1) }))
-		case "garp_master_refresh_repeat":
-			p.soften(p.setInt(&in.GarpMasterRefreshRepeat, func() (int, error) { return p.repeatArg(n) }))
-		case "use_vmac":
-			p.noBlock(n)
-			in.UseVMAC = true
-			for _, w := range n.words[1:] {
-				if !looksLikeMAC(w) && in.VMACInterface == "" {
-					in.VMACInterface = w
-				}
-			}
-		case "dont_track_primary":
-			p.noBlock(n)
-			in.DontTrackPrimary = true
-		default:
-			if knownInstance[kw] {
-				if kw == "unicast_fault_no_peer" || kw == "check_unicast_src" || kw == "old_unicast_checksum" {
-					in.unicastConfig = true
-				}
-				other(in.Other, n)
-			} else {
-				p.skip(n, false, "vrrp_instance "+in.Name)
-			}
-		}
-		if err != nil {
+		if err := r.keyword(n); err != nil {
 			return err
 		}
 	}
-	in.Strict = g.Strict
-	if strict >= 0 {
-		in.Strict = strict == 1
+	return r.finish(blk)
+}
+
+// newInstance checks the "vrrp_instance NAME {" line and starts the
+// instance, with the gratuitous ARP settings not set (-1) until complete.
+func (p *parser) newInstance(blk *node) (*Instance, error) {
+	if len(blk.words) != 2 {
+		return nil, errAt(blk, "vrrp_instance: expected one name, got %q", strings.Join(blk.words[1:], " "))
+	}
+	if err := needBlock(blk); err != nil {
+		return nil, err
+	}
+	in := &Instance{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{},
+		GarpMasterDelay: -1, GarpMasterRepeat: -1, GarpMasterRefresh: -1, GarpMasterRefreshRepeat: -1}
+	if prev := p.k.Instance(in.Name); prev != nil {
+		return nil, errAt(blk, "duplicate vrrp_instance %q (first defined at %s)", in.Name, prev.Pos())
+	}
+	return in, nil
+}
+
+// keyword reads one statement of the block: a keyword vrrpguard reads, one
+// keepalived knows (kept in Other), or an unknown one (a warning).
+func (r *instanceReader) keyword(n *node) error {
+	kw := n.kw()
+	if read, ok := instanceKeywords[kw]; ok {
+		return read(r, n)
+	}
+	if !knownInstance[kw] {
+		r.skip(n, false, "vrrp_instance "+r.in.Name)
+		return nil
+	}
+	if kw == "unicast_fault_no_peer" || kw == "check_unicast_src" || kw == "old_unicast_checksum" {
+		r.in.unicastConfig = true
+	}
+	other(r.in.Other, n)
+	return nil
+}
+
+// finish settles strict mode and checks what keepalived requires of every
+// instance, then adds it.
+func (r *instanceReader) finish(blk *node) error {
+	in := r.in
+	in.Strict = r.k.Global.Strict
+	if r.strictMode != nil {
+		in.Strict = *r.strictMode
 	}
 	if in.VRID == 0 {
 		return errAt(blk, "vrrp_instance %s: missing virtual_router_id (keepalived refuses the instance)", in.Name)
@@ -215,7 +146,195 @@ func (p *parser) instance(blk *node) error {
 	if in.Interface == "" && !(len(in.UnicastPeers) > 0 && in.SrcIP().IsValid()) {
 		return errAt(blk, "vrrp_instance %s: missing interface (keepalived refuses the instance; only a unicast instance with unicast_src_ip may omit it)", in.Name)
 	}
-	p.k.Instances = append(p.k.Instances, in)
+	r.k.Instances = append(r.k.Instances, in)
+	return nil
+}
+
+// softly reports err as a warning (keepalived ignores the value) and
+// carries on.
+func (r *instanceReader) softly(err error) error {
+	r.soften(err)
+	return nil
+}
+
+// flag sets a keyword without value.
+func (r *instanceReader) flag(n *node, dst *bool, v bool) error {
+	r.noBlock(n)
+	*dst = v
+	return nil
+}
+
+func (r *instanceReader) state(n *node) error {
+	s, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	r.extra(n, 2)
+	r.noBlock(n)
+	switch s {
+	case "MASTER":
+		r.in.State = s
+	case "BACKUP":
+		if r.in.State == "MASTER" {
+			r.warn(n, "state previously set to MASTER; keepalived ignores BACKUP")
+		} else {
+			r.in.State = s
+		}
+	default:
+		r.warn(n, "state: unknown state %q (MASTER or BACKUP, upper case); keepalived uses BACKUP", s)
+		r.in.State = "BACKUP"
+	}
+	return nil
+}
+
+func (r *instanceReader) iface(n *node) error {
+	name, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	r.extra(n, 2)
+	r.noBlock(n)
+	if len(name) > ifNameMax {
+		return errAt(n, "interface: name %q is longer than %d characters", name, ifNameMax)
+	}
+	r.in.Interface = name
+	return nil
+}
+
+func (r *instanceReader) vrid(n *node) error {
+	v, err := r.uintArg(n, 1, 255)
+	r.in.VRID = uint8(v)
+	return err
+}
+
+func (r *instanceReader) priority(n *node) error {
+	v, err := r.uintArg(n, 1, 255)
+	r.in.Priority = uint8(v)
+	r.in.priorityLine = true
+	return err
+}
+
+func (r *instanceReader) advertInt(n *node) (err error) {
+	r.in.AdvertInt, err = r.timerArg(n, 10*time.Millisecond, 255*time.Second)
+	return err
+}
+
+func (r *instanceReader) version(n *node) error {
+	v, err := r.uintArg(n, 2, 3)
+	if err != nil {
+		if len(n.words) > 1 {
+			err = errAt(n, "version: expected 2 or 3, got %q", n.words[1])
+		}
+		return err
+	}
+	in := r.in
+	switch {
+	case in.Version != 0 && in.Version != int(v):
+		r.warn(n, "version %d conflicts with the version %d set before; keepalived ignores it", v, in.Version)
+	case v == 2 && in.family == vrrp.IPv6:
+		r.warn(n, "version 2 conflicts with the IPv6 addresses before it; keepalived ignores it")
+	default:
+		in.Version = int(v)
+	}
+	return nil
+}
+
+func (r *instanceReader) nativeIPv6(n *node) error {
+	r.noBlock(n)
+	if r.in.family == vrrp.IPv4 {
+		r.warn(n, "native_ipv6 with IPv4 addresses; keepalived ignores it")
+		return nil
+	}
+	r.in.family = vrrp.IPv6
+	r.in.Version = 3
+	return nil
+}
+
+// familyAddr reads an address argument that sets or must match the
+// instance's family; ok is false if keepalived ignores it (warned).
+func (r *instanceReader) familyAddr(n *node) (a netip.Addr, ok bool, err error) {
+	r.extra(n, 2)
+	if a, err = r.addrArg(n); err != nil {
+		return a, false, err
+	}
+	return a, r.setFamily(n, a, n.kw()+" "+a.String()), nil
+}
+
+// srcIP reads unicast_src_ip and mcast_src_ip.
+func (r *instanceReader) srcIP(n *node) error {
+	unicast := n.kw() == "unicast_src_ip"
+	if unicast {
+		r.in.unicastConfig = true
+	}
+	a, ok, err := r.familyAddr(n)
+	switch {
+	case !ok:
+	case unicast:
+		r.in.UnicastSrcIP = a
+	default:
+		r.in.McastSrcIP = a
+	}
+	return err
+}
+
+func (r *instanceReader) mcastDstIP(n *node) error {
+	a, ok, err := r.familyAddr(n)
+	if !ok {
+		return err
+	}
+	if (a.Is4() && !a.IsMulticast()) || (a.Is6() && !a.IsLinkLocalMulticast()) {
+		r.warn(n, "mcast_dst_ip %s is not a (link-local) multicast address; keepalived ignores it", a)
+		return nil
+	}
+	r.in.McastDstIP = a
+	return nil
+}
+
+func (r *instanceReader) preemptDelay(n *node) (err error) {
+	r.in.PreemptDelay, err = r.timerArg(n, 0, 1000*time.Second)
+	return err
+}
+
+func (r *instanceReader) accept(n *node) error {
+	r.noBlock(n)
+	v := n.kw() == "accept"
+	r.in.Accept = &v
+	return nil
+}
+
+func (r *instanceReader) strict(n *node) error {
+	v, err := r.boolArg(n)
+	if err == nil {
+		r.strictMode = &v
+	}
+	return err
+}
+
+// notify reads notify_master, notify_backup, notify_fault, notify_stop
+// and notify.
+func (r *instanceReader) notify(n *node) error {
+	cmd, _, _, err := r.scriptArg(n)
+	if err != nil {
+		return err
+	}
+	in := r.in
+	f := notifyField(n.kw(), &in.NotifyMaster, &in.NotifyBackup, &in.NotifyFault, &in.NotifyStop, &in.Notify)
+	if *f != "" {
+		r.warn(n, "%s script already given; keepalived ignores this one", n.kw())
+		return nil
+	}
+	*f = cmd
+	return nil
+}
+
+func (r *instanceReader) useVMAC(n *node) error {
+	r.noBlock(n)
+	r.in.UseVMAC = true
+	for _, w := range n.words[1:] {
+		if !looksLikeMAC(w) && r.in.VMACInterface == "" {
+			r.in.VMACInterface = w
+		}
+	}
 	return nil
 }
 
@@ -234,7 +353,8 @@ func looksLikeMAC(s string) bool {
 
 // setFamily records the instance's family from the first address that
 // sets it, and reports whether a (later) address matches it.
-func (p *parser) setFamily(n *node, in *Instance, a netip.Addr, what string) bool {
+func (r *instanceReader) setFamily(n *node, a netip.Addr, what string) bool {
+	in := r.in
 	f := vrrp.IPv4
 	if a.Is6() {
 		f = vrrp.IPv6
@@ -244,13 +364,14 @@ func (p *parser) setFamily(n *node, in *Instance, a netip.Addr, what string) boo
 		return true
 	}
 	if in.family != f {
-		p.warn(n, "%s: address family differs from the instance's (%s); keepalived ignores it", what, in.family)
+		r.warn(n, "%s: address family differs from the instance's (%s); keepalived ignores it", what, in.family)
 		return false
 	}
 	return true
 }
 
-func (p *parser) auth(blk *node, in *Instance) error {
+func (r *instanceReader) auth(blk *node) error {
+	p, in := r.parser, r.in
 	if err := needBlock(blk); err != nil {
 		return err
 	}
@@ -288,17 +409,17 @@ func (p *parser) auth(blk *node, in *Instance) error {
 }
 
 // vips parses a virtual_ipaddress(_excluded) block.
-func (p *parser) vips(blk *node, in *Instance, list *[]VIP, advertised bool) error {
-	lines, err := p.valueLines(blk)
+func (r *instanceReader) vips(blk *node, list *[]VIP, advertised bool) error {
+	lines, err := r.valueLines(blk)
 	if err != nil {
 		return err
 	}
 	for _, n := range lines {
-		v, err := p.vip(n)
+		v, err := r.vip(n)
 		if err != nil {
 			return err
 		}
-		if advertised && !p.setFamily(n, in, v.Prefix.Addr(), "virtual_ipaddress "+v.Prefix.String()) {
+		if advertised && !r.setFamily(n, v.Prefix.Addr(), "virtual_ipaddress "+v.Prefix.String()) {
 			continue
 		}
 		*list = append(*list, v)
@@ -324,39 +445,8 @@ func (p *parser) vip(n *node) (VIP, error) {
 				return v, errAt(n, "address %s: %q needs a value", w[0], opt)
 			}
 			i++
-			val := w[i]
-			switch opt {
-			case "dev":
-				if v.Dev != "" {
-					return v, errAt(n, "address %s: dev given twice", w[0])
-				}
-				v.Dev = val
-			case "scope":
-				v.Scope = val
-			case "broadcast", "brd":
-				if pf.Addr().Is6() {
-					return v, errAt(n, "address %s: broadcast for an IPv6 address", w[0])
-				}
-				if val != "+" && val != "-" {
-					if a, err := parseAddr(val); err != nil || !a.Is4() {
-						return v, errAt(n, "address %s: invalid broadcast address %q", w[0], val)
-					}
-				}
-				v.Brd = val
-			case "label":
-				if len(val) > ifNameMax {
-					return v, errAt(n, "address %s: label %q is longer than %d characters", w[0], val, ifNameMax)
-				}
-				v.Label = val
-			case "peer":
-				a, err := parseAddr(val)
-				if err != nil || a.Is4() != pf.Addr().Is4() {
-					p.warn(n, "address %s: invalid peer %q ignored", w[0], val)
-					continue
-				}
-				v.Peer = a
-			case "track_group":
-				p.warn(n, "address %s: track_group is only for static addresses; ignored", w[0])
+			if err := p.vipOption(n, &v, opt, w[i]); err != nil {
+				return v, err
 			}
 		case "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac":
 		default:
@@ -368,6 +458,45 @@ func (p *parser) vip(n *node) (VIP, error) {
 		v.Scope, v.Label = "", ""
 	}
 	return v, nil
+}
+
+// vipOption applies an address option that takes a value.
+func (p *parser) vipOption(n *node, v *VIP, opt, val string) error {
+	addr := n.words[0]
+	switch opt {
+	case "dev":
+		if v.Dev != "" {
+			return errAt(n, "address %s: dev given twice", addr)
+		}
+		v.Dev = val
+	case "scope":
+		v.Scope = val
+	case "broadcast", "brd":
+		if v.Prefix.Addr().Is6() {
+			return errAt(n, "address %s: broadcast for an IPv6 address", addr)
+		}
+		if val != "+" && val != "-" {
+			if a, err := parseAddr(val); err != nil || !a.Is4() {
+				return errAt(n, "address %s: invalid broadcast address %q", addr, val)
+			}
+		}
+		v.Brd = val
+	case "label":
+		if len(val) > ifNameMax {
+			return errAt(n, "address %s: label %q is longer than %d characters", addr, val, ifNameMax)
+		}
+		v.Label = val
+	case "peer":
+		a, err := parseAddr(val)
+		if err != nil || a.Is4() != v.Prefix.Addr().Is4() {
+			p.warn(n, "address %s: invalid peer %q ignored", addr, val)
+			return nil
+		}
+		v.Peer = a
+	case "track_group":
+		p.warn(n, "address %s: track_group is only for static addresses; ignored", addr)
+	}
+	return nil
 }
 
 // ParseVIP parses an address as virtual_ipaddress takes it: ADDR or
@@ -394,8 +523,11 @@ func ParseVIP(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, n), nil
 }
 
-func (p *parser) peers(blk *node, in *Instance) error {
-	lines, err := p.valueLines(blk)
+// peers reads a unicast_peer block.
+func (r *instanceReader) peers(blk *node) error {
+	r.in.unicastConfig = true
+	p, in := r.parser, r.in
+	lines, err := r.valueLines(blk)
 	if err != nil {
 		return err
 	}
@@ -418,7 +550,7 @@ func (p *parser) peers(blk *node, in *Instance) error {
 				p.warn(n, "unicast_peer %s: %s must be 0-255, got %q", a, w[i], w[i+1])
 			}
 		}
-		if !p.setFamily(n, in, a, "unicast_peer "+a.String()) {
+		if !r.setFamily(n, a, "unicast_peer "+a.String()) {
 			continue
 		}
 		in.UnicastPeers = append(in.UnicastPeers, a)
@@ -427,38 +559,76 @@ func (p *parser) peers(blk *node, in *Instance) error {
 }
 
 // complete applies keepalived's defaults and corrections
-// (vrrp_complete_instance), warning about each correction.
+// (vrrp_complete_instance), warning about each correction, in keepalived's
+// order: each step may depend on those before it.
 func (p *parser) complete(in *Instance) {
-	g := &p.k.Global
-	at := &node{stmt: stmt{file: in.File, line: in.Line}}
-	fam := in.Family()
-	if fam == vrrp.IPv6 {
+	c := &completion{parser: p, in: in, g: &p.k.Global, at: &node{stmt: stmt{file: in.File, line: in.Line}}}
+	c.version()
+	c.vips()
+	c.priorityAndState()
+	c.auth()
+	c.advertInt()
+	c.preempt()
+	c.unicast()
+	c.trackInterfaces()
+	c.garp()
+}
+
+// completion is the completion of one instance.
+type completion struct {
+	*parser
+	in *Instance
+	g  *Global
+	at *node // the "vrrp_instance NAME" line, where warnings point
+}
+
+// warnf warns about the instance: "vrrp_instance NAME: ...".
+func (c *completion) warnf(format string, args ...any) {
+	c.warn(c.at, "vrrp_instance %s: "+format, append([]any{c.in.Name}, args...)...)
+}
+
+// version defaults the version (3 for IPv6, else the global vrrp_version)
+// and corrects version 2 over IPv6 in strict mode.
+func (c *completion) version() {
+	in := c.in
+	if in.Family() == vrrp.IPv6 {
 		switch {
 		case in.Version == 2 && in.Strict:
-			p.warn(at, "vrrp_instance %s: IPv6 cannot use VRRP version 2 in strict mode; keepalived uses version 3", in.Name)
+			c.warnf("IPv6 cannot use VRRP version 2 in strict mode; keepalived uses version 3")
 			in.Version = 3
 		case in.Version == 2:
-			p.warn(at, "vrrp_instance %s: VRRP version 2 with IPv6 addresses is not standard (RFC 5798 uses version 3)", in.Name)
+			c.warnf("VRRP version 2 with IPv6 addresses is not standard (RFC 5798 uses version 3)")
 		}
 	}
 	if in.Version == 0 {
-		in.Version = g.VRRPVersion
-		if fam == vrrp.IPv6 {
+		in.Version = c.g.VRRPVersion
+		if in.Family() == vrrp.IPv6 {
 			in.Version = 3
 		}
 	}
-	if len(in.VIPs) == 0 {
-		if in.Version == 3 || in.Strict {
-			p.warn(at, "vrrp_instance %s: no virtual_ipaddress; keepalived refuses the instance", in.Name)
-		} else {
-			p.warn(at, "vrrp_instance %s: no virtual_ipaddress", in.Name)
-		}
+}
+
+// vips warns about an instance without virtual addresses.
+func (c *completion) vips() {
+	if len(c.in.VIPs) > 0 {
+		return
 	}
+	if c.in.Version == 3 || c.in.Strict {
+		c.warnf("no virtual_ipaddress; keepalived refuses the instance")
+	} else {
+		c.warnf("no virtual_ipaddress")
+	}
+}
+
+// priorityAndState defaults the priority (100, or 255 for state MASTER)
+// and the state (from the priority), and makes them agree in strict mode.
+func (c *completion) priorityAndState() {
+	in := c.in
 	if !in.priorityLine {
 		in.Priority = 100
 		if in.State == "MASTER" {
 			in.Priority = 255
-			p.warn(at, "vrrp_instance %s: state MASTER without a priority; keepalived uses priority 255 (address owner)", in.Name)
+			c.warnf("state MASTER without a priority; keepalived uses priority 255 (address owner)")
 		}
 	}
 	switch {
@@ -468,83 +638,105 @@ func (p *parser) complete(in *Instance) {
 			in.State = "MASTER"
 		}
 	case in.Strict && (in.State == "MASTER") != (in.Priority == 255):
-		p.warn(at, "vrrp_instance %s: in strict mode state MASTER requires priority 255 and vice versa; keepalived corrects the state", in.Name)
+		c.warnf("in strict mode state MASTER requires priority 255 and vice versa; keepalived corrects the state")
 		in.State = "BACKUP"
 		if in.Priority == 255 {
 			in.State = "MASTER"
 		}
 	}
+}
+
+// auth drops authentication keepalived does not use.
+func (c *completion) auth() {
+	in := c.in
 	if in.Auth.Type == "" && in.Auth.Pass != "" {
-		p.warn(at, "vrrp_instance %s: auth_pass without auth_type; no authentication is used", in.Name)
+		c.warnf("auth_pass without auth_type; no authentication is used")
 	}
-	if in.Auth.Type != "" {
-		var why string
-		switch {
-		case in.Strict:
-			why = "strict mode does not support authentication"
-		case in.Version == 3:
-			why = "VRRP version 3 does not support authentication"
-		case in.Auth.Pass == "":
-			why = "authentication without auth_pass"
-		case fam == vrrp.IPv6 && in.Auth.Type == "AH":
-			why = "AH authentication does not work with IPv6"
-		}
-		if why != "" {
-			p.warn(at, "vrrp_instance %s: %s; keepalived ignores the authentication", in.Name, why)
-			in.Auth.Type = ""
-		}
+	if in.Auth.Type == "" {
+		return
 	}
+	var why string
+	switch {
+	case in.Strict:
+		why = "strict mode does not support authentication"
+	case in.Version == 3:
+		why = "VRRP version 3 does not support authentication"
+	case in.Auth.Pass == "":
+		why = "authentication without auth_pass"
+	case in.Family() == vrrp.IPv6 && in.Auth.Type == "AH":
+		why = "AH authentication does not work with IPv6"
+	}
+	if why != "" {
+		c.warnf("%s; keepalived ignores the authentication", why)
+		in.Auth.Type = ""
+	}
+}
+
+// advertInt defaults the interval to 1s and rounds it to what the version
+// can carry: whole seconds (version 2) or centiseconds up to 40.95s
+// (version 3).
+func (c *completion) advertInt() {
+	in := c.in
 	if in.AdvertInt == 0 {
 		in.AdvertInt = time.Second
 	}
 	if in.Version == 2 {
-		if r := in.AdvertInt % time.Second; r != 0 {
-			rounded := (in.AdvertInt + time.Second/2).Truncate(time.Second)
-			if rounded == 0 {
-				rounded = time.Second
-			}
-			p.warn(at, "vrrp_instance %s: advert_int %s is not whole seconds, which VRRP version 2 needs; keepalived rounds it to %s", in.Name, secs(in.AdvertInt), secs(rounded))
+		if in.AdvertInt%time.Second != 0 {
+			rounded := max((in.AdvertInt + time.Second/2).Truncate(time.Second), time.Second)
+			c.warnf("advert_int %s is not whole seconds, which VRRP version 2 needs; keepalived rounds it to %s", secs(in.AdvertInt), secs(rounded))
 			in.AdvertInt = rounded
 		}
-	} else {
-		const cs = 10 * time.Millisecond
-		if in.AdvertInt >= 4096*cs {
-			p.warn(at, "vrrp_instance %s: advert_int %s is too long for VRRP version 3; keepalived uses 40.95", in.Name, secs(in.AdvertInt))
-			in.AdvertInt = 4095 * cs
-		} else if in.AdvertInt%cs != 0 {
-			rounded := (in.AdvertInt + cs/2).Truncate(cs)
-			if rounded == 0 {
-				rounded = cs
-			}
-			p.warn(at, "vrrp_instance %s: advert_int %s is not in units of 10ms, which VRRP version 3 needs; keepalived rounds it to %s", in.Name, secs(in.AdvertInt), secs(rounded))
-			in.AdvertInt = rounded
-		}
+		return
 	}
+	const cs = 10 * time.Millisecond
+	if in.AdvertInt >= 4096*cs {
+		c.warnf("advert_int %s is too long for VRRP version 3; keepalived uses 40.95", secs(in.AdvertInt))
+		in.AdvertInt = 4095 * cs
+	} else if in.AdvertInt%cs != 0 {
+		rounded := max((in.AdvertInt + cs/2).Truncate(cs), cs)
+		c.warnf("advert_int %s is not in units of 10ms, which VRRP version 3 needs; keepalived rounds it to %s", secs(in.AdvertInt), secs(rounded))
+		in.AdvertInt = rounded
+	}
+}
+
+// preempt clears nopreempt and preempt_delay where keepalived does.
+func (c *completion) preempt() {
+	in := c.in
 	if in.Priority == 255 && in.Nopreempt {
-		p.warn(at, "vrrp_instance %s: nopreempt does not apply to priority 255; keepalived clears it", in.Name)
+		c.warnf("nopreempt does not apply to priority 255; keepalived clears it")
 		in.Nopreempt = false
 	}
 	if in.State == "MASTER" {
 		if in.Nopreempt {
-			p.warn(at, "vrrp_instance %s: nopreempt does not work with state MASTER; keepalived clears it", in.Name)
+			c.warnf("nopreempt does not work with state MASTER; keepalived clears it")
 			in.Nopreempt = false
 		}
 		if in.PreemptDelay != 0 {
-			p.warn(at, "vrrp_instance %s: preempt_delay does not work with state MASTER; keepalived clears it", in.Name)
+			c.warnf("preempt_delay does not work with state MASTER; keepalived clears it")
 			in.PreemptDelay = 0
 		}
 	}
 	if in.PreemptDelay != 0 && (in.Strict || in.Nopreempt) {
-		p.warn(at, "vrrp_instance %s: preempt_delay is incompatible with strict mode and nopreempt; keepalived clears it", in.Name)
+		c.warnf("preempt_delay is incompatible with strict mode and nopreempt; keepalived clears it")
 		in.PreemptDelay = 0
 	}
-	if in.unicastConfig && len(in.UnicastPeers) == 0 {
-		p.warn(at, "vrrp_instance %s: unicast settings without unicast_peer; keepalived uses multicast", in.Name)
+}
+
+// unicast warns about unicast settings without peers.
+func (c *completion) unicast() {
+	if c.in.unicastConfig && len(c.in.UnicastPeers) == 0 {
+		c.warnf("unicast settings without unicast_peer; keepalived uses multicast")
 	}
+}
+
+// trackInterfaces drops the instance's own interface from
+// track_interface.
+func (c *completion) trackInterfaces() {
+	in := c.in
 	kept := in.TrackInterfaces[:0]
 	for _, t := range in.TrackInterfaces {
 		if t.Name == in.Interface {
-			p.warn(at, "vrrp_instance %s: track_interface %s is the instance's own interface; keepalived ignores it", in.Name, t.Name)
+			c.warnf("track_interface %s is the instance's own interface; keepalived ignores it", t.Name)
 			continue
 		}
 		kept = append(kept, t)
@@ -553,6 +745,11 @@ func (p *parser) complete(in *Instance) {
 	if len(kept) == 0 {
 		in.TrackInterfaces = nil
 	}
+}
+
+// garp defaults the gratuitous ARP settings to the global ones.
+func (c *completion) garp() {
+	in, g := c.in, c.g
 	if in.GarpMasterDelay < 0 {
 		in.GarpMasterDelay = g.GarpMasterDelay
 	}

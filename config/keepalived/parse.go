@@ -472,123 +472,178 @@ func defaultGlobal() Global {
 
 const maxSeconds = 1<<32/1000000 - 1 // keepalived's UINT_MAX / TIMER_HZ
 
+// globalKeyword reads one global_defs keyword into g. Its error is not
+// fatal: global settings do not change what is expected on the wire, so,
+// like keepalived, a bad value is reported and vrrpguard carries on without
+// it.
+type globalKeyword func(p *parser, g *Global, n *node) error
+
+// globalKeywords are the global_defs keywords vrrpguard reads (besides
+// vrrp_version); the others keepalived knows are kept in Global.Other
+// (knownGlobal).
+var globalKeywords = map[string]globalKeyword{
+	"router_id":               func(p *parser, g *Global, n *node) error { return p.word(n, &g.RouterID) },
+	"notification_email":      (*parser).notificationEmail,
+	"notification_email_from": func(p *parser, g *Global, n *node) error { return p.word(n, &g.NotificationEmailFrom) },
+	"smtp_server":             (*parser).smtpServer,
+	"smtp_helo_name": func(p *parser, g *Global, n *node) (err error) {
+		g.SMTPHeloName, err = arg(n, 1)
+		p.noBlock(n)
+		return err
+	},
+	"smtp_connect_timeout": (*parser).smtpConnectTimeout,
+	"vrrp_strict": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		g.Strict = true
+		return nil
+	},
+	"vrrp_garp_master_delay": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpMasterDelay, maxSeconds)
+	},
+	"vrrp_garp_master_repeat": func(p *parser, g *Global, n *node) error { return p.repeat(n, &g.GarpMasterRepeat) },
+	"vrrp_garp_master_refresh": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpMasterRefresh, 1<<32-1)
+	},
+	"vrrp_garp_master_refresh_repeat": func(p *parser, g *Global, n *node) error {
+		return p.repeat(n, &g.GarpMasterRefreshRepeat)
+	},
+	"vrrp_garp_lower_prio_delay": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpLowerPrioDelay, maxSeconds)
+	},
+	"vrrp_garp_lower_prio_repeat": func(p *parser, g *Global, n *node) error { return p.repeat(n, &g.GarpLowerPrioRepeat) },
+	"vrrp_garp_interval":          func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GarpInterval) },
+	"vrrp_gna_interval":           func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GnaInterval) },
+	"vrrp_min_garp": func(p *parser, g *Global, n *node) error {
+		b, err := p.boolArg(n)
+		if err == nil {
+			g.MinGarp = b
+		}
+		return err
+	},
+	"vrrp_mcast_group4": (*parser).mcastGroup4,
+	"vrrp_mcast_group6": (*parser).mcastGroup6,
+}
+
+// global reads a global_defs block.
 func (p *parser) global(blk *node) error {
 	g := &p.k.Global
 	for _, n := range blk.children {
-		var err error
-		switch kw := n.kw(); kw {
-		case "router_id":
-			g.RouterID, err = arg(n, 1)
-			p.extra(n, 2)
-			p.noBlock(n)
-		case "notification_email":
-			var w []string
-			if w, err = p.valueWords(n); err == nil {
-				if len(w) == 0 {
-					p.warn(n, "empty notification_email block")
-				}
-				g.NotificationEmail = append(g.NotificationEmail, w...)
-			}
-		case "notification_email_from":
-			g.NotificationEmailFrom, err = arg(n, 1)
-			p.extra(n, 2)
-			p.noBlock(n)
-		case "smtp_server":
-			var host string
-			if host, err = arg(n, 1); err != nil {
-				break
-			}
-			p.noBlock(n)
-			p.extra(n, 3)
-			port := uint64(25)
-			if len(n.words) > 2 {
-				v, ok := parseUint(n.words[2])
-				if !ok || v < 1 || v > 65535 {
-					err = errAt(n, "smtp_server: expected a port 1-65535, got %q", n.words[2])
-					break
-				}
-				port = v
-			}
-			g.SMTPServer, g.SMTPPort = host, int(port)
-		case "smtp_helo_name":
-			g.SMTPHeloName, err = arg(n, 1)
-			p.noBlock(n)
-		case "smtp_connect_timeout":
-			var d time.Duration
-			if d, err = p.secondsArg(n, maxSeconds); err == nil {
-				if d == 0 {
-					p.warn(n, "smtp_connect_timeout must be greater than 0; keepalived uses 1")
-					d = time.Second
-				}
-				g.SMTPConnectTimeout = d
-			}
-		case "vrrp_version":
-			var v uint64
-			if v, err = p.uintArg(n, 2, 3); err != nil {
-				// The default version of every instance: worth stopping for.
-				if len(n.words) > 1 {
-					err = errAt(n, "vrrp_version: expected 2 or 3, got %q", n.words[1])
-				}
+		kw := n.kw()
+		if kw == "vrrp_version" {
+			// The default version of every instance: worth stopping for.
+			if err := p.vrrpVersion(g, n); err != nil {
 				return err
 			}
-			g.VRRPVersion = int(v)
-		case "vrrp_strict":
-			p.noBlock(n)
-			g.Strict = true
-		case "vrrp_garp_master_delay":
-			err = p.setDuration(&g.GarpMasterDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
-		case "vrrp_garp_master_repeat":
-			err = p.setInt(&g.GarpMasterRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_master_refresh":
-			err = p.setDuration(&g.GarpMasterRefresh, func() (time.Duration, error) { return p.secondsArg(n, 1<<32-1) })
-		case "vrrp_garp_master_refresh_repeat":
-			err = p.setInt(&g.GarpMasterRefreshRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_lower_prio_delay":
-			err = p.setDuration(&g.GarpLowerPrioDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
-		case "vrrp_garp_lower_prio_repeat":
-			err = p.setInt(&g.GarpLowerPrioRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_interval", "vrrp_gna_interval":
-			f := &g.GarpInterval
-			if kw == "vrrp_gna_interval" {
-				f = &g.GnaInterval
-			}
-			err = p.setDuration(f, func() (time.Duration, error) {
-				return p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond)
-			})
-		case "vrrp_min_garp":
-			var b bool
-			if b, err = p.boolArg(n); err == nil {
-				g.MinGarp = b
-			}
-		case "vrrp_mcast_group4", "vrrp_mcast_group6":
-			var a netip.Addr
-			if a, err = p.addrArg(n); err != nil {
-				break
-			}
-			if kw == "vrrp_mcast_group4" {
-				if !a.Is4() || !a.IsMulticast() {
-					err = errAt(n, "%s: expected an IPv4 multicast address, got %q", kw, n.words[1])
-					break
-				}
-				g.McastGroup4 = a
-			} else {
-				if !a.Is6() || !a.IsLinkLocalMulticast() {
-					err = errAt(n, "%s: expected an IPv6 link-local multicast address (ff02::...), got %q", kw, n.words[1])
-					break
-				}
-				g.McastGroup6 = a
-			}
-		default:
-			if knownGlobal[kw] {
-				other(g.Other, n)
-			} else {
-				p.skip(n, false, "global_defs")
-			}
+			continue
 		}
-		// Global settings do not change what is expected on the wire:
-		// like keepalived, report a bad value and carry on without it.
-		p.soften(err)
+		read, ok := globalKeywords[kw]
+		switch {
+		case ok:
+			p.soften(read(p, g, n))
+		case knownGlobal[kw]:
+			other(g.Other, n)
+		default:
+			p.skip(n, false, "global_defs")
+		}
 	}
+	return nil
+}
+
+// word reads the one word a keyword takes (on a missing value, dst is
+// cleared).
+func (p *parser) word(n *node, dst *string) (err error) {
+	*dst, err = arg(n, 1)
+	p.extra(n, 2)
+	p.noBlock(n)
+	return err
+}
+
+func (p *parser) notificationEmail(g *Global, n *node) error {
+	w, err := p.valueWords(n)
+	if err != nil {
+		return err
+	}
+	if len(w) == 0 {
+		p.warn(n, "empty notification_email block")
+	}
+	g.NotificationEmail = append(g.NotificationEmail, w...)
+	return nil
+}
+
+func (p *parser) smtpServer(g *Global, n *node) error {
+	host, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	p.noBlock(n)
+	p.extra(n, 3)
+	port := uint64(25)
+	if len(n.words) > 2 {
+		v, ok := parseUint(n.words[2])
+		if !ok || v < 1 || v > 65535 {
+			return errAt(n, "smtp_server: expected a port 1-65535, got %q", n.words[2])
+		}
+		port = v
+	}
+	g.SMTPServer, g.SMTPPort = host, int(port)
+	return nil
+}
+
+func (p *parser) smtpConnectTimeout(g *Global, n *node) error {
+	d, err := p.secondsArg(n, maxSeconds)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		p.warn(n, "smtp_connect_timeout must be greater than 0; keepalived uses 1")
+		d = time.Second
+	}
+	g.SMTPConnectTimeout = d
+	return nil
+}
+
+func (p *parser) vrrpVersion(g *Global, n *node) error {
+	v, err := p.uintArg(n, 2, 3)
+	if err != nil {
+		if len(n.words) > 1 {
+			err = errAt(n, "vrrp_version: expected 2 or 3, got %q", n.words[1])
+		}
+		return err
+	}
+	g.VRRPVersion = int(v)
+	return nil
+}
+
+// garpInterval reads vrrp_garp_interval and vrrp_gna_interval.
+func (p *parser) garpInterval(n *node, dst *time.Duration) error {
+	d, err := p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond)
+	if err == nil {
+		*dst = d
+	}
+	return err
+}
+
+func (p *parser) mcastGroup4(g *Global, n *node) error {
+	a, err := p.addrArg(n)
+	if err != nil {
+		return err
+	}
+	if !a.Is4() || !a.IsMulticast() {
+		return errAt(n, "%s: expected an IPv4 multicast address, got %q", n.kw(), n.words[1])
+	}
+	g.McastGroup4 = a
+	return nil
+}
+
+func (p *parser) mcastGroup6(g *Global, n *node) error {
+	a, err := p.addrArg(n)
+	if err != nil {
+		return err
+	}
+	if !a.Is6() || !a.IsLinkLocalMulticast() {
+		return errAt(n, "%s: expected an IPv6 link-local multicast address (ff02::...), got %q", n.kw(), n.words[1])
+	}
+	g.McastGroup6 = a
 	return nil
 }
 
@@ -600,36 +655,52 @@ func (p *parser) soften(err error) {
 	}
 }
 
-// setDuration and setInt assign a parsed value only if it parsed.
-func (p *parser) setDuration(dst *time.Duration, parse func() (time.Duration, error)) error {
-	v, err := parse()
+// seconds reads whole seconds 0-hi into dst; dst is unchanged on an error.
+func (p *parser) seconds(n *node, dst *time.Duration, hi uint64) error {
+	d, err := p.secondsArg(n, hi)
 	if err == nil {
-		*dst = v
+		*dst = d
 	}
 	return err
 }
 
-func (p *parser) setInt(dst *int, parse func() (int, error)) error {
-	v, err := parse()
-	if err == nil {
-		*dst = v
-	}
-	return err
-}
-
-// repeatArg parses a garp repeat count; 0 becomes 1, as in keepalived.
-func (p *parser) repeatArg(n *node) (int, error) {
+// repeat reads a gratuitous ARP repeat count into dst; 0 becomes 1, as in
+// keepalived. dst is unchanged on an error.
+func (p *parser) repeat(n *node, dst *int) error {
 	v, err := p.uintArg(n, 0, 1<<32-1)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if v == 0 {
 		p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
 		v = 1
 	}
-	return int(v), nil
+	*dst = int(v)
+	return nil
 }
 
+// scriptKeyword reads one keyword of a vrrp_script block into s. Its error
+// is not fatal: a script's settings do not change what is expected on the
+// wire.
+type scriptKeyword func(p *parser, s *Script, n *node) error
+
+// scriptKeywords are the vrrp_script keywords.
+var scriptKeywords = map[string]scriptKeyword{
+	"script":   (*parser).scriptCommand,
+	"interval": func(p *parser, s *Script, n *node) error { return p.scriptSeconds(n, &s.Interval) },
+	"timeout":  func(p *parser, s *Script, n *node) error { return p.scriptSeconds(n, &s.Timeout) },
+	"weight":   (*parser).scriptWeight,
+	"rise":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Rise) },
+	"fall":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Fall) },
+	"user":     (*parser).scriptUser,
+	"init_fail": func(p *parser, s *Script, n *node) error {
+		p.noBlock(n)
+		s.InitFail = true
+		return nil
+	},
+}
+
+// script reads a vrrp_script block.
 func (p *parser) script(blk *node) error {
 	if len(blk.words) != 2 {
 		return errAt(blk, "vrrp_script: expected one name, got %q", strings.Join(blk.words[1:], " "))
@@ -643,71 +714,11 @@ func (p *parser) script(blk *node) error {
 	}
 	s := &Script{Name: name, File: blk.file, Line: blk.line, Interval: time.Second, Rise: 1, Fall: 1}
 	for _, n := range blk.children {
-		var err error
-		switch n.kw() {
-		case "script":
-			var extraUser string
-			if s.Script, extraUser, _, err = p.scriptArg(n); err == nil && extraUser != "" {
-				p.warn(n, "script: keepalived runs only %q; quote the whole command line to pass arguments", s.Script)
-			}
-		case "interval", "timeout":
-			var d time.Duration
-			if d, err = p.secondsArg(n, maxSeconds); err != nil {
-				break
-			}
-			if d == 0 {
-				p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
-				d = time.Second
-			}
-			if n.kw() == "interval" {
-				s.Interval = d
-			} else {
-				s.Timeout = d
-			}
-		case "weight":
-			var w string
-			if w, err = arg(n, 1); err != nil {
-				break
-			}
-			p.noBlock(n)
-			v, ok := parseInt(w)
-			if !ok || v < -253 || v > 253 {
-				err = errAt(n, "weight: expected a number -253-253, got %q", w)
-				break
-			}
-			s.Weight = int(v)
-			if len(n.words) > 2 {
-				if n.words[2] == "reverse" {
-					s.Reverse = true
-				} else {
-					p.warn(n, "weight: unknown option %q ignored", n.words[2])
-				}
-				p.extra(n, 3)
-			}
-		case "rise", "fall":
-			var v uint64
-			if v, err = p.uintArg(n, 1, 1<<31-1); err != nil {
-				break
-			}
-			if n.kw() == "rise" {
-				s.Rise = int(v)
-			} else {
-				s.Fall = int(v)
-			}
-		case "user":
-			if s.User, err = arg(n, 1); err == nil && len(n.words) > 2 {
-				s.Group = n.words[2]
-				p.extra(n, 3)
-			}
-			p.noBlock(n)
-		case "init_fail":
-			p.noBlock(n)
-			s.InitFail = true
-		default:
+		if read, ok := scriptKeywords[n.kw()]; ok {
+			p.soften(read(p, s, n))
+		} else {
 			p.skip(n, false, "vrrp_script "+name)
 		}
-		// A script's settings do not change what is expected on the wire.
-		p.soften(err)
 	}
 	p.k.Scripts = append(p.k.Scripts, s)
 	if s.Script == "" {
@@ -716,6 +727,69 @@ func (p *parser) script(blk *node) error {
 	}
 	p.scripts[name] = s
 	return nil
+}
+
+func (p *parser) scriptCommand(s *Script, n *node) error {
+	cmd, extraUser, _, err := p.scriptArg(n)
+	s.Script = cmd
+	if err == nil && extraUser != "" {
+		p.warn(n, "script: keepalived runs only %q; quote the whole command line to pass arguments", s.Script)
+	}
+	return err
+}
+
+// scriptSeconds reads interval and timeout: whole seconds, 0 becomes 1.
+func (p *parser) scriptSeconds(n *node, dst *time.Duration) error {
+	d, err := p.secondsArg(n, maxSeconds)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
+		d = time.Second
+	}
+	*dst = d
+	return nil
+}
+
+func (p *parser) scriptWeight(s *Script, n *node) error {
+	w, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	p.noBlock(n)
+	v, ok := parseInt(w)
+	if !ok || v < -253 || v > 253 {
+		return errAt(n, "weight: expected a number -253-253, got %q", w)
+	}
+	s.Weight = int(v)
+	if len(n.words) > 2 {
+		if n.words[2] == "reverse" {
+			s.Reverse = true
+		} else {
+			p.warn(n, "weight: unknown option %q ignored", n.words[2])
+		}
+		p.extra(n, 3)
+	}
+	return nil
+}
+
+// count reads rise and fall: a number 1 or more.
+func (p *parser) count(n *node, dst *int) error {
+	v, err := p.uintArg(n, 1, 1<<31-1)
+	if err == nil {
+		*dst = int(v)
+	}
+	return err
+}
+
+func (p *parser) scriptUser(s *Script, n *node) (err error) {
+	if s.User, err = arg(n, 1); err == nil && len(n.words) > 2 {
+		s.Group = n.words[2]
+		p.extra(n, 3)
+	}
+	p.noBlock(n)
+	return err
 }
 
 func (p *parser) syncGroup(blk *node) error {
