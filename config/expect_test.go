@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -34,12 +35,12 @@ func TestExpectationsMergePair(t *testing.T) {
 	if len(w) != 0 {
 		t.Errorf("warnings: %q", warningStrings(w))
 	}
-	want := []Expected{{
-		Names: []string{"VI_1"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv4, Version: 2, AdvertInt: time.Second,
-		VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.1.100/24")}, VIPsKnown: true,
-		AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")), AuthKnown: true,
-		Peers: addrs4("192.168.1.1", "192.168.1.2"),
-		Priorities: []Priority{
+	want := []rules.Expected{{
+		Names: []string{"VI_1"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv4, Version: 2, Interval: time.Second,
+		VIPs: addrs("192.168.1.100"), VIPsKnown: true,
+		AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")), HasAuth: true,
+		Peers: addrs("192.168.1.1", "192.168.1.2"),
+		Priorities: []rules.Priority{
 			{Source: "keepalived/testdata/nginx-master.conf:28", RouterID: "LB1", Priority: 150, State: "MASTER"},
 			{Source: "keepalived/testdata/nginx-backup.conf:28", RouterID: "LB2", Priority: 100, State: "BACKUP"},
 		},
@@ -134,12 +135,12 @@ vrrp_instance OTHER {
 	}
 	var sum []summary
 	for _, e := range got {
-		sum = append(sum, summary{e.Key(), e.Sources, e.Peers, e.AdvertInt, e.AuthDigest})
+		sum = append(sum, summary{e.Key(), e.Sources, e.Peers, e.Interval, e.AuthDigest})
 	}
 	want := []summary{
 		// Both views of the disagreeing segment are kept; peers are united.
-		{"eth0/ipv4/51", []string{"lb1.conf:4"}, addrs4("10.0.0.1", "10.0.0.2"), time.Second, d1},
-		{"eth0/ipv4/51", []string{"lb2.conf:1"}, addrs4("10.0.0.1", "10.0.0.2"), 2 * time.Second, d2},
+		{"eth0/ipv4/51", []string{"lb1.conf:4"}, addrs("10.0.0.1", "10.0.0.2"), time.Second, d1},
+		{"eth0/ipv4/51", []string{"lb2.conf:1"}, addrs("10.0.0.1", "10.0.0.2"), 2 * time.Second, d2},
 		// VIP prefix lengths do not matter on the wire.
 		{"eth1/ipv4/9", []string{"lb1.conf:20", "lb2.conf:19"}, nil, time.Second, ""},
 	}
@@ -200,10 +201,10 @@ expect:
 			t.Errorf("%s peers %v, want the YAML peer united with the keepalived ones", e.Names, e.Peers)
 		}
 	}
-	if e := got[4]; e.Version != 0 || e.AdvertInt != 0 || e.VIPsKnown || e.AuthKnown {
+	if e := got[4]; e.Version != 0 || e.Interval != 0 || e.VIPsKnown || e.HasAuth {
 		t.Errorf("unspecified fields filled: %+v", e)
 	}
-	if e := got[0]; !e.AuthKnown || e.AuthType != vrrp.AuthNone || e.VIPsKnown || e.Version != 0 {
+	if e := got[0]; !e.HasAuth || e.AuthType != vrrp.AuthNone || e.VIPsKnown || e.Version != 0 {
 		t.Errorf("partial expectation %+v", e)
 	}
 
@@ -220,5 +221,40 @@ func TestExpectationsOwners(t *testing.T) {
 	want := []string{"b.conf:1: segment eth0/ipv4/5: b.conf:1 and a.conf:1 have priority 255: two address owners"}
 	if d := diff(want, warningStrings(w)); d != "" {
 		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+}
+
+// TestForWatcher checks that only expectations made of YAML expect entries
+// alone keep their interface: a keepalived.conf names the node's NIC.
+func TestForWatcher(t *testing.T) {
+	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [keepalived/testdata/nginx-master.conf]
+expect:
+  - {name: yaml-only, interface: eth1, vrid: 9}
+  - {name: merged, interface: eth0, vrid: 51}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _, err := f.Expectations(keepalived.Options{ConfigID: "lb1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.ForWatcher(exp)
+	var ifaces []string
+	for _, e := range got {
+		ifaces = append(ifaces, strings.Join(e.Names, ",")+" "+e.Key())
+	}
+	want := []string{"VI_1,merged */ipv4/51", "yaml-only eth1/ipv4/9"}
+	if d := diff(want, ifaces); d != "" {
+		t.Errorf("ForWatcher (-want +got):\n%s", d)
+	}
+	if exp[0].Interface != "eth0" {
+		t.Errorf("ForWatcher modified its argument: %+v", exp[0])
+	}
+	// Without YAML entries, every keepalived interface goes.
+	k := load(t, "keepalived/testdata/nginx-master.conf")
+	exp, _ = Expectations([]*keepalived.Config{k}, nil)
+	if got := Default().ForWatcher(exp); len(got) != 1 || got[0].Interface != "" {
+		t.Errorf("keepalived-only expectation on the watcher: %+v", got)
 	}
 }

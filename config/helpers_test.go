@@ -17,7 +17,7 @@ func warningStrings(w []Warning) []string {
 	return s
 }
 
-func addrs4(s ...string) []netip.Addr {
+func addrs(s ...string) []netip.Addr {
 	out := make([]netip.Addr, len(s))
 	for i, x := range s {
 		out[i] = netip.MustParseAddr(x)

@@ -60,11 +60,7 @@ func ownExpected(k *keepalived.Config, log *slog.Logger) []rules.Expected {
 	for _, w := range ws {
 		log.Warn("configuration", "warning", w.String())
 	}
-	var rexp []rules.Expected
-	for _, x := range exp {
-		rexp = append(rexp, toRulesExpected(x, x.Interface))
-	}
-	return rexp
+	return exp
 }
 
 // runWatchStdout is where `run` prints the findings of its segments.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
-	"strings"
 
 	"github.com/vrrpguard/vrrpguard/config"
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
@@ -18,7 +16,7 @@ import (
 type settings struct {
 	file       *config.File
 	keepalived []*keepalived.Config
-	expected   []config.Expected
+	expected   []rules.Expected
 	params     rules.Params
 }
 
@@ -74,12 +72,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 		fmt.Fprintf(warn, "warning: %s\n", w)
 	}
 	s.expected = exp
-	r := s.file.Rules
-	s.params = rules.Params{
-		FlapWindow: r.FlapWindow, FlapThreshold: r.FlapThreshold, NoMasterMargin: r.NoMasterMargin,
-		ResolveHold: r.ResolveHold, QuietPeriod: r.QuietPeriod, RouterTimeout: r.RouterTimeout,
-		MaxSegments: r.MaxSegments, MaxRouters: r.MaxRouters, MaxRoutersPerSegment: r.MaxRoutersPerSegment, MaxVIPs: r.MaxVIPs,
-	}
+	s.params = s.file.Rules
 	if err := s.params.Validate(); err != nil {
 		where := yamlSeen
 		if where == "" {
@@ -90,22 +83,11 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	return s, nil
 }
 
-// rulesExpected converts the expectations for the engine.
+// rulesExpected is what the engine expects: a keepalived.conf names the
+// node's interface, which is not the watcher's (nor a capture file's), so
+// only YAML expect entries, written for the watcher, pin one.
 func (s *settings) rulesExpected() []rules.Expected {
-	out := make([]rules.Expected, 0, len(s.expected))
-	for _, x := range s.expected {
-		// A keepalived.conf names the node's interface, which is not the
-		// watcher's (nor a capture file's): only YAML expect entries, written
-		// for the watcher, pin one.
-		iface := x.Interface
-		for _, src := range x.Sources {
-			if s.file.Path == "" || !strings.HasPrefix(src, s.file.Path+":") {
-				iface = ""
-			}
-		}
-		out = append(out, toRulesExpected(x, iface))
-	}
-	return out
+	return s.file.ForWatcher(s.expected)
 }
 
 // newEngine builds the rules engine from the settings.
@@ -138,22 +120,4 @@ func (pw prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return pw.w.Write(b)
-}
-
-func prefixAddrs(p []netip.Prefix) []netip.Addr {
-	out := make([]netip.Addr, len(p))
-	for i, x := range p {
-		out[i] = x.Addr()
-	}
-	return out
-}
-
-// toRulesExpected converts one expectation for the engine, on iface ("" =
-// any interface).
-func toRulesExpected(x config.Expected, iface string) rules.Expected {
-	return rules.Expected{
-		Interface: iface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version), Interval: x.AdvertInt,
-		VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown,
-		AuthDigest: x.AuthDigest, Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
-	}
 }
