@@ -193,6 +193,19 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, _ int) {
 		return
 	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	d.pairs(n, path, "%[2]s: duplicate key %[1]q (first at line %[3]d)", func(key string, k, val *yaml.Node) {
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.decode(val, e, join(path, key), k.Line)
+		m.SetMapIndex(reflect.ValueOf(key), e)
+	})
+	v.Set(m)
+}
+
+// pairs calls each for every key of mapping n and its value, except keys
+// that are not scalars (reported) and duplicates (reported with dupFormat,
+// whose arguments are the key, the mapping's path and the line of the
+// first).
+func (d *decoder) pairs(n *yaml.Node, path, dupFormat string, each func(key string, k, val *yaml.Node)) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -201,15 +214,12 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, _ int) {
 			continue
 		}
 		if first, dup := seen[key]; dup {
-			d.errorf(k.Line, "%s: duplicate key %q (first at line %d)", path, key, first)
+			d.errorf(k.Line, dupFormat, key, describe(path), first)
 			continue
 		}
 		seen[key] = k.Line
-		e := reflect.New(v.Type().Elem()).Elem()
-		d.decode(val, e, join(path, key), k.Line)
-		m.SetMapIndex(reflect.ValueOf(key), e)
+		each(key, k, val)
 	}
-	v.Set(m)
 }
 
 // scalar returns a scalar node's value, or reports what was expected.
@@ -236,6 +246,7 @@ func kindName(n *yaml.Node) string {
 	return "nothing"
 }
 
+// decodeStruct decodes a mapping into a struct by the fields' yaml tags.
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n.Line, "%s: expected a mapping, got %s", describe(path), kindName(n))
@@ -252,31 +263,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		fields[tag] = i
 		names = append(names, tag)
 	}
-	if f, ok := t.FieldByName("Line"); ok && f.Tag.Get("yaml") == "-" {
-		v.FieldByName("Line").SetInt(int64(n.Line))
-		if ff, ok := t.FieldByName("File"); ok && ff.Tag.Get("yaml") == "-" {
-			v.FieldByName("File").SetString(d.file)
-		}
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		key, ok := d.scalar(k, path, "a key")
-		if !ok {
-			continue
-		}
-		if first, dup := seen[key]; dup {
-			d.errorf(k.Line, "duplicate key %q in %s (first at line %d)", key, describe(path), first)
-			continue
-		}
-		seen[key] = k.Line
+	d.pairs(n, path, "duplicate key %[1]q in %[2]s (first at line %[3]d)", func(key string, k, val *yaml.Node) {
 		idx, ok := fields[key]
 		if !ok {
 			d.errorf(k.Line, "unknown key %q in %s (expected one of %s)", key, describe(path), strings.Join(names, ", "))
-			continue
+			return
 		}
 		d.decode(val, v.Field(idx), join(path, key), k.Line)
-	}
+	})
 }
 
 // at returns the line of a decoded path, or of its closest decoded parent.

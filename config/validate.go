@@ -91,7 +91,7 @@ func (d *decoder) validateWatchAndRules(f *File) {
 // expectEntry records an expect entry as written; validateExpects checks
 // it and turns it into the rules.Expected.
 func (d *decoder) expectEntry(n *yaml.Node, _ reflect.Value, path string, _ int) {
-	e := &expectEntry{}
+	e := &expectEntry{File: d.file, Line: n.Line}
 	d.decodeStruct(n, reflect.ValueOf(e).Elem(), path)
 	d.expects[path] = e
 }

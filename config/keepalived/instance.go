@@ -100,13 +100,11 @@ func (p *parser) instance(blk *node) error {
 // newInstance checks the "vrrp_instance NAME {" line and starts the
 // instance, with the gratuitous ARP settings not set (-1) until complete.
 func (p *parser) newInstance(blk *node) (*Instance, error) {
-	if len(blk.words) != 2 {
-		return nil, errAt(blk, "vrrp_instance: expected one name, got %q", strings.Join(blk.words[1:], " "))
-	}
-	if err := needBlock(blk); err != nil {
+	name, err := blockName(blk)
+	if err != nil {
 		return nil, err
 	}
-	in := &Instance{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{},
+	in := &Instance{Name: name, File: blk.file, Line: blk.line, Other: map[string][]string{},
 		GarpMasterDelay: -1, GarpMasterRepeat: -1, GarpMasterRefresh: -1, GarpMasterRefreshRepeat: -1}
 	if prev := p.k.Instance(in.Name); prev != nil {
 		return nil, errAt(blk, "duplicate vrrp_instance %q (first defined at %s)", in.Name, prev.Pos())
@@ -165,12 +163,10 @@ func (r *instanceReader) flag(n *node, dst *bool, v bool) error {
 }
 
 func (r *instanceReader) state(n *node) error {
-	s, err := arg(n, 1)
+	s, err := r.value(n)
 	if err != nil {
 		return err
 	}
-	r.extra(n, 2)
-	r.noBlock(n)
 	switch s {
 	case "MASTER":
 		r.in.State = s
@@ -188,12 +184,10 @@ func (r *instanceReader) state(n *node) error {
 }
 
 func (r *instanceReader) iface(n *node) error {
-	name, err := arg(n, 1)
+	name, err := r.value(n)
 	if err != nil {
 		return err
 	}
-	r.extra(n, 2)
-	r.noBlock(n)
 	if len(name) > ifNameMax {
 		return errAt(n, "interface: name %q is longer than %d characters", name, ifNameMax)
 	}
@@ -304,10 +298,7 @@ func (r *instanceReader) accept(n *node) error {
 
 func (r *instanceReader) strict(n *node) error {
 	v, err := r.boolArg(n)
-	if err == nil {
-		r.strictMode = &v
-	}
-	return err
+	return assign(&r.strictMode)(&v, err)
 }
 
 // notify reads notify_master, notify_backup, notify_fault, notify_stop
@@ -378,12 +369,10 @@ func (r *instanceReader) auth(blk *node) error {
 	for _, n := range blk.children {
 		switch n.kw() {
 		case "auth_type":
-			t, err := arg(n, 1)
+			t, err := p.value(n)
 			if err != nil {
 				return err
 			}
-			p.extra(n, 2)
-			p.noBlock(n)
 			switch t {
 			case "PASS", "AH":
 				in.Auth.Type = t
@@ -391,12 +380,10 @@ func (r *instanceReader) auth(blk *node) error {
 				p.warn(n, "auth_type: unknown type %q (PASS or AH); keepalived ignores it", t)
 			}
 		case "auth_pass":
-			s, err := arg(n, 1)
+			s, err := p.value(n)
 			if err != nil {
 				return err
 			}
-			p.extra(n, 2)
-			p.noBlock(n)
 			in.Auth.Pass = s
 			if len(s) > vrrp.AuthDataLen {
 				p.warn(n, "auth_pass is %d characters long; only the first %d are used", len(s), vrrp.AuthDataLen)

@@ -213,6 +213,17 @@ func (p *parser) skip(n *node, known bool, where string) {
 	p.warn(n, "unknown keyword '%s'%s; ignored", n.kw(), in)
 }
 
+// blockName checks a "KEYWORD NAME {" statement and returns the name.
+func blockName(blk *node) (string, error) {
+	if len(blk.words) != 2 {
+		return "", errAt(blk, "%s: expected one name, got %q", blk.kw(), strings.Join(blk.words[1:], " "))
+	}
+	if err := needBlock(blk); err != nil {
+		return "", err
+	}
+	return blk.words[1], nil
+}
+
 func needBlock(n *node) error {
 	if !n.block {
 		return errAt(n, "%s: expected a '{' block", n.kw())
@@ -235,6 +246,18 @@ func arg(n *node, i int) (string, error) {
 	return n.words[i], nil
 }
 
+// value returns the one word a keyword takes, warning about more words
+// and a block.
+func (p *parser) value(n *node) (string, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return "", err
+	}
+	p.extra(n, 2)
+	p.noBlock(n)
+	return s, nil
+}
+
 // extra warns about words keepalived ignores after the first max words.
 func (p *parser) extra(n *node, max int) {
 	if len(n.words) > max {
@@ -244,12 +267,10 @@ func (p *parser) extra(n *node, max int) {
 
 // uintArg parses argument 1 as a decimal number in [lo, hi].
 func (p *parser) uintArg(n *node, lo, hi uint64) (uint64, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	v, ok := parseUint(s)
 	if !ok || v < lo || v > hi {
 		return 0, errAt(n, "%s: expected a number %d-%d, got %q", n.kw(), lo, hi, s)
@@ -316,12 +337,10 @@ func parseTimer(s string) (time.Duration, bool) {
 
 // timerArg parses argument 1 as seconds (fractions allowed) in [lo, hi].
 func (p *parser) timerArg(n *node, lo, hi time.Duration) (time.Duration, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	d, ok := parseTimer(s)
 	if !ok || d < lo || d > hi {
 		return 0, errAt(n, "%s: expected seconds %s-%s (e.g. 1 or 0.5), got %q", n.kw(), secs(lo), secs(hi), s)
@@ -331,12 +350,10 @@ func (p *parser) timerArg(n *node, lo, hi time.Duration) (time.Duration, error) 
 
 // secondsArg parses argument 1 as whole seconds in [0, hi].
 func (p *parser) secondsArg(n *node, hi uint64) (time.Duration, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	v, ok := parseUint(s)
 	if !ok || v > hi {
 		return 0, errAt(n, "%s: expected whole seconds 0-%d, got %q", n.kw(), hi, s)
@@ -491,7 +508,7 @@ var globalKeywords = map[string]globalKeyword{
 		p.noBlock(n)
 		return err
 	},
-	"smtp_connect_timeout": (*parser).smtpConnectTimeout,
+	"smtp_connect_timeout": func(p *parser, g *Global, n *node) error { return p.positiveSeconds(n, &g.SMTPConnectTimeout) },
 	"vrrp_strict": func(p *parser, g *Global, n *node) error {
 		p.noBlock(n)
 		g.Strict = true
@@ -513,15 +530,15 @@ var globalKeywords = map[string]globalKeyword{
 	"vrrp_garp_lower_prio_repeat": func(p *parser, g *Global, n *node) error { return p.repeat(n, &g.GarpLowerPrioRepeat) },
 	"vrrp_garp_interval":          func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GarpInterval) },
 	"vrrp_gna_interval":           func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GnaInterval) },
-	"vrrp_min_garp": func(p *parser, g *Global, n *node) error {
-		b, err := p.boolArg(n)
-		if err == nil {
-			g.MinGarp = b
-		}
-		return err
+	"vrrp_min_garp":               func(p *parser, g *Global, n *node) error { return assign(&g.MinGarp)(p.boolArg(n)) },
+	"vrrp_mcast_group4": func(p *parser, g *Global, n *node) error {
+		return p.mcastGroup(n, &g.McastGroup4, func(a netip.Addr) bool { return a.Is4() && a.IsMulticast() },
+			"an IPv4 multicast address")
 	},
-	"vrrp_mcast_group4": (*parser).mcastGroup4,
-	"vrrp_mcast_group6": (*parser).mcastGroup6,
+	"vrrp_mcast_group6": func(p *parser, g *Global, n *node) error {
+		return p.mcastGroup(n, &g.McastGroup6, func(a netip.Addr) bool { return a.Is6() && a.IsLinkLocalMulticast() },
+			"an IPv6 link-local multicast address (ff02::...)")
+	},
 }
 
 // global reads a global_defs block.
@@ -589,19 +606,6 @@ func (p *parser) smtpServer(g *Global, n *node) error {
 	return nil
 }
 
-func (p *parser) smtpConnectTimeout(g *Global, n *node) error {
-	d, err := p.secondsArg(n, maxSeconds)
-	if err != nil {
-		return err
-	}
-	if d == 0 {
-		p.warn(n, "smtp_connect_timeout must be greater than 0; keepalived uses 1")
-		d = time.Second
-	}
-	g.SMTPConnectTimeout = d
-	return nil
-}
-
 func (p *parser) vrrpVersion(g *Global, n *node) error {
 	v, err := p.uintArg(n, 2, 3)
 	if err != nil {
@@ -614,36 +618,17 @@ func (p *parser) vrrpVersion(g *Global, n *node) error {
 	return nil
 }
 
-// garpInterval reads vrrp_garp_interval and vrrp_gna_interval.
-func (p *parser) garpInterval(n *node, dst *time.Duration) error {
-	d, err := p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond)
-	if err == nil {
-		*dst = d
-	}
-	return err
-}
-
-func (p *parser) mcastGroup4(g *Global, n *node) error {
+// mcastGroup reads vrrp_mcast_group4 and vrrp_mcast_group6 into dst: an
+// address valid accepts (want describes it, for messages).
+func (p *parser) mcastGroup(n *node, dst *netip.Addr, valid func(netip.Addr) bool, want string) error {
 	a, err := p.addrArg(n)
 	if err != nil {
 		return err
 	}
-	if !a.Is4() || !a.IsMulticast() {
-		return errAt(n, "%s: expected an IPv4 multicast address, got %q", n.kw(), n.words[1])
+	if !valid(a) {
+		return errAt(n, "%s: expected %s, got %q", n.kw(), want, n.words[1])
 	}
-	g.McastGroup4 = a
-	return nil
-}
-
-func (p *parser) mcastGroup6(g *Global, n *node) error {
-	a, err := p.addrArg(n)
-	if err != nil {
-		return err
-	}
-	if !a.Is6() || !a.IsLinkLocalMulticast() {
-		return errAt(n, "%s: expected an IPv6 link-local multicast address (ff02::...), got %q", n.kw(), n.words[1])
-	}
-	g.McastGroup6 = a
+	*dst = a
 	return nil
 }
 
@@ -655,13 +640,26 @@ func (p *parser) soften(err error) {
 	}
 }
 
+// assign returns a function that stores a parsed value in dst, unless
+// parsing failed: assign(&x)(p.secondsArg(n, hi)) sets x only to a good
+// value and returns the error.
+func assign[T any](dst *T) func(v T, err error) error {
+	return func(v T, err error) error {
+		if err == nil {
+			*dst = v
+		}
+		return err
+	}
+}
+
 // seconds reads whole seconds 0-hi into dst; dst is unchanged on an error.
 func (p *parser) seconds(n *node, dst *time.Duration, hi uint64) error {
-	d, err := p.secondsArg(n, hi)
-	if err == nil {
-		*dst = d
-	}
-	return err
+	return assign(dst)(p.secondsArg(n, hi))
+}
+
+// garpInterval reads vrrp_garp_interval and vrrp_gna_interval.
+func (p *parser) garpInterval(n *node, dst *time.Duration) error {
+	return assign(dst)(p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond))
 }
 
 // repeat reads a gratuitous ARP repeat count into dst; 0 becomes 1, as in
@@ -687,8 +685,8 @@ type scriptKeyword func(p *parser, s *Script, n *node) error
 // scriptKeywords are the vrrp_script keywords.
 var scriptKeywords = map[string]scriptKeyword{
 	"script":   (*parser).scriptCommand,
-	"interval": func(p *parser, s *Script, n *node) error { return p.scriptSeconds(n, &s.Interval) },
-	"timeout":  func(p *parser, s *Script, n *node) error { return p.scriptSeconds(n, &s.Timeout) },
+	"interval": func(p *parser, s *Script, n *node) error { return p.positiveSeconds(n, &s.Interval) },
+	"timeout":  func(p *parser, s *Script, n *node) error { return p.positiveSeconds(n, &s.Timeout) },
 	"weight":   (*parser).scriptWeight,
 	"rise":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Rise) },
 	"fall":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Fall) },
@@ -702,13 +700,10 @@ var scriptKeywords = map[string]scriptKeyword{
 
 // script reads a vrrp_script block.
 func (p *parser) script(blk *node) error {
-	if len(blk.words) != 2 {
-		return errAt(blk, "vrrp_script: expected one name, got %q", strings.Join(blk.words[1:], " "))
-	}
-	if err := needBlock(blk); err != nil {
+	name, err := blockName(blk)
+	if err != nil {
 		return err
 	}
-	name := blk.words[1]
 	if prev := p.k.Script(name); prev != nil {
 		return errAt(blk, "duplicate vrrp_script %q (first defined at %s:%d)", name, prev.File, prev.Line)
 	}
@@ -738,8 +733,9 @@ func (p *parser) scriptCommand(s *Script, n *node) error {
 	return err
 }
 
-// scriptSeconds reads interval and timeout: whole seconds, 0 becomes 1.
-func (p *parser) scriptSeconds(n *node, dst *time.Duration) error {
+// positiveSeconds reads whole seconds that must be positive: 0 becomes 1,
+// as keepalived does.
+func (p *parser) positiveSeconds(n *node, dst *time.Duration) error {
 	d, err := p.secondsArg(n, maxSeconds)
 	if err != nil {
 		return err
@@ -777,10 +773,7 @@ func (p *parser) scriptWeight(s *Script, n *node) error {
 // count reads rise and fall: a number 1 or more.
 func (p *parser) count(n *node, dst *int) error {
 	v, err := p.uintArg(n, 1, 1<<31-1)
-	if err == nil {
-		*dst = int(v)
-	}
-	return err
+	return assign(dst)(int(v), err)
 }
 
 func (p *parser) scriptUser(s *Script, n *node) (err error) {
@@ -793,13 +786,11 @@ func (p *parser) scriptUser(s *Script, n *node) (err error) {
 }
 
 func (p *parser) syncGroup(blk *node) error {
-	if len(blk.words) != 2 {
-		return errAt(blk, "vrrp_sync_group: expected one name, got %q", strings.Join(blk.words[1:], " "))
-	}
-	if err := needBlock(blk); err != nil {
+	name, err := blockName(blk)
+	if err != nil {
 		return err
 	}
-	g := &SyncGroup{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{}}
+	g := &SyncGroup{Name: name, File: blk.file, Line: blk.line, Other: map[string][]string{}}
 	for _, prev := range p.k.SyncGroups {
 		if prev.Name == g.Name {
 			return errAt(blk, "duplicate vrrp_sync_group %q (first defined at %s:%d)", g.Name, prev.File, prev.Line)
