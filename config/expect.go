@@ -300,22 +300,31 @@ func (f *File) Expectations(opts keepalived.Options) ([]rules.Expected, []Warnin
 
 // ForWatcher returns the expectations as a watcher sees them, on another
 // host or in a capture file: the interface a keepalived.conf names is that
-// node's own NIC, not the watcher's, so only an expectation that comes from
-// the file's YAML expect entries alone (written for the watcher) keeps its
-// interface; the others match any interface. exp is not modified. (A node
-// watching its own segments, as `vrrpguard run` does, uses the expectations
-// as they are.)
-func (f *File) ForWatcher(exp []rules.Expected) []rules.Expected {
-	fromYAML := map[string]bool{}
+// node's own NIC, not the watcher's, so only an expectation that comes
+// from the file's YAML expect entries alone (written for the watcher)
+// keeps its interface; the others match any interface. own are the
+// keepalived configurations of the node the watcher runs on (`vrrpguard
+// run`'s): their interfaces are the watcher's too, so expectations that
+// come from them (and YAML entries) keep theirs. exp is not modified.
+func (f *File) ForWatcher(exp []rules.Expected, own ...*keepalived.Config) []rules.Expected {
+	pinned := map[string]bool{} // sources that name the watcher's interfaces
 	for _, x := range f.Expect {
 		for _, s := range x.Sources {
-			fromYAML[s] = true
+			pinned[s] = true
+		}
+	}
+	ownFiles := map[string]bool{}
+	for _, k := range own {
+		if k != nil {
+			for _, name := range k.Files {
+				ownFiles[name] = true
+			}
 		}
 	}
 	out := slices.Clone(exp)
 	for i := range out {
 		for _, s := range out[i].Sources {
-			if !fromYAML[s] {
+			if file, _ := splitPos(s); !pinned[s] && !ownFiles[file] {
 				out[i].Interface = ""
 				break
 			}

@@ -251,10 +251,19 @@ expect:
 	if exp[0].Interface != "eth0" {
 		t.Errorf("ForWatcher modified its argument: %+v", exp[0])
 	}
-	// Without YAML entries, every keepalived interface goes.
+	// Without YAML entries, every keepalived interface goes, except those
+	// of the watcher's own node.
 	k := load(t, "keepalived/testdata/nginx-master.conf")
 	exp, _ = Expectations([]*keepalived.Config{k}, nil)
 	if got := Default().ForWatcher(exp); len(got) != 1 || got[0].Interface != "" {
 		t.Errorf("keepalived-only expectation on the watcher: %+v", got)
+	}
+	if got := Default().ForWatcher(exp, nil, k); len(got) != 1 || got[0].Interface != "eth0" {
+		t.Errorf("own keepalived expectation on the watcher: %+v", got)
+	}
+	other := load(t, "keepalived/testdata/nginx-backup.conf")
+	exp, _ = Expectations([]*keepalived.Config{k, other}, nil)
+	if got := Default().ForWatcher(exp, other); len(got) != 1 || got[0].Interface != "" {
+		t.Errorf("expectation merged from the own and another node's file keeps its interface: %+v", got)
 	}
 }
