@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -22,7 +23,7 @@ var EmailRateLimit = RateLimit{Every: 30 * time.Second, Burst: 10}
 // OptionsFromConfig returns dispatcher options for the alerts section of a
 // configuration: its state directory, intervals and sinks (see
 // SinksFromConfig). The caller adds Metrics, Logger and Instance.
-func OptionsFromConfig(a config.Alerts, g *config.Global, getenv func(string) string) (Options, error) {
+func OptionsFromConfig(a config.Alerts, g *keepalived.Global, getenv func(string) string) (Options, error) {
 	sinks, err := SinksFromConfig(a, g, getenv)
 	if err != nil {
 		return Options{}, err
@@ -46,7 +47,7 @@ func OptionsFromConfig(a config.Alerts, g *config.Global, getenv func(string) st
 // (keepalived's global_defs, may be nil) names recipients and an SMTP
 // server, mail goes there as keepalived would send it (EmailFromKeepalived).
 // Sink names are made unique by appending "#2", "#3"… to repeats.
-func SinksFromConfig(a config.Alerts, g *config.Global, getenv func(string) string) ([]Sink, error) {
+func SinksFromConfig(a config.Alerts, g *keepalived.Global, getenv func(string) string) ([]Sink, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -116,7 +117,7 @@ func SinksFromConfig(a config.Alerts, g *config.Global, getenv func(string) stri
 	return sinks, nil
 }
 
-func location(g *config.Global) string {
+func location(g *keepalived.Global) string {
 	if g.File == "" {
 		return "keepalived.conf"
 	}
@@ -177,7 +178,7 @@ func readSecret(path string) (string, error) {
 // no recipient or no server. Like keepalived the sender defaults to
 // keepalived@<host name>; unlike keepalived, STARTTLS is used when the
 // server offers it (opportunistically: see StartTLSAuto).
-func EmailFromKeepalived(g config.Global) *EmailOptions {
+func EmailFromKeepalived(g keepalived.Global) *EmailOptions {
 	if len(g.NotificationEmail) == 0 || g.SMTPServer == "" {
 		return nil
 	}

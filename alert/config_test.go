@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -115,7 +116,7 @@ func TestSinksFromConfigPasswordFileAndKeepalived(t *testing.T) {
 	}
 
 	// Without an email section, keepalived's global_defs are used.
-	g := &config.Global{File: "/etc/keepalived/keepalived.conf", Line: 3, NotificationEmail: []string{"root@localhost"},
+	g := &keepalived.Global{File: "/etc/keepalived/keepalived.conf", Line: 3, NotificationEmail: []string{"root@localhost"},
 		SMTPServer: "127.0.0.1", SMTPPort: 2525}
 	sinks, err = SinksFromConfig(config.Alerts{StateDir: dir}, g, nil)
 	if err != nil {

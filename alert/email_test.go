@@ -28,7 +28,7 @@ import (
 
 	mail "gopkg.in/mail.v2"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/testenv"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
@@ -404,7 +404,7 @@ func TestEmailMailpitTransientAndPermanentReplies(t *testing.T) {
 
 func TestEmailKeepalivedGlobalDefs(t *testing.T) {
 	mp := startMailpit(t)
-	g := config.Global{
+	g := keepalived.Global{
 		NotificationEmail:     []string{"sysadmin@example.com"},
 		NotificationEmailFrom: "keepalived@lb1.example.com",
 		SMTPServer:            "127.0.0.1",
@@ -427,7 +427,7 @@ func TestEmailKeepalivedGlobalDefs(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].From.Address != "keepalived@lb1.example.com" || msgs[0].To[0].Address != "sysadmin@example.com" {
 		t.Fatalf("messages %+v", msgs)
 	}
-	if EmailFromKeepalived(config.Global{SMTPServer: "x"}) != nil || EmailFromKeepalived(config.Global{NotificationEmail: []string{"a@b"}}) != nil {
+	if EmailFromKeepalived(keepalived.Global{SMTPServer: "x"}) != nil || EmailFromKeepalived(keepalived.Global{NotificationEmail: []string{"a@b"}}) != nil {
 		t.Error("options without recipients or server")
 	}
 }

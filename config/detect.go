@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 )
 
 // Kind is the kind of a configuration file.
@@ -51,13 +53,6 @@ func Detect(path string) (Kind, error) {
 	return KindUnknown, fmt.Errorf("%s: cannot tell whether this is a keepalived.conf or a vrrpguard YAML file", path)
 }
 
-// keepalivedTop are keywords that start keepalived.conf statements at the
-// top level.
-var keepalivedTop = set("global_defs", "vrrp_instance", "vrrp_script", "vrrp_sync_group", "virtual_server",
-	"virtual_server_group", "static_ipaddress", "static_routes", "static_rules", "vrrp_track_process",
-	"vrrp_track_file", "track_file", "garp_group", "linkbeat_interfaces", "bfd_instance", "net_namespace",
-	"include", "includer", "includem", "includew", "includeb", "includea")
-
 // DetectBytes is Detect on content, without the extension hint; it returns
 // KindUnknown when the content is not conclusive.
 func DetectBytes(src []byte) Kind {
@@ -71,12 +66,8 @@ func DetectBytes(src []byte) Kind {
 			}
 		}
 	}
-	for _, line := range strings.Split(string(src), "\n") {
-		line, _ = decomment(line)
-		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '{' || r == '}' })
-		if len(f) > 0 && keepalivedTop[f[0]] {
-			return KindKeepalived
-		}
+	if keepalived.Recognize(src) {
+		return KindKeepalived
 	}
 	return KindUnknown
 }

@@ -6,21 +6,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
-func load(t *testing.T, path string) *Keepalived {
+func load(t *testing.T, path string) *keepalived.Config {
 	t.Helper()
-	k, _, err := KeepalivedOptions{ConfigID: "lb1"}.Load(path)
+	k, _, err := keepalived.Options{ConfigID: "lb1"}.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-func parseNamed(t *testing.T, name, src string) *Keepalived {
+func parseNamed(t *testing.T, name, src string) *keepalived.Config {
 	t.Helper()
-	k, _, err := KeepalivedOptions{ConfigID: "lb1"}.Parse(name, []byte(src))
+	k, _, err := keepalived.Options{ConfigID: "lb1"}.Parse(name, []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,21 +30,21 @@ func parseNamed(t *testing.T, name, src string) *Keepalived {
 }
 
 func TestExpectationsMergePair(t *testing.T) {
-	master, backup := load(t, "testdata/nginx-master.conf"), load(t, "testdata/nginx-backup.conf")
-	got, w := Expectations([]*Keepalived{master, backup}, nil)
+	master, backup := load(t, "keepalived/testdata/nginx-master.conf"), load(t, "keepalived/testdata/nginx-backup.conf")
+	got, w := Expectations([]*keepalived.Config{master, backup}, nil)
 	if len(w) != 0 {
 		t.Errorf("warnings: %q", warningStrings(w))
 	}
-	want := []Expected{{
-		Names: []string{"VI_1"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv4, Version: 2, AdvertInt: time.Second,
-		VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.1.100/24")}, VIPsKnown: true,
-		AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")), AuthKnown: true,
-		Peers: addrs4("192.168.1.1", "192.168.1.2"),
-		Priorities: []Priority{
-			{Source: "testdata/nginx-master.conf:28", RouterID: "LB1", Priority: 150, State: "MASTER"},
-			{Source: "testdata/nginx-backup.conf:28", RouterID: "LB2", Priority: 100, State: "BACKUP"},
+	want := []rules.Expected{{
+		Names: []string{"VI_1"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv4, Version: 2, Interval: time.Second,
+		VIPs: addrs("192.168.1.100"), VIPsKnown: true,
+		AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")), HasAuth: true,
+		Peers: addrs("192.168.1.1", "192.168.1.2"),
+		Priorities: []rules.Priority{
+			{Source: "keepalived/testdata/nginx-master.conf:28", RouterID: "LB1", Priority: 150, State: "MASTER"},
+			{Source: "keepalived/testdata/nginx-backup.conf:28", RouterID: "LB2", Priority: 100, State: "BACKUP"},
 		},
-		Sources: []string{"testdata/nginx-master.conf:28", "testdata/nginx-backup.conf:28"},
+		Sources: []string{"keepalived/testdata/nginx-master.conf:28", "keepalived/testdata/nginx-backup.conf:28"},
 	}}
 	if d := diff(want, got); d != "" {
 		t.Errorf("Expectations (-want +got):\n%s", d)
@@ -51,7 +53,7 @@ func TestExpectationsMergePair(t *testing.T) {
 		t.Errorf("Key() = %q", k)
 	}
 	// The same file twice is one source.
-	again, w := Expectations([]*Keepalived{master, master}, nil)
+	again, w := Expectations([]*keepalived.Config{master, master}, nil)
 	if len(w) != 0 || len(again) != 1 || len(again[0].Sources) != 1 {
 		t.Errorf("same file twice: %+v %q", again, warningStrings(w))
 	}
@@ -113,7 +115,7 @@ vrrp_instance OTHER {
   }
 }
 `)
-	got, w := Expectations([]*Keepalived{a, b}, nil)
+	got, w := Expectations([]*keepalived.Config{a, b}, nil)
 	d1 := vrrp.AuthDigest(vrrp.PasswordAuthData("secret1"))
 	d2 := vrrp.AuthDigest(vrrp.PasswordAuthData("secret2"))
 	wantWarn := []string{
@@ -133,12 +135,12 @@ vrrp_instance OTHER {
 	}
 	var sum []summary
 	for _, e := range got {
-		sum = append(sum, summary{e.Key(), e.Sources, e.Peers, e.AdvertInt, e.AuthDigest})
+		sum = append(sum, summary{e.Key(), e.Sources, e.Peers, e.Interval, e.AuthDigest})
 	}
 	want := []summary{
 		// Both views of the disagreeing segment are kept; peers are united.
-		{"eth0/ipv4/51", []string{"lb1.conf:4"}, addrs4("10.0.0.1", "10.0.0.2"), time.Second, d1},
-		{"eth0/ipv4/51", []string{"lb2.conf:1"}, addrs4("10.0.0.1", "10.0.0.2"), 2 * time.Second, d2},
+		{"eth0/ipv4/51", []string{"lb1.conf:4"}, addrs("10.0.0.1", "10.0.0.2"), time.Second, d1},
+		{"eth0/ipv4/51", []string{"lb2.conf:1"}, addrs("10.0.0.1", "10.0.0.2"), 2 * time.Second, d2},
 		// VIP prefix lengths do not matter on the wire.
 		{"eth1/ipv4/9", []string{"lb1.conf:20", "lb2.conf:19"}, nil, time.Second, ""},
 	}
@@ -148,7 +150,7 @@ vrrp_instance OTHER {
 }
 
 func TestExpectationsWithYAML(t *testing.T) {
-	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [testdata/nginx-master.conf, testdata/nginx-backup.conf]
+	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [keepalived/testdata/nginx-master.conf, keepalived/testdata/nginx-backup.conf]
 expect:
   - name: web
     interface: eth0
@@ -169,12 +171,12 @@ expect:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, w, err := f.Expectations(KeepalivedOptions{ConfigID: "lb1"})
+	got, w, err := f.Expectations(keepalived.Options{ConfigID: "lb1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantWarn := []string{
-		"vrrpguard.yaml:3: segment eth0/ipv4/51: vrrpguard.yaml:3 and testdata/nginx-master.conf:28 disagree on authentication (PASS digest " +
+		"vrrpguard.yaml:3: segment eth0/ipv4/51: vrrpguard.yaml:3 and keepalived/testdata/nginx-master.conf:28 disagree on authentication (PASS digest " +
 			vrrp.AuthDigest(vrrp.PasswordAuthData("other")) + " vs PASS digest " + vrrp.AuthDigest(vrrp.PasswordAuthData("Kp")) + ")",
 	}
 	if d := diff(wantWarn, warningStrings(w)); d != "" {
@@ -186,7 +188,7 @@ expect:
 	}
 	wantKeys := []string{
 		"*/ipv4/60  vrrpguard.yaml:16",
-		"eth0/ipv4/51 VI_1 testdata/nginx-master.conf:28,testdata/nginx-backup.conf:28",
+		"eth0/ipv4/51 VI_1 keepalived/testdata/nginx-master.conf:28,keepalived/testdata/nginx-backup.conf:28",
 		"eth0/ipv4/51 web vrrpguard.yaml:3",
 		"eth0/ipv6/51 v6 vrrpguard.yaml:9",
 		"eth1/ipv4/51 db vrrpguard.yaml:13",
@@ -199,15 +201,15 @@ expect:
 			t.Errorf("%s peers %v, want the YAML peer united with the keepalived ones", e.Names, e.Peers)
 		}
 	}
-	if e := got[4]; e.Version != 0 || e.AdvertInt != 0 || e.VIPsKnown || e.AuthKnown {
+	if e := got[4]; e.Version != 0 || e.Interval != 0 || e.VIPsKnown || e.HasAuth {
 		t.Errorf("unspecified fields filled: %+v", e)
 	}
-	if e := got[0]; !e.AuthKnown || e.AuthType != vrrp.AuthNone || e.VIPsKnown || e.Version != 0 {
+	if e := got[0]; !e.HasAuth || e.AuthType != vrrp.AuthNone || e.VIPsKnown || e.Version != 0 {
 		t.Errorf("partial expectation %+v", e)
 	}
 
 	f.Keepalived = []string{"testdata/missing.conf"}
-	if _, _, err := f.Expectations(KeepalivedOptions{}); err == nil {
+	if _, _, err := f.Expectations(keepalived.Options{}); err == nil {
 		t.Error("no error for a missing keepalived file")
 	}
 }
@@ -215,9 +217,53 @@ expect:
 func TestExpectationsOwners(t *testing.T) {
 	src := "vrrp_instance V {\n interface eth0\n virtual_router_id 5\n state MASTER\n priority 255\n virtual_ipaddress {\n  10.0.0.5\n }\n}\n"
 	a, b := parseNamed(t, "a.conf", src), parseNamed(t, "b.conf", src)
-	_, w := Expectations([]*Keepalived{a, b}, nil)
+	_, w := Expectations([]*keepalived.Config{a, b}, nil)
 	want := []string{"b.conf:1: segment eth0/ipv4/5: b.conf:1 and a.conf:1 have priority 255: two address owners"}
 	if d := diff(want, warningStrings(w)); d != "" {
 		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+}
+
+// TestForWatcher checks that only expectations made of YAML expect entries
+// alone keep their interface: a keepalived.conf names the node's NIC.
+func TestForWatcher(t *testing.T) {
+	f, err := ParseYAML("vrrpguard.yaml", []byte(`keepalived: [keepalived/testdata/nginx-master.conf]
+expect:
+  - {name: yaml-only, interface: eth1, vrid: 9}
+  - {name: merged, interface: eth0, vrid: 51}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _, err := f.Expectations(keepalived.Options{ConfigID: "lb1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.ForWatcher(exp)
+	var ifaces []string
+	for _, e := range got {
+		ifaces = append(ifaces, strings.Join(e.Names, ",")+" "+e.Key())
+	}
+	want := []string{"VI_1,merged */ipv4/51", "yaml-only eth1/ipv4/9"}
+	if d := diff(want, ifaces); d != "" {
+		t.Errorf("ForWatcher (-want +got):\n%s", d)
+	}
+	if exp[0].Interface != "eth0" {
+		t.Errorf("ForWatcher modified its argument: %+v", exp[0])
+	}
+	// Without YAML entries, every keepalived interface goes, except those
+	// of the watcher's own node.
+	k := load(t, "keepalived/testdata/nginx-master.conf")
+	exp, _ = Expectations([]*keepalived.Config{k}, nil)
+	if got := Default().ForWatcher(exp); len(got) != 1 || got[0].Interface != "" {
+		t.Errorf("keepalived-only expectation on the watcher: %+v", got)
+	}
+	if got := Default().ForWatcher(exp, nil, k); len(got) != 1 || got[0].Interface != "eth0" {
+		t.Errorf("own keepalived expectation on the watcher: %+v", got)
+	}
+	other := load(t, "keepalived/testdata/nginx-backup.conf")
+	exp, _ = Expectations([]*keepalived.Config{k, other}, nil)
+	if got := Default().ForWatcher(exp, other); len(got) != 1 || got[0].Interface != "" {
+		t.Errorf("expectation merged from the own and another node's file keeps its interface: %+v", got)
 	}
 }

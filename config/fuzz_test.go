@@ -2,58 +2,13 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-// FuzzParseKeepalived checks that no input makes the keepalived parser
-// panic or hang, that errors carry a position, and that what it accepts is
-// valid VRRP configuration.
-func FuzzParseKeepalived(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*.conf")
-	more, _ := filepath.Glob("testdata/include/*/*")
-	for _, p := range append(seeds, more...) {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(string(b))
-		}
-	}
-	for _, s := range []string{
-		"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n",
-		"$A=x \\\n$A\n\n$A\n",
-		"$A=${A}${A}\nrouter_id $A\n",
-		"@lb1 include inc.conf\ninclude {a,b{c,d}}*\n",
-		"a { b { c { d } } }\n}\n{\n",
-		"\"unterminated\n'single\nx \\\n",
-		"vrrp_instance B{interface eth0\nvirtual_router_id 2\nversion 3\nadvert_int 0.015\nunicast_peer{fe80::1}}\n",
-		"vrrp_script s {\n script \"/bin/echo \\x41 \\101 \\cA\"\n weight -254\n}\n",
-	} {
-		f.Add(s)
-	}
-	files := memFS{"inc.conf": "global_defs {\n router_id inc\n}\n", "a/x.conf": "include inc.conf\n", "loop.conf": "include loop.conf\n"}
-	f.Fuzz(func(t *testing.T, src string) {
-		k, _, err := KeepalivedOptions{ReadFile: files.read, Glob: files.glob, ConfigID: "lb1"}.Parse("keepalived.conf", []byte(src))
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.File == "" || e.Line <= 0 {
-				t.Fatalf("error without a position: %v", err)
-			}
-			return
-		}
-		for _, in := range k.Instances {
-			if in.VRID == 0 || in.Priority == 0 || (in.Version != 2 && in.Version != 3) || in.AdvertInt <= 0 ||
-				(in.State != "MASTER" && in.State != "BACKUP") || in.Interface == "" && !in.Unicast() {
-				t.Fatalf("invalid instance accepted: %+v", in)
-			}
-			for _, v := range in.VIPs {
-				if !v.Prefix.IsValid() {
-					t.Fatalf("invalid VIP accepted: %+v", v)
-				}
-			}
-		}
-		Expectations([]*Keepalived{k, k}, nil)
-	})
-}
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
+)
 
 // FuzzParseYAML checks that no input makes the YAML loader panic.
 func FuzzParseYAML(f *testing.F) {
@@ -70,6 +25,35 @@ func FuzzParseYAML(f *testing.F) {
 			if !errors.As(err, &e) {
 				t.Fatalf("error is not an *Error: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzExpectations checks that merging whatever keepalived.conf the parser
+// accepts never panics, and that merging a file with itself is the same as
+// reading it once.
+func FuzzExpectations(f *testing.F) {
+	seeds, _ := filepath.Glob("keepalived/testdata/*.conf")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n" +
+		"vrrp_instance B {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.2 }\n unicast_peer { 10.0.0.9 }\n}\n")
+	noIncludes := func(name string) ([]byte, error) { return nil, fs.ErrNotExist }
+	f.Fuzz(func(t *testing.T, src string) {
+		k, _, err := keepalived.Options{ReadFile: noIncludes, ConfigID: "lb1"}.Parse("keepalived.conf", []byte(src))
+		if err != nil {
+			return
+		}
+		once, wOnce := Expectations([]*keepalived.Config{k}, nil)
+		twice, wTwice := Expectations([]*keepalived.Config{k, k}, nil)
+		if d := diff(once, twice); d != "" {
+			t.Errorf("the same file twice (-once +twice):\n%s", d)
+		}
+		if d := diff(wOnce, wTwice); d != "" {
+			t.Errorf("warnings for the same file twice (-once +twice):\n%s", d)
 		}
 	})
 }

@@ -3,14 +3,9 @@ package config
 import (
 	_ "embed"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/mail"
 	"net/netip"
-	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,8 +14,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
+
+// ifNameMax is the longest interface name Linux allows (IFNAMSIZ-1).
+const ifNameMax = 15
 
 // File is a vrrpguard YAML configuration. Every section and key is
 // optional; LoadYAML fills what a file leaves out from Default(). Unknown
@@ -31,11 +30,15 @@ type File struct {
 	Path string `yaml:"-"`
 	// Watch configures capture and output of `vrrpguard watch`.
 	Watch Watch `yaml:"watch"`
-	// Rules are the detection engine's thresholds and table caps.
-	Rules Rules `yaml:"rules"`
+	// Rules are the detection engine's thresholds and table caps, under
+	// the keys of rules.Params' yaml tags (ProbeInterval is
+	// watch.probe_interval and stays zero here).
+	Rules rules.Params `yaml:"rules"`
 	// Expect lists VRRP segments as they should be, like keepalived
 	// vrrp_instance blocks; traffic that contradicts them is reported.
-	Expect []Expect `yaml:"expect"`
+	// Each entry is written as an expectEntry and read into a
+	// rules.Expected whose Sources is the entry's file:line.
+	Expect []rules.Expected `yaml:"expect"`
 	// Keepalived lists keepalived.conf files (for example those of both
 	// nodes of a pair) whose vrrp_instances are expected too.
 	Keepalived []string `yaml:"keepalived"`
@@ -63,38 +66,9 @@ type Watch struct {
 	ProbeInterval time.Duration `yaml:"probe_interval"`
 }
 
-// Rules are the detection engine's parameters (see rules.Params).
-type Rules struct {
-	// FlapWindow and FlapThreshold: master_flapping is raised when the
-	// master of a VRID changed FlapThreshold times (at least 2) within
-	// FlapWindow. Default 4 changes in 60s.
-	FlapWindow    time.Duration `yaml:"flap_window"`
-	FlapThreshold int           `yaml:"flap_threshold"`
-	// NoMasterMargin is added to the Master_Down_Interval before a silent
-	// VRID raises no_master (default 1s).
-	NoMasterMargin time.Duration `yaml:"no_master_margin"`
-	// ResolveHold is how long a condition must stay false before its
-	// finding resolves (default 5s).
-	ResolveHold time.Duration `yaml:"resolve_hold"`
-	// QuietPeriod: packet-level findings and VIP claims seen in ARP/ND
-	// resolve after this long without new evidence (default 60s).
-	QuietPeriod time.Duration `yaml:"quiet_period"`
-	// RouterTimeout: a router that stopped advertising still counts for
-	// configuration comparisons this long (default 60s).
-	RouterTimeout time.Duration `yaml:"router_timeout"`
-	// MaxSegments caps tracked (interface, family, VRID) segments
-	// (default 4096).
-	MaxSegments int `yaml:"max_segments"`
-	// MaxRouters caps tracked routers over all segments (default 16384).
-	MaxRouters int `yaml:"max_routers"`
-	// MaxRoutersPerSegment caps routers per segment (default 64).
-	MaxRoutersPerSegment int `yaml:"max_routers_per_segment"`
-	// MaxVIPs caps tracked virtual addresses (default 16384).
-	MaxVIPs int `yaml:"max_vips"`
-}
-
-// Expect is one expected VRRP segment. Fields left out are not checked.
-type Expect struct {
+// expectEntry is an expect entry as written in YAML: one expected VRRP
+// segment, read into a rules.Expected. Keys left out are not checked.
+type expectEntry struct {
 	// File and Line locate the entry.
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -125,6 +99,59 @@ type Expect struct {
 	AuthDigest string `yaml:"auth_digest"`
 	// Peers are the addresses of the routers expected on the segment.
 	Peers []netip.Addr `yaml:"peers"`
+}
+
+// family is the entry's address family: explicit, else from its addresses,
+// else IPv4.
+func (e *expectEntry) family() vrrp.Family {
+	switch e.Family {
+	case "ipv4":
+		return vrrp.IPv4
+	case "ipv6":
+		return vrrp.IPv6
+	}
+	for _, v := range e.VIPs {
+		return vrrp.FamilyOf(v.Addr())
+	}
+	for _, a := range e.Peers {
+		return vrrp.FamilyOf(a)
+	}
+	return vrrp.IPv4
+}
+
+// expected is what the (valid) entry expects: VIPs are known when the entry
+// lists them, even none; auth_pass is kept only as its digest.
+func (e *expectEntry) expected() rules.Expected {
+	x := rules.Expected{
+		Interface: e.Interface,
+		VRID:      uint8(e.VRID),
+		Family:    e.family(),
+		Version:   uint8(e.Version),
+		Interval:  e.AdvertInt,
+		VIPsKnown: e.VIPs != nil,
+		Peers:     slices.Clone(e.Peers),
+		Sources:   []string{e.File + ":" + strconv.Itoa(e.Line)},
+	}
+	if e.Name != "" {
+		x.Names = []string{e.Name}
+	}
+	for _, v := range e.VIPs {
+		x.VIPs = append(x.VIPs, v.Addr())
+	}
+	switch {
+	case e.AuthPass != "":
+		x.HasAuth, x.AuthType = true, vrrp.AuthSimple
+		x.AuthDigest = vrrp.AuthDigest(vrrp.PasswordAuthData(e.AuthPass))
+	case e.AuthDigest != "":
+		x.HasAuth, x.AuthType, x.AuthDigest = true, vrrp.AuthSimple, e.AuthDigest
+	case e.AuthType == "none":
+		x.HasAuth = true
+	case e.AuthType == "ah":
+		x.HasAuth, x.AuthType = true, vrrp.AuthAH
+		x.AuthDigest = vrrp.AuthDigest([vrrp.AuthDataLen]byte{})
+	}
+	normalize(&x)
+	return x
 }
 
 // Alerts configures notifications of findings.
@@ -202,13 +229,6 @@ type Email struct {
 // Severities accepted by min_severity, least severe first.
 var severities = []string{"info", "warning", "critical"}
 
-// FindingKinds are the finding kinds accepted in "kinds" lists (the kinds
-// of package rules).
-var FindingKinds = []string{"duplicate_master", "vip_on_backup", "auth_mismatch", "vrid_mismatch",
-	"vrid_conflict", "version_mismatch", "interval_mismatch", "owner_conflict", "master_flapping",
-	"no_master", "ttl_invalid", "checksum_invalid", "malformed_packet", "unexpected_router", "table_full",
-	"stale_announcement", "self_demoted", "alerts_dropped"}
-
 //go:embed default.yaml
 var defaultYAML []byte
 
@@ -260,7 +280,7 @@ func parseYAML(name string, src []byte, base *File) (*File, error) {
 		}
 		return nil, &Error{File: name, Line: line, Message: "more than one YAML document"}
 	}
-	d := &decoder{file: name, lines: map[string]int{}}
+	d := &decoder{file: name, lines: map[string]int{}, expects: map[string]*expectEntry{}}
 	f := base
 	f.Path = name
 	d.decode(&doc, reflect.ValueOf(f).Elem(), "", 0)
@@ -286,499 +306,4 @@ func yamlSyntaxError(name string, err error) error {
 		}
 	}
 	return &Error{File: name, Line: line, Message: "invalid YAML: " + msg, Err: err}
-}
-
-// decoder decodes a yaml.Node tree into Go values strictly: unknown keys,
-// duplicate keys and values of the wrong type are errors with line numbers.
-type decoder struct {
-	file  string
-	errs  []error
-	lines map[string]int // path of each value decoded -> its line
-}
-
-func (d *decoder) errorf(line int, format string, args ...any) {
-	if len(d.errs) < 20 {
-		d.errs = append(d.errs, &Error{File: d.file, Line: line, Message: fmt.Sprintf(format, args...)})
-	}
-}
-
-var (
-	durationType = reflect.TypeOf(time.Duration(0))
-	addrType     = reflect.TypeOf(netip.Addr{})
-	prefixType   = reflect.TypeOf(netip.Prefix{})
-)
-
-func describe(path string) string {
-	if path == "" {
-		return "the top level"
-	}
-	return path
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// decode decodes n into v; line is the line of n's key, where messages
-// about n point (0: n's own line).
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, line int) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) > 0 {
-			d.decode(n.Content[0], v, path, line)
-		}
-		return
-	case yaml.AliasNode:
-		if n.Alias != nil {
-			d.decode(n.Alias, v, path, line)
-		}
-		return
-	}
-	if line == 0 {
-		line = n.Line
-	}
-	if path != "" {
-		d.lines[path] = line
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		// An empty value leaves the default in place.
-		return
-	}
-	switch v.Type() {
-	case durationType:
-		s, ok := d.scalar(n, path, "a duration like 1s or 100ms")
-		if !ok {
-			return
-		}
-		dur, err := time.ParseDuration(s)
-		if err != nil || dur < 0 {
-			d.errorf(n.Line, "%s: expected a duration like 1s or 100ms, got %q", path, s)
-			return
-		}
-		v.Set(reflect.ValueOf(dur))
-		return
-	case addrType:
-		s, ok := d.scalar(n, path, "an IP address")
-		if !ok {
-			return
-		}
-		a, err := parseAddr(s)
-		if err != nil {
-			d.errorf(n.Line, "%s: expected an IP address, got %q", path, s)
-			return
-		}
-		v.Set(reflect.ValueOf(a.Unmap()))
-		return
-	case prefixType:
-		s, ok := d.scalar(n, path, "an address or address/prefixlen")
-		if !ok {
-			return
-		}
-		p, err := parseVIP(s)
-		if err != nil {
-			d.errorf(n.Line, "%s: expected an address or address/prefixlen, got %q", path, s)
-			return
-		}
-		v.Set(reflect.ValueOf(p))
-		return
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
-		}
-		d.decode(n, v.Elem(), path, line)
-	case reflect.Struct:
-		d.decodeStruct(n, v, path)
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.errorf(n.Line, "%s: expected a list, got %s", path, kindName(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]", 0)
-		}
-		v.Set(s)
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.errorf(n.Line, "%s: expected a mapping, got %s", path, kindName(n))
-			return
-		}
-		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			key, ok := d.scalar(k, path, "a key")
-			if !ok {
-				continue
-			}
-			if first, dup := seen[key]; dup {
-				d.errorf(k.Line, "%s: duplicate key %q (first at line %d)", path, key, first)
-				continue
-			}
-			seen[key] = k.Line
-			e := reflect.New(v.Type().Elem()).Elem()
-			d.decode(val, e, join(path, key), k.Line)
-			m.SetMapIndex(reflect.ValueOf(key), e)
-		}
-		v.Set(m)
-	case reflect.String:
-		s, ok := d.scalar(n, path, "a string")
-		if ok {
-			v.SetString(s)
-		}
-	case reflect.Bool:
-		s, ok := d.scalar(n, path, "true or false")
-		if !ok {
-			return
-		}
-		switch b, err := strconv.ParseBool(strings.ToLower(s)); {
-		case err == nil && n.Tag == "!!bool":
-			v.SetBool(b)
-		default:
-			d.errorf(n.Line, "%s: expected true or false, got %q", path, s)
-		}
-	case reflect.Int:
-		s, ok := d.scalar(n, path, "a whole number")
-		if !ok {
-			return
-		}
-		i, err := strconv.ParseInt(s, 10, 32)
-		if err != nil || n.Tag != "!!int" {
-			d.errorf(n.Line, "%s: expected a whole number, got %q", path, s)
-			return
-		}
-		v.SetInt(i)
-	default:
-		d.errorf(n.Line, "%s: cannot decode into %s", path, v.Type())
-	}
-}
-
-// scalar returns a scalar node's value, or reports what was expected.
-func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind != yaml.ScalarNode {
-		d.errorf(n.Line, "%s: expected %s, got %s", describe(path), want, kindName(n))
-		return "", false
-	}
-	return n.Value, true
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "nothing"
-}
-
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, "%s: expected a mapping, got %s", describe(path), kindName(n))
-		return
-	}
-	t := v.Type()
-	fields := map[string]int{}
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = i
-		names = append(names, tag)
-	}
-	if f, ok := t.FieldByName("Line"); ok && f.Tag.Get("yaml") == "-" {
-		v.FieldByName("Line").SetInt(int64(n.Line))
-		if ff, ok := t.FieldByName("File"); ok && ff.Tag.Get("yaml") == "-" {
-			v.FieldByName("File").SetString(d.file)
-		}
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		key, ok := d.scalar(k, path, "a key")
-		if !ok {
-			continue
-		}
-		if first, dup := seen[key]; dup {
-			d.errorf(k.Line, "duplicate key %q in %s (first at line %d)", key, describe(path), first)
-			continue
-		}
-		seen[key] = k.Line
-		idx, ok := fields[key]
-		if !ok {
-			d.errorf(k.Line, "unknown key %q in %s (expected one of %s)", key, describe(path), strings.Join(names, ", "))
-			continue
-		}
-		d.decode(val, v.Field(idx), join(path, key), k.Line)
-	}
-}
-
-// at returns the line of a decoded path, or of its closest decoded parent.
-func (d *decoder) at(path string) int {
-	for {
-		if l, ok := d.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return 0
-		}
-		path = path[:i]
-	}
-}
-
-func (d *decoder) check(cond bool, path, format string, args ...any) {
-	if !cond {
-		d.errorf(d.at(path), "%s: %s", path, fmt.Sprintf(format, args...))
-	}
-}
-
-// validate checks values and fills per-entry defaults.
-func (d *decoder) validate(f *File) {
-	base := filepath.Dir(f.Path)
-	resolve := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(base, p)
-	}
-
-	w := &f.Watch
-	d.check(w.Format == "text" || w.Format == "json", "watch.format", "expected text or json, got %q", w.Format)
-	if w.Listen != "" {
-		d.check(validHostPort(w.Listen), "watch.listen", "expected host:port (e.g. 127.0.0.1:9812), got %q", w.Listen)
-	}
-	for i, name := range w.Interfaces {
-		p := "watch.interfaces[" + strconv.Itoa(i) + "]"
-		d.check(name != "" && len(name) <= ifNameMax && !strings.ContainsAny(name, "/ \t"), p, "invalid interface name %q", name)
-		d.check(!slices.Contains(w.Interfaces[:i], name), p, "interface %q listed twice", name)
-	}
-
-	r := &f.Rules
-	d.check(r.FlapWindow > 0, "rules.flap_window", "must be positive")
-	d.check(r.FlapThreshold >= 2, "rules.flap_threshold", "must be at least 2, got %d", r.FlapThreshold)
-	d.check(r.QuietPeriod > 0, "rules.quiet_period", "must be positive")
-	d.check(r.RouterTimeout > 0, "rules.router_timeout", "must be positive")
-	d.check(f.Watch.ProbeInterval == 0 || f.Watch.ProbeInterval >= time.Second, "watch.probe_interval", "must be 0 (off) or at least 1s, got %v", f.Watch.ProbeInterval)
-	d.check(r.MaxSegments >= 1, "rules.max_segments", "must be at least 1, got %d", r.MaxSegments)
-	d.check(r.MaxRouters >= 2, "rules.max_routers", "must be at least 2, got %d", r.MaxRouters)
-	d.check(r.MaxRoutersPerSegment >= 2, "rules.max_routers_per_segment", "must be at least 2, got %d", r.MaxRoutersPerSegment)
-	d.check(r.MaxVIPs >= 1, "rules.max_vips", "must be at least 1, got %d", r.MaxVIPs)
-
-	type segKey struct {
-		ifname string
-		vrid   int
-		fam    vrrp.Family
-	}
-	seen := map[segKey]int{}
-	for i := range f.Expect {
-		e := &f.Expect[i]
-		p := "expect[" + strconv.Itoa(i) + "]"
-		d.validateExpect(e, p)
-		k := segKey{e.Interface, e.VRID, e.family()}
-		if first, dup := seen[k]; dup {
-			d.errorf(e.Line, "%s: another entry (line %d) expects the same interface, vrid and family", p, first)
-		} else {
-			seen[k] = e.Line
-		}
-	}
-
-	for i, k := range f.Keepalived {
-		d.check(k != "", "keepalived["+strconv.Itoa(i)+"]", "empty file name")
-		f.Keepalived[i] = resolve(k)
-	}
-
-	a := &f.Alerts
-	a.StateDir = resolve(a.StateDir)
-	for i := range a.Webhooks {
-		h := &a.Webhooks[i]
-		p := "alerts.webhooks[" + strconv.Itoa(i) + "]"
-		d.checkURL(h.URL, p+".url")
-		h.SecretFile = resolve(h.SecretFile)
-		for k := range h.Headers {
-			d.check(validHeaderName(k), p+".headers."+k, "invalid header name %q", k)
-		}
-		h.Timeout = d.defaultPositive(h.Timeout, 5*time.Second, p+".timeout")
-		h.MinSeverity = d.severity(h.MinSeverity, p+".min_severity")
-		d.kinds(h.Kinds, p+".kinds")
-	}
-	for i := range a.Alertmanagers {
-		m := &a.Alertmanagers[i]
-		p := "alerts.alertmanagers[" + strconv.Itoa(i) + "]"
-		d.checkURL(m.URL, p+".url")
-		m.Timeout = d.defaultPositive(m.Timeout, 5*time.Second, p+".timeout")
-		m.MinSeverity = d.severity(m.MinSeverity, p+".min_severity")
-		d.kinds(m.Kinds, p+".kinds")
-	}
-	if m := a.Email; m != nil {
-		p := "alerts.email"
-		d.check(m.SMTP != "" && validHostPort(m.SMTP), p+".smtp", "expected host:port, got %q", m.SMTP)
-		_, err := mail.ParseAddress(m.From)
-		d.check(err == nil, p+".from", "expected an email address, got %q", m.From)
-		d.check(len(m.To) > 0, p+".to", "at least one recipient is needed")
-		for j, to := range m.To {
-			_, err := mail.ParseAddress(to)
-			d.check(err == nil, p+".to["+strconv.Itoa(j)+"]", "expected an email address, got %q", to)
-		}
-		if m.StartTLS == "" {
-			m.StartTLS = "auto"
-		}
-		d.check(slices.Contains([]string{"auto", "always", "never"}, m.StartTLS), p+".starttls", "expected auto, always or never, got %q", m.StartTLS)
-		d.check(m.PasswordFile == "" || m.PasswordEnv == "", p+".password_env", "give password_file or password_env, not both")
-		d.check(m.Username != "" || (m.PasswordFile == "" && m.PasswordEnv == ""), p+".username", "a password needs a username")
-		m.PasswordFile = resolve(m.PasswordFile)
-		m.Timeout = d.defaultPositive(m.Timeout, 30*time.Second, p+".timeout")
-		m.MinSeverity = d.severity(m.MinSeverity, p+".min_severity")
-		d.kinds(m.Kinds, p+".kinds")
-	}
-}
-
-func (d *decoder) validateExpect(e *Expect, p string) {
-	if _, set := d.lines[p+".vrid"]; !set {
-		d.check(false, p, "vrid is required")
-	} else {
-		d.check(e.VRID >= 1 && e.VRID <= 255, p+".vrid", "expected a virtual router id 1-255, got %d", e.VRID)
-	}
-	d.check(len(e.Interface) <= ifNameMax && !strings.ContainsAny(e.Interface, "/ \t"), p+".interface", "invalid interface name %q", e.Interface)
-	d.check(e.Family == "" || e.Family == "ipv4" || e.Family == "ipv6", p+".family", "expected ipv4 or ipv6, got %q", e.Family)
-	d.check(e.Version == 0 || e.Version == 2 || e.Version == 3, p+".version", "expected 2 or 3, got %d", e.Version)
-	if e.AdvertInt != 0 {
-		switch e.Version {
-		case 2:
-			d.check(e.AdvertInt%time.Second == 0 && e.AdvertInt <= 255*time.Second, p+".advert_int", "VRRP version 2 needs whole seconds 1s-255s, got %s", e.AdvertInt)
-		case 3:
-			d.check(e.AdvertInt%(10*time.Millisecond) == 0 && e.AdvertInt <= 40950*time.Millisecond, p+".advert_int", "VRRP version 3 needs a multiple of 10ms up to 40.95s, got %s", e.AdvertInt)
-		default:
-			d.check(e.AdvertInt%(10*time.Millisecond) == 0 && e.AdvertInt <= 255*time.Second, p+".advert_int", "expected a multiple of 10ms, got %s", e.AdvertInt)
-		}
-	}
-	fam := vrrp.FamilyUnknown
-	switch e.Family {
-	case "ipv4":
-		fam = vrrp.IPv4
-	case "ipv6":
-		fam = vrrp.IPv6
-	}
-	for i, v := range e.VIPs {
-		vf := vrrp.FamilyOf(v.Addr())
-		if fam == vrrp.FamilyUnknown {
-			fam = vf
-		}
-		d.check(vf == fam, p+".vips["+strconv.Itoa(i)+"]", "%s is not %s like the entry's other addresses", v, fam)
-	}
-	for i, a := range e.Peers {
-		af := vrrp.FamilyOf(a)
-		if fam == vrrp.FamilyUnknown {
-			fam = af
-		}
-		d.check(af == fam, p+".peers["+strconv.Itoa(i)+"]", "%s is not %s like the entry's other addresses", a, fam)
-	}
-	switch e.AuthType {
-	case "", "none", "pass", "ah":
-	default:
-		d.check(false, p+".auth_type", "expected none, pass or ah, got %q", e.AuthType)
-	}
-	d.check(e.AuthPass == "" || e.AuthDigest == "", p+".auth_digest", "give auth_pass or auth_digest, not both")
-	if e.AuthDigest != "" {
-		ok := len(e.AuthDigest) == 8
-		for i := 0; ok && i < len(e.AuthDigest); i++ {
-			ok = isHex(e.AuthDigest[i])
-		}
-		d.check(ok, p+".auth_digest", "expected 8 hex digits, got %q", e.AuthDigest)
-		e.AuthDigest = strings.ToLower(e.AuthDigest)
-	}
-	if e.AuthPass != "" || e.AuthDigest != "" {
-		d.check(e.AuthType == "" || e.AuthType == "pass", p+".auth_type", "auth_pass and auth_digest need auth_type pass, got %q", e.AuthType)
-	}
-	if e.AuthType == "pass" {
-		d.check(e.AuthPass != "" || e.AuthDigest != "", p+".auth_type", "auth_type pass needs auth_pass or auth_digest")
-	}
-	authKey := p + ".auth_type"
-	switch {
-	case e.AuthPass != "":
-		authKey = p + ".auth_pass"
-	case e.AuthDigest != "":
-		authKey = p + ".auth_digest"
-	}
-	auth := e.AuthPass != "" || e.AuthDigest != "" || e.AuthType == "pass" || e.AuthType == "ah"
-	d.check(!auth || (e.Version != 3 && fam != vrrp.IPv6), authKey, "authentication exists in VRRP version 2 over IPv4 only")
-}
-
-// family is the entry's address family: explicit, else from its addresses,
-// else IPv4.
-func (e *Expect) family() vrrp.Family {
-	switch e.Family {
-	case "ipv4":
-		return vrrp.IPv4
-	case "ipv6":
-		return vrrp.IPv6
-	}
-	for _, v := range e.VIPs {
-		return vrrp.FamilyOf(v.Addr())
-	}
-	for _, a := range e.Peers {
-		return vrrp.FamilyOf(a)
-	}
-	return vrrp.IPv4
-}
-
-func (d *decoder) checkURL(s, path string) {
-	u, err := url.Parse(s)
-	d.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", path, "expected an http:// or https:// URL, got %q", s)
-}
-
-func (d *decoder) defaultPositive(v, def time.Duration, path string) time.Duration {
-	if _, set := d.lines[path]; !set {
-		return def
-	}
-	d.check(v > 0, path, "must be positive")
-	return v
-}
-
-func (d *decoder) severity(s, path string) string {
-	if s == "" {
-		return "warning"
-	}
-	d.check(slices.Contains(severities, s), path, "expected one of %s, got %q", strings.Join(severities, ", "), s)
-	return s
-}
-
-func (d *decoder) kinds(ks []string, path string) {
-	for i, k := range ks {
-		d.check(slices.Contains(FindingKinds, k), path+"["+strconv.Itoa(i)+"]", "unknown finding kind %q (expected one of %s)", k, strings.Join(FindingKinds, ", "))
-	}
-}
-
-func validHostPort(s string) bool {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || strings.ContainsAny(host, " /") {
-		return false
-	}
-	n, err := strconv.Atoi(port)
-	return err == nil && n >= 0 && n <= 65535
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -2,12 +2,14 @@ package config
 
 import (
 	"errors"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 func TestLoadYAML(t *testing.T) {
@@ -21,19 +23,21 @@ func TestLoadYAML(t *testing.T) {
 		Watch: Watch{
 			Interfaces: []string{"eth0", "eth1"}, Listen: "[::1]:9812", Format: "json", Promiscuous: false, ProbeInterval: def.Watch.ProbeInterval,
 		},
-		Rules: Rules{
+		Rules: rules.Params{
 			FlapWindow: 2 * time.Minute, FlapThreshold: 6, NoMasterMargin: 500 * time.Millisecond,
 			ResolveHold: 10 * time.Second, QuietPeriod: def.Rules.QuietPeriod, RouterTimeout: def.Rules.RouterTimeout,
 			MaxSegments: 100, MaxRouters: def.Rules.MaxRouters, MaxRoutersPerSegment: def.Rules.MaxRoutersPerSegment,
 			MaxVIPs: def.Rules.MaxVIPs,
 		},
-		Expect: []Expect{
-			{File: "testdata/vrrpguard.yaml", Line: 14, Name: "web", Interface: "eth0", VRID: 51, Version: 2, AdvertInt: time.Second,
-				VIPs:     []netip.Prefix{netip.MustParsePrefix("10.0.0.100/24"), netip.MustParsePrefix("10.0.0.101/32")},
-				AuthPass: "secret", Peers: addrs4("10.0.0.1", "10.0.0.2")},
-			{File: "testdata/vrrpguard.yaml", Line: 22, Name: "v6", Interface: "eth0", VRID: 51, Version: 3, AdvertInt: 100 * time.Millisecond,
-				VIPs: []netip.Prefix{netip.MustParsePrefix("fe80::51/128"), netip.MustParsePrefix("2001:db8::51/64")}},
-			{File: "testdata/vrrpguard.yaml", Line: 28, VRID: 7, AuthDigest: "a1b2c3d4"},
+		Expect: []rules.Expected{
+			{Names: []string{"web"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv4, Version: 2, Interval: time.Second,
+				VIPs: addrs("10.0.0.100", "10.0.0.101"), VIPsKnown: true,
+				HasAuth: true, AuthType: vrrp.AuthSimple, AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("secret")),
+				Peers: addrs("10.0.0.1", "10.0.0.2"), Sources: []string{"testdata/vrrpguard.yaml:14"}},
+			{Names: []string{"v6"}, Interface: "eth0", VRID: 51, Family: vrrp.IPv6, Version: 3, Interval: 100 * time.Millisecond,
+				VIPs: addrs("2001:db8::51", "fe80::51"), VIPsKnown: true, Sources: []string{"testdata/vrrpguard.yaml:22"}},
+			{VRID: 7, Family: vrrp.IPv4, HasAuth: true, AuthType: vrrp.AuthSimple, AuthDigest: "a1b2c3d4",
+				Sources: []string{"testdata/vrrpguard.yaml:28"}},
 		},
 		Keepalived: []string{"testdata/nginx-master.conf", "/etc/keepalived/keepalived.conf"},
 		Alerts: Alerts{
@@ -187,10 +191,10 @@ func TestDetect(t *testing.T) {
 		want    Kind
 		wantErr string
 	}{
-		{"testdata/nginx-master.conf", KindKeepalived, ""},
-		{"testdata/lvs.conf", KindKeepalived, ""},
-		{"testdata/include/common/web-vips.inc", KindUnknown, "cannot tell"},
-		{"testdata/include/common/globals.conf", KindKeepalived, ""},
+		{"keepalived/testdata/nginx-master.conf", KindKeepalived, ""},
+		{"keepalived/testdata/lvs.conf", KindKeepalived, ""},
+		{"keepalived/testdata/include/common/web-vips.inc", KindUnknown, "cannot tell"},
+		{"keepalived/testdata/include/common/globals.conf", KindKeepalived, ""},
 		{"testdata/vrrpguard.yaml", KindYAML, ""},
 		// Content wins over the extension.
 		{write("vrrpguard.conf", "watch:\n  format: json\n"), KindYAML, ""},

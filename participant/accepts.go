@@ -3,7 +3,7 @@ package participant
 import (
 	"net/netip"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -16,7 +16,7 @@ import (
 // never acts on. A version mismatch is a rejection here (the socket path
 // ignores it as another virtual router's, which to the election is the
 // same).
-func Rejects(in *config.Instance, g *config.Global, a *vrrp.Advertisement, src, dst netip.Addr, ttl uint8, csum vrrp.ChecksumForm) string {
+func Rejects(in *keepalived.Instance, g *keepalived.Global, a *vrrp.Advertisement, src, dst netip.Addr, ttl uint8, csum vrrp.ChecksumForm) string {
 	switch {
 	case a.VRID != in.VRID:
 		return "another VRID"

@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/election"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
@@ -49,7 +49,7 @@ type sentAdvert struct {
 	prio uint8
 }
 
-func newFakeEnv(in *config.Instance) *fakeEnv {
+func newFakeEnv(in *keepalived.Instance) *fakeEnv {
 	src := netip.MustParseAddr("10.9.0.2")
 	return &fakeEnv{start: time.Now(), rx: make(chan packet, 8), linkCh: make(chan linkState, 8), ifUp: true, src: src,
 		filter: rxFilter{in: in, group: vrrp.MulticastIPv4, self: src}}
@@ -90,7 +90,7 @@ func (f *fakeEnv) snapshot() ([]sentAdvert, []string, int) {
 
 func testInstance(t *testing.T, conf string) *Instance {
 	t.Helper()
-	k, _, err := config.ParseKeepalived("test.conf", []byte(conf), nil)
+	k, _, err := keepalived.Parse("test.conf", []byte(conf), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

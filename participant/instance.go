@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/election"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
@@ -58,19 +58,19 @@ type Options struct {
 
 // Instance is one running vrrp_instance.
 type Instance struct {
-	cfg  *config.Instance
-	glob *config.Global
+	cfg  *keepalived.Instance
+	glob *keepalived.Global
 	opts Options
 	log  *slog.Logger
 	// scripts are the vrrp_script blocks the instance tracks, by name.
-	scripts map[string]*config.Script
+	scripts map[string]*keepalived.Script
 
 	mu sync.Mutex
 	st Status
 }
 
 // Config returns the instance's configuration.
-func (i *Instance) Config() *config.Instance { return i.cfg }
+func (i *Instance) Config() *keepalived.Instance { return i.cfg }
 
 // Status returns a snapshot of the instance.
 func (i *Instance) Status() Status {
@@ -96,7 +96,7 @@ type Router struct {
 	opts Options
 
 	mu        sync.Mutex
-	k         *config.Keepalived
+	k         *keepalived.Config
 	instances []*Instance
 	running   map[*Instance]*runHandle
 	ctx       context.Context // Run's; nil before Run
@@ -114,7 +114,7 @@ type runHandle struct {
 
 // New prepares a router for every instance of k. It checks what it can
 // without touching the network: sockets are opened by Run.
-func New(k *config.Keepalived, opts Options) (*Router, error) {
+func New(k *keepalived.Config, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -129,7 +129,7 @@ func New(k *config.Keepalived, opts Options) (*Router, error) {
 	return r, nil
 }
 
-func newInstance(k *config.Keepalived, in *config.Instance, opts Options) (*Instance, error) {
+func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*Instance, error) {
 	if in.UseVMAC {
 		opts.Logger.Warn("use_vmac is not supported; running on the interface itself", "instance", in.Name)
 	}
@@ -140,7 +140,7 @@ func newInstance(k *config.Keepalived, in *config.Instance, opts Options) (*Inst
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-		scripts: map[string]*config.Script{}}
+		scripts: map[string]*keepalived.Script{}}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
@@ -259,7 +259,7 @@ type ReloadResult struct {
 // (a master resigns with priority 0 and removes its addresses) and then the
 // new and changed ones are started. Instances are matched by name. On error
 // nothing changes.
-func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
+func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	var res ReloadResult
 	if len(k.Instances) == 0 {
 		return res, errors.New("no vrrp_instance")
@@ -336,11 +336,11 @@ func sameInstance(a, b *Instance) bool {
 }
 
 // stripInstance returns a copy of in without file positions.
-func stripInstance(in *config.Instance) config.Instance {
+func stripInstance(in *keepalived.Instance) keepalived.Instance {
 	c := *in
 	c.File, c.Line = "", 0
-	strip := func(vs []config.VIP) []config.VIP {
-		out := make([]config.VIP, len(vs))
+	strip := func(vs []keepalived.VIP) []keepalived.VIP {
+		out := make([]keepalived.VIP, len(vs))
 		for n, v := range vs {
 			v.File, v.Line = "", 0
 			out[n] = v

@@ -18,14 +18,14 @@ import (
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/l2frame"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 // netEnv is the real system: raw sockets, netlink, AF_PACKET.
 type netEnv struct {
-	in     *config.Instance
+	in     *keepalived.Instance
 	log    *slog.Logger
 	ifi    *net.Interface
 	src    netip.Addr
@@ -47,7 +47,7 @@ type netEnv struct {
 }
 
 // openNetEnv opens the sockets of an instance.
-func openNetEnv(in *config.Instance, glob *config.Global, log *slog.Logger) (e *netEnv, err error) {
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
@@ -278,7 +278,7 @@ func (e *netEnv) watchLinks() error {
 }
 
 // vipAddr converts a configured VIP into a netlink address and its link.
-func (e *netEnv) vipAddr(v config.VIP) (netlink.Link, *netlink.Addr, error) {
+func (e *netEnv) vipAddr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
 	dev := v.Dev
 	if dev == "" {
 		dev = e.in.Interface
@@ -337,8 +337,8 @@ func parseScope(s string) (int, error) {
 	return int(n), nil
 }
 
-func (e *netEnv) allVIPs() []config.VIP {
-	return append(append([]config.VIP(nil), e.in.VIPs...), e.in.ExcludedVIPs...)
+func (e *netEnv) allVIPs() []keepalived.VIP {
+	return append(append([]keepalived.VIP(nil), e.in.VIPs...), e.in.ExcludedVIPs...)
 }
 
 // addVIPs adds every virtual address (present ones are kept).
@@ -497,7 +497,7 @@ func linkLocal(ifi *net.Interface) (netip.Addr, error) {
 
 // primaryIPv4 returns the first primary (not secondary) IPv4 address of the
 // interface that is not one of the instance's virtual addresses.
-func primaryIPv4(ifi *net.Interface, in *config.Instance) (netip.Addr, error) {
+func primaryIPv4(ifi *net.Interface, in *keepalived.Instance) (netip.Addr, error) {
 	l, err := netlink.LinkByIndex(ifi.Index)
 	if err != nil {
 		return netip.Addr{}, err

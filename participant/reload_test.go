@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 )
 
-func parseConf(t *testing.T, conf string) *config.Keepalived {
+func parseConf(t *testing.T, conf string) *keepalived.Config {
 	t.Helper()
-	k, _, err := config.ParseKeepalived("test.conf", []byte(conf), nil)
+	k, _, err := keepalived.Parse("test.conf", []byte(conf), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ vrrp_instance VI_3 {
 		})
 	}
 	r, _ := New(parseConf(t, reloadBase), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if _, err := r.Reload(&config.Keepalived{}); err == nil {
+	if _, err := r.Reload(&keepalived.Config{}); err == nil {
 		t.Error("reload to no instances: no error")
 	}
 }

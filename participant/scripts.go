@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/election"
 )
 
@@ -45,7 +45,7 @@ func (i *Instance) notify(state election.State, prio uint8) {
 }
 
 func (i *Instance) runScript(cmdline string, extra ...string) {
-	argv, err := config.SplitScript(cmdline)
+	argv, err := keepalived.SplitScript(cmdline)
 	if err != nil || len(argv) == 0 {
 		i.log.Warn("notify script", "script", cmdline, "err", fmt.Errorf("cannot split command line: %w", err))
 		return
@@ -68,8 +68,8 @@ func (i *Instance) runScript(cmdline string, extra ...string) {
 
 // checkScript runs a vrrp_script once; nil means success (exit 0 within
 // the timeout).
-func checkScript(ctx context.Context, s *config.Script) error {
-	argv, err := config.SplitScript(s.Script)
+func checkScript(ctx context.Context, s *keepalived.Script) error {
+	argv, err := keepalived.SplitScript(s.Script)
 	if err != nil {
 		return fmt.Errorf("script %s: %w", s.Name, err)
 	}
@@ -90,7 +90,7 @@ func checkScript(ctx context.Context, s *config.Script) error {
 
 // runTracker runs a vrrp_script every interval, applying rise and fall,
 // and reports each change of its state, starting from ok.
-func runTracker(ctx context.Context, s *config.Script, ok bool, report func(ok bool)) {
+func runTracker(ctx context.Context, s *keepalived.Script, ok bool, report func(ok bool)) {
 	iv := s.Interval
 	if iv <= 0 {
 		iv = time.Second

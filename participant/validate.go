@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -15,7 +15,7 @@ var errNotOurs = errors.New("not for this virtual router")
 
 // rxFilter is what a received packet is checked against.
 type rxFilter struct {
-	in      *config.Instance
+	in      *keepalived.Instance
 	group   netip.Addr // multicast destination ("" in unicast mode)
 	unicast bool
 	ifindex int
@@ -23,7 +23,7 @@ type rxFilter struct {
 }
 
 // group returns the multicast destination of an instance.
-func groupOf(in *config.Instance, g *config.Global) netip.Addr {
+func groupOf(in *keepalived.Instance, g *keepalived.Global) netip.Addr {
 	if in.McastDstIP.IsValid() {
 		return in.McastDstIP
 	}

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 func TestValidate(t *testing.T) {
-	k, _, err := config.ParseKeepalived("t.conf", []byte(`
+	k, _, err := keepalived.Parse("t.conf", []byte(`
 vrrp_instance V2 {
     interface eth0
     virtual_router_id 7
@@ -58,7 +58,7 @@ vrrp_instance V3 {
 	pkt := func(b []byte) packet { return packet{src: src, dst: vrrp.MulticastIPv4, ttl: 255, ifindex: 2, data: b} }
 	tests := []struct {
 		name    string
-		in      *config.Instance
+		in      *keepalived.Instance
 		p       packet
 		notOurs bool
 		ok      bool
@@ -96,7 +96,7 @@ vrrp_instance V3 {
 				return
 			}
 			csum := vrrp.VerifyChecksum(tc.p.data, tc.p.src, tc.p.dst)
-			if why := Rejects(tc.in, &config.Global{}, &seen, tc.p.src, tc.p.dst, uint8(tc.p.ttl), csum); (why == "") != tc.ok {
+			if why := Rejects(tc.in, &keepalived.Global{}, &seen, tc.p.src, tc.p.dst, uint8(tc.p.ttl), csum); (why == "") != tc.ok {
 				t.Errorf("Rejects = %q, validate ok = %v", why, tc.ok)
 			}
 		})

@@ -281,8 +281,8 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 	e.set(fkey{kind: NoMaster, iface: x.Interface, fam: x.Family, vrid: x.VRID, sub: "expected"}, now, false, time.Time{}, nil)
 	expiry := r.lastAny.Add(e.p.RouterTimeout)
 	where := ""
-	if x.Source != "" {
-		where = " (" + x.Source + ")"
+	if x.source != "" {
+		where = " (" + x.source + ")"
 	}
 	one := func(kind Kind, bad bool, msg string) {
 		k := fkey{kind: kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, sub: "expect", addr: r.ip}
@@ -387,7 +387,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 					}
 					slices.Sort(wrong)
 					msg = fmt.Sprintf("%s, the config (%s) expects %d — fix virtual_router_id on that node; until then each side thinks it is alone, a split brain",
-						strings.Join(wrong, "; "), x.Source, x.VRID)
+						strings.Join(wrong, "; "), x.source, x.VRID)
 				}
 			}
 			e.set(k, now, true, expiry, func(f *Finding) {
@@ -405,7 +405,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 				f.VRID = uint8(vrids[0])
 				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, []netip.Addr{vv}
 				f.Message = fmt.Sprintf("%s advertises VRID %d for %s, the config (%s) expects %d — fix virtual_router_id on that node",
-					r.ip, vrids[0], vv, x.Source, x.VRID)
+					r.ip, vrids[0], vv, x.source, x.VRID)
 				f.Fingerprint = fingerprint(VRIDMismatch, fam, 0, vv.String())
 			})
 			continue
@@ -580,7 +580,7 @@ func (e *Engine) expectedNeverSeen(now time.Time) {
 			f.Sources = capAddrs(xx.Peers)
 			f.FirstSeen = e.start
 			f.Message = fmt.Sprintf("configured VRID %d (%s) has not advertised since vrrpguard started: no node is master for %s — check that keepalived runs and that the interface and VRID are right",
-				xx.VRID, xx.Source, addrList(xx.VIPs))
+				xx.VRID, xx.source, addrList(xx.VIPs))
 			f.Fingerprint = fingerprint(NoMaster, xx.Family, xx.VRID, addrsKey(xx.VIPs))
 		})
 	}

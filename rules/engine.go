@@ -152,8 +152,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	}
 	e := &Engine{p: p, segs: map[segKey]*segment{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
-		x.VIPs = sortedAddrs(x.VIPs)
-		e.expected = append(e.expected, x)
+		e.expected = append(e.expected, prepared(x))
 	}
 	return e, nil
 }

@@ -6,27 +6,29 @@ import (
 )
 
 // Params are the engine's thresholds and caps. DefaultParams documents the
-// defaults.
+// defaults. The yaml tags are the keys of the "rules" section of vrrpguard's
+// YAML configuration (package config); ProbeInterval is set there under
+// "watch".
 type Params struct {
 	// FlapWindow and FlapThreshold: master_flapping is raised when the
 	// master of a VRID changed FlapThreshold times within FlapWindow
 	// (default 4 changes in 60s; the first election does not count).
-	FlapWindow    time.Duration
-	FlapThreshold int
+	FlapWindow    time.Duration `yaml:"flap_window"`
+	FlapThreshold int           `yaml:"flap_threshold"`
 	// NoMasterMargin is added to the Master_Down_Interval (3 intervals plus
 	// skew) before a silent VRID raises no_master (default 1s).
-	NoMasterMargin time.Duration
+	NoMasterMargin time.Duration `yaml:"no_master_margin"`
 	// ResolveHold: a condition must stay false this long before its finding
 	// is resolved (default 5s), so a finding does not flap.
-	ResolveHold time.Duration
+	ResolveHold time.Duration `yaml:"resolve_hold"`
 	// QuietPeriod: packet-level findings (ttl_invalid, checksum_invalid,
 	// malformed_packet, table_full) and VIP claims seen in ARP/ND resolve
 	// after this long without new evidence (default 60s).
-	QuietPeriod time.Duration
+	QuietPeriod time.Duration `yaml:"quiet_period"`
 	// RouterTimeout: a router that stopped advertising still counts for
 	// configuration comparisons (auth, version, interval, VIP set, owner)
 	// for this long (default 60s); its VIP claims count as "live" too.
-	RouterTimeout time.Duration
+	RouterTimeout time.Duration `yaml:"router_timeout"`
 	// ProbeInterval: when set (live capture only), the engine asks for an
 	// ARP probe / neighbour solicitation of every virtual address with a
 	// live master this often, and every ProbeInterval/5 while a host other
@@ -34,13 +36,13 @@ type Params struct {
 	// left behind on a host (a crashed keepalived keeps its VIPs) is found,
 	// and a claimant that stopped answering resolves its finding at once
 	// instead of after QuietPeriod. 0 disables probing (replay).
-	ProbeInterval time.Duration
+	ProbeInterval time.Duration `yaml:"-"`
 	// Caps bound memory whatever arrives on the wire; past a cap the
 	// least recently seen entry is evicted and table_full is raised.
-	MaxSegments          int // interface × family × VRID (default 4096)
-	MaxRouters           int // routers over all segments (default 16384)
-	MaxRoutersPerSegment int // default 64
-	MaxVIPs              int // tracked virtual addresses (default 16384)
+	MaxSegments          int `yaml:"max_segments"`            // interface × family × VRID (default 4096)
+	MaxRouters           int `yaml:"max_routers"`             // routers over all segments (default 16384)
+	MaxRoutersPerSegment int `yaml:"max_routers_per_segment"` // default 64
+	MaxVIPs              int `yaml:"max_vips"`                // tracked virtual addresses (default 16384)
 }
 
 // DefaultParams returns the documented defaults.

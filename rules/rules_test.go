@@ -301,7 +301,7 @@ func TestNoMasterEvaluatedAtEndOfReplay(t *testing.T) {
 }
 
 func TestNoMasterExpectedNeverSeen(t *testing.T) {
-	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")}, Source: "keepalived.conf:3"}}
+	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")}, Sources: []string{"keepalived.conf:3"}}}
 	r := runScript(t, DefaultParams(), exp, 30, every(A, 0, 30, 1))
 	f := r.raisedBetween(t, NoMaster, 4.99, 5.1)
 	if f.VRID != 60 || !strings.Contains(f.Message, "keepalived.conf:3") {
@@ -310,6 +310,33 @@ func TestNoMasterExpectedNeverSeen(t *testing.T) {
 	// VRID 51 is healthy, and not expected: not reported.
 	if n := len(r.findings); n != 1 {
 		t.Errorf("%d findings\n%s", n, r.dump())
+	}
+}
+
+// TestExpectedSourcesInMessages checks that an expectation merged from
+// several places names them all.
+func TestExpectedSourcesInMessages(t *testing.T) {
+	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")},
+		Sources: []string{"lb1.conf:3", "lb2.conf:5"}}}
+	r := runScript(t, DefaultParams(), exp, 30, every(A, 0, 30, 1))
+	f := r.raisedBetween(t, NoMaster, 4.99, 5.1)
+	if want := "configured VRID 60 (lb1.conf:3, lb2.conf:5)"; !strings.Contains(f.Message, want) {
+		t.Errorf("message %q does not contain %q", f.Message, want)
+	}
+}
+
+func TestExpectedKey(t *testing.T) {
+	tests := []struct {
+		x    Expected
+		want string
+	}{
+		{Expected{Interface: "eth0", Family: vrrp.IPv4, VRID: 51}, "eth0/ipv4/51"},
+		{Expected{Family: vrrp.IPv6, VRID: 7}, "*/ipv6/7"},
+	}
+	for _, tt := range tests {
+		if got := tt.x.Key(); got != tt.want {
+			t.Errorf("Key() = %q, want %q", got, tt.want)
+		}
 	}
 }
 
@@ -360,7 +387,7 @@ func TestMalformedPacket(t *testing.T) {
 func TestExpectedConfigNamesTheMisconfiguredNode(t *testing.T) {
 	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, Version: 2, Interval: time.Second, HasAuth: true, AuthType: vrrp.AuthSimple,
 		AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("secret")), VIPs: []netip.Addr{ip("10.0.0.100")},
-		Peers: []netip.Addr{ip("10.0.0.1"), ip("10.0.0.2")}, Source: "/etc/keepalived/keepalived.conf:10"}}
+		Peers: []netip.Addr{ip("10.0.0.1"), ip("10.0.0.2")}, Sources: []string{"/etc/keepalived/keepalived.conf:10"}}}
 	a := with(A, func(a *ad) { a.auth = "secret" })
 	b := with(B, func(a *ad) { a.auth = "secret"; a.vrid = 52 })
 	r := runScript(t, DefaultParams(), exp, 20, every(a, 0, 20, 1), every(b, 2.5, 20, 1))
@@ -374,7 +401,7 @@ func TestExpectedConfigNamesTheMisconfiguredNode(t *testing.T) {
 func TestExpectedConfigMismatches(t *testing.T) {
 	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, Version: 3, Interval: 2 * time.Second, HasAuth: true, AuthType: vrrp.AuthSimple,
 		AuthDigest: vrrp.AuthDigest(vrrp.PasswordAuthData("secret")), VIPs: []netip.Addr{ip("10.0.0.100"), ip("10.0.0.101")},
-		Peers: []netip.Addr{ip("10.0.0.1"), ip("10.0.0.2")}, Source: "k.conf:1"}}
+		Peers: []netip.Addr{ip("10.0.0.1"), ip("10.0.0.2")}, Sources: []string{"k.conf:1"}}}
 	c := with(C, func(a *ad) { a.auth = "wrong" })
 	r := runScript(t, DefaultParams(), exp, 20, every(c, 0, 20, 1))
 	for _, k := range []Kind{VersionMismatch, IntervalMismatch, AuthMismatch, VRIDConflict, UnexpectedRouter} {
@@ -481,7 +508,7 @@ func TestParamsValidate(t *testing.T) {
 }
 
 func TestSetExpectedOnReload(t *testing.T) {
-	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")}, Source: "k.conf:3"}}
+	exp := []Expected{{VRID: 60, Family: vrrp.IPv4, Interval: time.Second, VIPs: []netip.Addr{ip("10.0.0.60")}, Sources: []string{"k.conf:3"}}}
 	e, _ := New(DefaultParams(), exp)
 	var got []Finding
 	feed := func(outs []Output) {
@@ -515,7 +542,7 @@ func TestSetExpectedOnReload(t *testing.T) {
 	}
 	// A new expectation that does not match the traffic: raised after the
 	// start-up grace counted from the reload.
-	e.SetExpected([]Expected{{VRID: 51, Family: vrrp.IPv4, Version: 3, Source: "k.conf:9"}}, at(30))
+	e.SetExpected([]Expected{{VRID: 51, Family: vrrp.IPv4, Version: 3, Sources: []string{"k.conf:9"}}}, at(30))
 	for _, o := range every(A, 31, 35, 1) {
 		feed(e.Observe(&o))
 	}
@@ -542,7 +569,7 @@ func TestExcludedVIPClaimedByBackup(t *testing.T) {
 	// 10.0.0.150 is virtual_ipaddress_excluded of VRID 51: never
 	// advertised, held by the master; another host announcing it is a
 	// vip_on_backup.
-	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, VIPs: []netip.Addr{ip("10.0.0.100")}, ExcludedVIPs: []netip.Addr{ip("10.0.0.150")}, Source: "k.conf:1"}}
+	exp := []Expected{{VRID: 51, Family: vrrp.IPv4, VIPs: []netip.Addr{ip("10.0.0.100")}, ExcludedVIPs: []netip.Addr{ip("10.0.0.150")}, Sources: []string{"k.conf:1"}}}
 	r := runScript(t, DefaultParams(), exp, 30, every(A, 0, 30, 1),
 		[]obs.Observation{garp(2.01, "10.0.0.150", "02:00:00:00:00:01"), garp(12.5, "10.0.0.150", "02:00:00:00:00:77")})
 	f := r.raisedBetween(t, VIPOnBackup, 12.5, 12.5)

@@ -12,6 +12,7 @@ import (
 	"github.com/vrrpguard/vrrpguard/alert"
 	"github.com/vrrpguard/vrrpguard/alert/alertprom"
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 )
 
 // alertFlags are the alert sink flags of watch and test-alert; they add to
@@ -65,7 +66,7 @@ func hostname() string {
 
 // keepalivedGlobal is the global_defs of the first keepalived.conf given,
 // whose notification_email settings are honoured.
-func (s *settings) keepalivedGlobal() *config.Global {
+func (s *settings) keepalivedGlobal() *keepalived.Global {
 	for _, k := range s.keepalived {
 		if k != nil {
 			g := k.Global

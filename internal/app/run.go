@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/status"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vrrpguard/vrrpguard/config"
 	"github.com/vrrpguard/vrrpguard/election"
 	"github.com/vrrpguard/vrrpguard/participant"
 )
@@ -203,7 +203,7 @@ func loadRunSettings(configs []string, warn io.Writer) (*settings, error) {
 }
 
 // ownInterfaces are the interfaces the instances of k run on.
-func ownInterfaces(k *config.Keepalived) []string {
+func ownInterfaces(k *keepalived.Config) []string {
 	var ifaces []string
 	for _, in := range k.Instances {
 		if in.Interface != "" && !slices.Contains(ifaces, in.Interface) {

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
-	"slices"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
@@ -22,14 +20,14 @@ type settings struct {
 	file *config.File
 	// keepalived are the keepalived.conf files given with --config, then
 	// those the YAML names.
-	keepalived []*config.Keepalived
+	keepalived []*keepalived.Config
 	// given is how many of them came from --config.
 	given    int
-	expected []config.Expected
+	expected []rules.Expected
 	params   rules.Params
 	// own is the keepalived.conf `run` runs (nil for watch): the
 	// interfaces it names are this node's, so its expectations keep them.
-	own *config.Keepalived
+	own *keepalived.Config
 }
 
 // loadSettings reads the --config files (keepalived.conf or vrrpguard YAML,
@@ -38,7 +36,7 @@ type settings struct {
 func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	s := &settings{file: config.Default()}
 	yamlSeen := ""
-	var kfiles []*config.Keepalived
+	var kfiles []*keepalived.Config
 	for _, p := range paths {
 		kind, err := config.Detect(p)
 		if err != nil {
@@ -56,7 +54,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 			}
 			s.file = f
 		case config.KindKeepalived:
-			k, ws, err := config.LoadKeepalived(p)
+			k, ws, err := keepalived.Load(p)
 			for _, w := range ws {
 				fmt.Fprintf(warn, "warning: %s\n", w)
 			}
@@ -70,7 +68,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	}
 	s.given = len(kfiles)
 	for _, p := range s.file.Keepalived {
-		k, ws, err := config.LoadKeepalived(p)
+		k, ws, err := keepalived.Load(p)
 		for _, w := range ws {
 			fmt.Fprintf(warn, "warning: %s\n", w)
 		}
@@ -85,12 +83,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 		fmt.Fprintf(warn, "warning: %s\n", w)
 	}
 	s.expected = exp
-	r := s.file.Rules
-	s.params = rules.Params{
-		FlapWindow: r.FlapWindow, FlapThreshold: r.FlapThreshold, NoMasterMargin: r.NoMasterMargin,
-		ResolveHold: r.ResolveHold, QuietPeriod: r.QuietPeriod, RouterTimeout: r.RouterTimeout,
-		MaxSegments: r.MaxSegments, MaxRouters: r.MaxRouters, MaxRoutersPerSegment: r.MaxRoutersPerSegment, MaxVIPs: r.MaxVIPs,
-	}
+	s.params = s.file.Rules
 	if err := s.params.Validate(); err != nil {
 		where := yamlSeen
 		if where == "" {
@@ -101,33 +94,12 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	return s, nil
 }
 
-// rulesExpected converts the expectations for the engine.
+// rulesExpected is what the engine expects: a keepalived.conf names the
+// node's interface, which is not the watcher's (nor a capture file's), so
+// only YAML expect entries, written for the watcher, and the keepalived.conf
+// that `run` runs (this node's own) pin one.
 func (s *settings) rulesExpected() []rules.Expected {
-	out := make([]rules.Expected, 0, len(s.expected))
-	for _, x := range s.expected {
-		// A keepalived.conf names the node's interface, which is not the
-		// watcher's (nor a capture file's): only YAML expect entries, written
-		// for the watcher, pin one.
-		// `run`'s own keepalived.conf names this node's interfaces.
-		iface := x.Interface
-		for _, src := range x.Sources {
-			if !s.namesOwnInterface(src) {
-				iface = ""
-			}
-		}
-		out = append(out, toRulesExpected(x, iface))
-	}
-	return out
-}
-
-// namesOwnInterface reports whether an expectation from src (file:line)
-// names an interface of this node: YAML expect entries (written for the
-// watcher), and the keepalived.conf that `run` runs.
-func (s *settings) namesOwnInterface(src string) bool {
-	if s.file.Path != "" && strings.HasPrefix(src, s.file.Path+":") {
-		return true
-	}
-	return s.own != nil && slices.ContainsFunc(s.own.Files, func(f string) bool { return strings.HasPrefix(src, f+":") })
+	return s.file.ForWatcher(s.expected, s.own)
 }
 
 // newEngine builds the rules engine from the settings.
@@ -160,24 +132,6 @@ func (pw prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return pw.w.Write(b)
-}
-
-func prefixAddrs(p []netip.Prefix) []netip.Addr {
-	out := make([]netip.Addr, len(p))
-	for i, x := range p {
-		out[i] = x.Addr()
-	}
-	return out
-}
-
-// toRulesExpected converts one expectation for the engine, on iface ("" =
-// any interface).
-func toRulesExpected(x config.Expected, iface string) rules.Expected {
-	return rules.Expected{
-		Interface: iface, Family: x.Family, VRID: x.VRID, Version: uint8(x.Version), Interval: x.AdvertInt,
-		VIPs: x.VIPAddrs(), ExcludedVIPs: prefixAddrs(x.ExcludedVIPs), AuthType: x.AuthType, HasAuth: x.AuthKnown,
-		AuthDigest: x.AuthDigest, Peers: x.Peers, Source: strings.Join(x.Sources, ", "),
-	}
 }
 
 // watcherOptions builds the segment watcher's options from the settings

@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"fmt"
@@ -64,7 +64,7 @@ func buildTree(stmts []stmt, mainFile string, eofLine int) (*node, error) {
 
 type parser struct {
 	warnings []Warning
-	k        *Keepalived
+	k        *Config
 	// scripts are the vrrp_scripts defined so far: keepalived resolves
 	// track_script while reading, so a script defined after the instance
 	// tracking it is not found.
@@ -136,8 +136,8 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-func (p *parser) parse(root *node) (*Keepalived, error) {
-	p.k = &Keepalived{Global: defaultGlobal()}
+func (p *parser) parse(root *node) (*Config, error) {
+	p.k = &Config{Global: defaultGlobal()}
 	p.scripts = map[string]*Script{}
 	p.later = map[string]*node{}
 	for _, n := range root.children {
@@ -213,6 +213,17 @@ func (p *parser) skip(n *node, known bool, where string) {
 	p.warn(n, "unknown keyword '%s'%s; ignored", n.kw(), in)
 }
 
+// blockName checks a "KEYWORD NAME {" statement and returns the name.
+func blockName(blk *node) (string, error) {
+	if len(blk.words) != 2 {
+		return "", errAt(blk, "%s: expected one name, got %q", blk.kw(), strings.Join(blk.words[1:], " "))
+	}
+	if err := needBlock(blk); err != nil {
+		return "", err
+	}
+	return blk.words[1], nil
+}
+
 func needBlock(n *node) error {
 	if !n.block {
 		return errAt(n, "%s: expected a '{' block", n.kw())
@@ -235,6 +246,18 @@ func arg(n *node, i int) (string, error) {
 	return n.words[i], nil
 }
 
+// value returns the one word a keyword takes, warning about more words
+// and a block.
+func (p *parser) value(n *node) (string, error) {
+	s, err := arg(n, 1)
+	if err != nil {
+		return "", err
+	}
+	p.extra(n, 2)
+	p.noBlock(n)
+	return s, nil
+}
+
 // extra warns about words keepalived ignores after the first max words.
 func (p *parser) extra(n *node, max int) {
 	if len(n.words) > max {
@@ -244,12 +267,10 @@ func (p *parser) extra(n *node, max int) {
 
 // uintArg parses argument 1 as a decimal number in [lo, hi].
 func (p *parser) uintArg(n *node, lo, hi uint64) (uint64, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	v, ok := parseUint(s)
 	if !ok || v < lo || v > hi {
 		return 0, errAt(n, "%s: expected a number %d-%d, got %q", n.kw(), lo, hi, s)
@@ -316,12 +337,10 @@ func parseTimer(s string) (time.Duration, bool) {
 
 // timerArg parses argument 1 as seconds (fractions allowed) in [lo, hi].
 func (p *parser) timerArg(n *node, lo, hi time.Duration) (time.Duration, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	d, ok := parseTimer(s)
 	if !ok || d < lo || d > hi {
 		return 0, errAt(n, "%s: expected seconds %s-%s (e.g. 1 or 0.5), got %q", n.kw(), secs(lo), secs(hi), s)
@@ -331,12 +350,10 @@ func (p *parser) timerArg(n *node, lo, hi time.Duration) (time.Duration, error) 
 
 // secondsArg parses argument 1 as whole seconds in [0, hi].
 func (p *parser) secondsArg(n *node, hi uint64) (time.Duration, error) {
-	s, err := arg(n, 1)
+	s, err := p.value(n)
 	if err != nil {
 		return 0, err
 	}
-	p.extra(n, 2)
-	p.noBlock(n)
 	v, ok := parseUint(s)
 	if !ok || v > hi {
 		return 0, errAt(n, "%s: expected whole seconds 0-%d, got %q", n.kw(), hi, s)
@@ -472,123 +489,146 @@ func defaultGlobal() Global {
 
 const maxSeconds = 1<<32/1000000 - 1 // keepalived's UINT_MAX / TIMER_HZ
 
+// globalKeyword reads one global_defs keyword into g. Its error is not
+// fatal: global settings do not change what is expected on the wire, so,
+// like keepalived, a bad value is reported and vrrpguard carries on without
+// it.
+type globalKeyword func(p *parser, g *Global, n *node) error
+
+// globalKeywords are the global_defs keywords vrrpguard reads (besides
+// vrrp_version); the others keepalived knows are kept in Global.Other
+// (knownGlobal).
+var globalKeywords = map[string]globalKeyword{
+	"router_id":               func(p *parser, g *Global, n *node) error { return p.word(n, &g.RouterID) },
+	"notification_email":      (*parser).notificationEmail,
+	"notification_email_from": func(p *parser, g *Global, n *node) error { return p.word(n, &g.NotificationEmailFrom) },
+	"smtp_server":             (*parser).smtpServer,
+	"smtp_helo_name": func(p *parser, g *Global, n *node) (err error) {
+		g.SMTPHeloName, err = arg(n, 1)
+		p.noBlock(n)
+		return err
+	},
+	"smtp_connect_timeout": func(p *parser, g *Global, n *node) error { return p.positiveSeconds(n, &g.SMTPConnectTimeout) },
+	"vrrp_strict": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		g.Strict = true
+		return nil
+	},
+	"vrrp_garp_master_delay": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpMasterDelay, maxSeconds)
+	},
+	"vrrp_garp_master_repeat": func(p *parser, g *Global, n *node) error { return p.repeat(n, &g.GarpMasterRepeat) },
+	"vrrp_garp_master_refresh": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpMasterRefresh, 1<<32-1)
+	},
+	"vrrp_garp_master_refresh_repeat": func(p *parser, g *Global, n *node) error {
+		return p.repeat(n, &g.GarpMasterRefreshRepeat)
+	},
+	"vrrp_garp_lower_prio_delay": func(p *parser, g *Global, n *node) error {
+		return p.seconds(n, &g.GarpLowerPrioDelay, maxSeconds)
+	},
+	"vrrp_garp_lower_prio_repeat": func(p *parser, g *Global, n *node) error { return p.repeat(n, &g.GarpLowerPrioRepeat) },
+	"vrrp_garp_interval":          func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GarpInterval) },
+	"vrrp_gna_interval":           func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GnaInterval) },
+	"vrrp_min_garp":               func(p *parser, g *Global, n *node) error { return assign(&g.MinGarp)(p.boolArg(n)) },
+	"vrrp_mcast_group4": func(p *parser, g *Global, n *node) error {
+		return p.mcastGroup(n, &g.McastGroup4, func(a netip.Addr) bool { return a.Is4() && a.IsMulticast() },
+			"an IPv4 multicast address")
+	},
+	"vrrp_mcast_group6": func(p *parser, g *Global, n *node) error {
+		return p.mcastGroup(n, &g.McastGroup6, func(a netip.Addr) bool { return a.Is6() && a.IsLinkLocalMulticast() },
+			"an IPv6 link-local multicast address (ff02::...)")
+	},
+}
+
+// global reads a global_defs block.
 func (p *parser) global(blk *node) error {
 	g := &p.k.Global
 	for _, n := range blk.children {
-		var err error
-		switch kw := n.kw(); kw {
-		case "router_id":
-			g.RouterID, err = arg(n, 1)
-			p.extra(n, 2)
-			p.noBlock(n)
-		case "notification_email":
-			var w []string
-			if w, err = p.valueWords(n); err == nil {
-				if len(w) == 0 {
-					p.warn(n, "empty notification_email block")
-				}
-				g.NotificationEmail = append(g.NotificationEmail, w...)
-			}
-		case "notification_email_from":
-			g.NotificationEmailFrom, err = arg(n, 1)
-			p.extra(n, 2)
-			p.noBlock(n)
-		case "smtp_server":
-			var host string
-			if host, err = arg(n, 1); err != nil {
-				break
-			}
-			p.noBlock(n)
-			p.extra(n, 3)
-			port := uint64(25)
-			if len(n.words) > 2 {
-				v, ok := parseUint(n.words[2])
-				if !ok || v < 1 || v > 65535 {
-					err = errAt(n, "smtp_server: expected a port 1-65535, got %q", n.words[2])
-					break
-				}
-				port = v
-			}
-			g.SMTPServer, g.SMTPPort = host, int(port)
-		case "smtp_helo_name":
-			g.SMTPHeloName, err = arg(n, 1)
-			p.noBlock(n)
-		case "smtp_connect_timeout":
-			var d time.Duration
-			if d, err = p.secondsArg(n, maxSeconds); err == nil {
-				if d == 0 {
-					p.warn(n, "smtp_connect_timeout must be greater than 0; keepalived uses 1")
-					d = time.Second
-				}
-				g.SMTPConnectTimeout = d
-			}
-		case "vrrp_version":
-			var v uint64
-			if v, err = p.uintArg(n, 2, 3); err != nil {
-				// The default version of every instance: worth stopping for.
-				if len(n.words) > 1 {
-					err = errAt(n, "vrrp_version: expected 2 or 3, got %q", n.words[1])
-				}
+		kw := n.kw()
+		if kw == "vrrp_version" {
+			// The default version of every instance: worth stopping for.
+			if err := p.vrrpVersion(g, n); err != nil {
 				return err
 			}
-			g.VRRPVersion = int(v)
-		case "vrrp_strict":
-			p.noBlock(n)
-			g.Strict = true
-		case "vrrp_garp_master_delay":
-			err = p.setDuration(&g.GarpMasterDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
-		case "vrrp_garp_master_repeat":
-			err = p.setInt(&g.GarpMasterRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_master_refresh":
-			err = p.setDuration(&g.GarpMasterRefresh, func() (time.Duration, error) { return p.secondsArg(n, 1<<32-1) })
-		case "vrrp_garp_master_refresh_repeat":
-			err = p.setInt(&g.GarpMasterRefreshRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_lower_prio_delay":
-			err = p.setDuration(&g.GarpLowerPrioDelay, func() (time.Duration, error) { return p.secondsArg(n, maxSeconds) })
-		case "vrrp_garp_lower_prio_repeat":
-			err = p.setInt(&g.GarpLowerPrioRepeat, func() (int, error) { return p.repeatArg(n) })
-		case "vrrp_garp_interval", "vrrp_gna_interval":
-			f := &g.GarpInterval
-			if kw == "vrrp_gna_interval" {
-				f = &g.GnaInterval
-			}
-			err = p.setDuration(f, func() (time.Duration, error) {
-				return p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond)
-			})
-		case "vrrp_min_garp":
-			var b bool
-			if b, err = p.boolArg(n); err == nil {
-				g.MinGarp = b
-			}
-		case "vrrp_mcast_group4", "vrrp_mcast_group6":
-			var a netip.Addr
-			if a, err = p.addrArg(n); err != nil {
-				break
-			}
-			if kw == "vrrp_mcast_group4" {
-				if !a.Is4() || !a.IsMulticast() {
-					err = errAt(n, "%s: expected an IPv4 multicast address, got %q", kw, n.words[1])
-					break
-				}
-				g.McastGroup4 = a
-			} else {
-				if !a.Is6() || !a.IsLinkLocalMulticast() {
-					err = errAt(n, "%s: expected an IPv6 link-local multicast address (ff02::...), got %q", kw, n.words[1])
-					break
-				}
-				g.McastGroup6 = a
-			}
-		default:
-			if knownGlobal[kw] {
-				other(g.Other, n)
-			} else {
-				p.skip(n, false, "global_defs")
-			}
+			continue
 		}
-		// Global settings do not change what is expected on the wire:
-		// like keepalived, report a bad value and carry on without it.
-		p.soften(err)
+		read, ok := globalKeywords[kw]
+		switch {
+		case ok:
+			p.soften(read(p, g, n))
+		case knownGlobal[kw]:
+			other(g.Other, n)
+		default:
+			p.skip(n, false, "global_defs")
+		}
 	}
+	return nil
+}
+
+// word reads the one word a keyword takes (on a missing value, dst is
+// cleared).
+func (p *parser) word(n *node, dst *string) (err error) {
+	*dst, err = arg(n, 1)
+	p.extra(n, 2)
+	p.noBlock(n)
+	return err
+}
+
+func (p *parser) notificationEmail(g *Global, n *node) error {
+	w, err := p.valueWords(n)
+	if err != nil {
+		return err
+	}
+	if len(w) == 0 {
+		p.warn(n, "empty notification_email block")
+	}
+	g.NotificationEmail = append(g.NotificationEmail, w...)
+	return nil
+}
+
+func (p *parser) smtpServer(g *Global, n *node) error {
+	host, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	p.noBlock(n)
+	p.extra(n, 3)
+	port := uint64(25)
+	if len(n.words) > 2 {
+		v, ok := parseUint(n.words[2])
+		if !ok || v < 1 || v > 65535 {
+			return errAt(n, "smtp_server: expected a port 1-65535, got %q", n.words[2])
+		}
+		port = v
+	}
+	g.SMTPServer, g.SMTPPort = host, int(port)
+	return nil
+}
+
+func (p *parser) vrrpVersion(g *Global, n *node) error {
+	v, err := p.uintArg(n, 2, 3)
+	if err != nil {
+		if len(n.words) > 1 {
+			err = errAt(n, "vrrp_version: expected 2 or 3, got %q", n.words[1])
+		}
+		return err
+	}
+	g.VRRPVersion = int(v)
+	return nil
+}
+
+// mcastGroup reads vrrp_mcast_group4 and vrrp_mcast_group6 into dst: an
+// address valid accepts (want describes it, for messages).
+func (p *parser) mcastGroup(n *node, dst *netip.Addr, valid func(netip.Addr) bool, want string) error {
+	a, err := p.addrArg(n)
+	if err != nil {
+		return err
+	}
+	if !valid(a) {
+		return errAt(n, "%s: expected %s, got %q", n.kw(), want, n.words[1])
+	}
+	*dst = a
 	return nil
 }
 
@@ -600,114 +640,80 @@ func (p *parser) soften(err error) {
 	}
 }
 
-// setDuration and setInt assign a parsed value only if it parsed.
-func (p *parser) setDuration(dst *time.Duration, parse func() (time.Duration, error)) error {
-	v, err := parse()
-	if err == nil {
-		*dst = v
+// assign returns a function that stores a parsed value in dst, unless
+// parsing failed: assign(&x)(p.secondsArg(n, hi)) sets x only to a good
+// value and returns the error.
+func assign[T any](dst *T) func(v T, err error) error {
+	return func(v T, err error) error {
+		if err == nil {
+			*dst = v
+		}
+		return err
 	}
-	return err
 }
 
-func (p *parser) setInt(dst *int, parse func() (int, error)) error {
-	v, err := parse()
-	if err == nil {
-		*dst = v
-	}
-	return err
+// seconds reads whole seconds 0-hi into dst; dst is unchanged on an error.
+func (p *parser) seconds(n *node, dst *time.Duration, hi uint64) error {
+	return assign(dst)(p.secondsArg(n, hi))
 }
 
-// repeatArg parses a garp repeat count; 0 becomes 1, as in keepalived.
-func (p *parser) repeatArg(n *node) (int, error) {
+// garpInterval reads vrrp_garp_interval and vrrp_gna_interval.
+func (p *parser) garpInterval(n *node, dst *time.Duration) error {
+	return assign(dst)(p.timerArg(n, time.Microsecond, time.Duration(1<<32-1)*time.Microsecond))
+}
+
+// repeat reads a gratuitous ARP repeat count into dst; 0 becomes 1, as in
+// keepalived. dst is unchanged on an error.
+func (p *parser) repeat(n *node, dst *int) error {
 	v, err := p.uintArg(n, 0, 1<<32-1)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if v == 0 {
 		p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
 		v = 1
 	}
-	return int(v), nil
+	*dst = int(v)
+	return nil
 }
 
+// scriptKeyword reads one keyword of a vrrp_script block into s. Its error
+// is not fatal: a script's settings do not change what is expected on the
+// wire.
+type scriptKeyword func(p *parser, s *Script, n *node) error
+
+// scriptKeywords are the vrrp_script keywords.
+var scriptKeywords = map[string]scriptKeyword{
+	"script":   (*parser).scriptCommand,
+	"interval": func(p *parser, s *Script, n *node) error { return p.positiveSeconds(n, &s.Interval) },
+	"timeout":  func(p *parser, s *Script, n *node) error { return p.positiveSeconds(n, &s.Timeout) },
+	"weight":   (*parser).scriptWeight,
+	"rise":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Rise) },
+	"fall":     func(p *parser, s *Script, n *node) error { return p.count(n, &s.Fall) },
+	"user":     (*parser).scriptUser,
+	"init_fail": func(p *parser, s *Script, n *node) error {
+		p.noBlock(n)
+		s.InitFail = true
+		return nil
+	},
+}
+
+// script reads a vrrp_script block.
 func (p *parser) script(blk *node) error {
-	if len(blk.words) != 2 {
-		return errAt(blk, "vrrp_script: expected one name, got %q", strings.Join(blk.words[1:], " "))
-	}
-	if err := needBlock(blk); err != nil {
+	name, err := blockName(blk)
+	if err != nil {
 		return err
 	}
-	name := blk.words[1]
 	if prev := p.k.Script(name); prev != nil {
 		return errAt(blk, "duplicate vrrp_script %q (first defined at %s:%d)", name, prev.File, prev.Line)
 	}
 	s := &Script{Name: name, File: blk.file, Line: blk.line, Interval: time.Second, Rise: 1, Fall: 1}
 	for _, n := range blk.children {
-		var err error
-		switch n.kw() {
-		case "script":
-			var extraUser string
-			if s.Script, extraUser, _, err = p.scriptArg(n); err == nil && extraUser != "" {
-				p.warn(n, "script: keepalived runs only %q; quote the whole command line to pass arguments", s.Script)
-			}
-		case "interval", "timeout":
-			var d time.Duration
-			if d, err = p.secondsArg(n, maxSeconds); err != nil {
-				break
-			}
-			if d == 0 {
-				p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
-				d = time.Second
-			}
-			if n.kw() == "interval" {
-				s.Interval = d
-			} else {
-				s.Timeout = d
-			}
-		case "weight":
-			var w string
-			if w, err = arg(n, 1); err != nil {
-				break
-			}
-			p.noBlock(n)
-			v, ok := parseInt(w)
-			if !ok || v < -253 || v > 253 {
-				err = errAt(n, "weight: expected a number -253-253, got %q", w)
-				break
-			}
-			s.Weight = int(v)
-			if len(n.words) > 2 {
-				if n.words[2] == "reverse" {
-					s.Reverse = true
-				} else {
-					p.warn(n, "weight: unknown option %q ignored", n.words[2])
-				}
-				p.extra(n, 3)
-			}
-		case "rise", "fall":
-			var v uint64
-			if v, err = p.uintArg(n, 1, 1<<31-1); err != nil {
-				break
-			}
-			if n.kw() == "rise" {
-				s.Rise = int(v)
-			} else {
-				s.Fall = int(v)
-			}
-		case "user":
-			if s.User, err = arg(n, 1); err == nil && len(n.words) > 2 {
-				s.Group = n.words[2]
-				p.extra(n, 3)
-			}
-			p.noBlock(n)
-		case "init_fail":
-			p.noBlock(n)
-			s.InitFail = true
-		default:
+		if read, ok := scriptKeywords[n.kw()]; ok {
+			p.soften(read(p, s, n))
+		} else {
 			p.skip(n, false, "vrrp_script "+name)
 		}
-		// A script's settings do not change what is expected on the wire.
-		p.soften(err)
 	}
 	p.k.Scripts = append(p.k.Scripts, s)
 	if s.Script == "" {
@@ -718,14 +724,73 @@ func (p *parser) script(blk *node) error {
 	return nil
 }
 
-func (p *parser) syncGroup(blk *node) error {
-	if len(blk.words) != 2 {
-		return errAt(blk, "vrrp_sync_group: expected one name, got %q", strings.Join(blk.words[1:], " "))
+func (p *parser) scriptCommand(s *Script, n *node) error {
+	cmd, extraUser, _, err := p.scriptArg(n)
+	s.Script = cmd
+	if err == nil && extraUser != "" {
+		p.warn(n, "script: keepalived runs only %q; quote the whole command line to pass arguments", s.Script)
 	}
-	if err := needBlock(blk); err != nil {
+	return err
+}
+
+// positiveSeconds reads whole seconds that must be positive: 0 becomes 1,
+// as keepalived does.
+func (p *parser) positiveSeconds(n *node, dst *time.Duration) error {
+	d, err := p.secondsArg(n, maxSeconds)
+	if err != nil {
 		return err
 	}
-	g := &SyncGroup{Name: blk.words[1], File: blk.file, Line: blk.line, Other: map[string][]string{}}
+	if d == 0 {
+		p.warn(n, "%s must be greater than 0; keepalived uses 1", n.kw())
+		d = time.Second
+	}
+	*dst = d
+	return nil
+}
+
+func (p *parser) scriptWeight(s *Script, n *node) error {
+	w, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	p.noBlock(n)
+	v, ok := parseInt(w)
+	if !ok || v < -253 || v > 253 {
+		return errAt(n, "weight: expected a number -253-253, got %q", w)
+	}
+	s.Weight = int(v)
+	if len(n.words) > 2 {
+		if n.words[2] == "reverse" {
+			s.Reverse = true
+		} else {
+			p.warn(n, "weight: unknown option %q ignored", n.words[2])
+		}
+		p.extra(n, 3)
+	}
+	return nil
+}
+
+// count reads rise and fall: a number 1 or more.
+func (p *parser) count(n *node, dst *int) error {
+	v, err := p.uintArg(n, 1, 1<<31-1)
+	return assign(dst)(int(v), err)
+}
+
+func (p *parser) scriptUser(s *Script, n *node) (err error) {
+	if s.User, err = arg(n, 1); err == nil && len(n.words) > 2 {
+		s.Group = n.words[2]
+		p.extra(n, 3)
+	}
+	p.noBlock(n)
+	return err
+}
+
+func (p *parser) syncGroup(blk *node) error {
+	name, err := blockName(blk)
+	if err != nil {
+		return err
+	}
+	g := &SyncGroup{Name: name, File: blk.file, Line: blk.line, Other: map[string][]string{}}
 	for _, prev := range p.k.SyncGroups {
 		if prev.Name == g.Name {
 			return errAt(blk, "duplicate vrrp_sync_group %q (first defined at %s:%d)", g.Name, prev.File, prev.Line)

@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -70,7 +71,7 @@ type definition struct {
 }
 
 type lexer struct {
-	opts     KeepalivedOptions
+	opts     Options
 	configID string
 	defs     map[string]*definition
 	out      []stmt
@@ -327,39 +328,8 @@ func isNameChar(c byte) bool { return isNameStart(c) || (c >= '0' && c <= '9') }
 func (lx *lexer) substitute(file string, line int, text string) (out string, extra []string, changed bool, err error) {
 	b := []byte(text)
 	for pos := 0; pos < len(b); {
-		if b[pos] != '$' || pos+1 >= len(b) {
-			pos++
-			continue
-		}
-		braces := b[pos+1] == '{'
-		start := pos + 1
-		if braces {
-			start++
-		}
-		end := start
-		for end < len(b) && isNameChar(b[end]) {
-			end++
-		}
-		if end == start || !isNameStart(b[start]) {
-			pos++
-			continue
-		}
-		name := string(b[start:end])
-		refEnd := end
-		var params string
-		if braces {
-			// ${NAME} or ${NAME params} for the predefined _RANDOM.
-			k := end
-			for k < len(b) && (b[k] == ' ' || (b[k] >= '0' && b[k] <= '9')) {
-				k++
-			}
-			if k >= len(b) || b[k] != '}' {
-				pos++
-				continue
-			}
-			params = strings.TrimSpace(string(b[end:k]))
-			refEnd = k + 1
-		} else if end < len(b) && !strings.ContainsRune(" \t,)", rune(b[end])) {
+		name, params, refEnd, ok := reference(b, pos)
+		if !ok {
 			pos++
 			continue
 		}
@@ -388,11 +358,7 @@ func (lx *lexer) substitute(file string, line int, text string) (out string, ext
 			changed = true
 			break
 		}
-		nb := make([]byte, 0, len(b)-(refEnd-pos)+len(value))
-		nb = append(nb, b[:pos]...)
-		nb = append(nb, value...)
-		nb = append(nb, b[refEnd:]...)
-		b = nb
+		b = slices.Concat(b[:pos], []byte(value), b[refEnd:])
 		changed = true
 		if len(b) > maxSubstLen {
 			return "", nil, false, &Error{File: file, Line: line, Message: fmt.Sprintf("parameter substitution makes the line longer than %d bytes (recursive definition?)", maxSubstLen)}
@@ -400,6 +366,42 @@ func (lx *lexer) substitute(file string, line int, text string) (out string, ext
 		// Like keepalived, rescan the replacement text itself.
 	}
 	return string(b), extra, changed, nil
+}
+
+// reference recognises a parameter reference at b[pos]: $NAME (ended by a
+// blank, ',', ')' or the end of the line) or ${NAME} (${NAME params} for
+// the predefined _RANDOM). refEnd is the index after it.
+func reference(b []byte, pos int) (name, params string, refEnd int, ok bool) {
+	if b[pos] != '$' || pos+1 >= len(b) {
+		return "", "", 0, false
+	}
+	braces := b[pos+1] == '{'
+	start := pos + 1
+	if braces {
+		start++
+	}
+	end := start
+	for end < len(b) && isNameChar(b[end]) {
+		end++
+	}
+	if end == start || !isNameStart(b[start]) {
+		return "", "", 0, false
+	}
+	name = string(b[start:end])
+	if !braces {
+		if end < len(b) && !strings.ContainsRune(" \t,)", rune(b[end])) {
+			return "", "", 0, false
+		}
+		return name, "", end, true
+	}
+	k := end
+	for k < len(b) && (b[k] == ' ' || (b[k] >= '0' && b[k] <= '9')) {
+		k++
+	}
+	if k >= len(b) || b[k] != '}' {
+		return "", "", 0, false
+	}
+	return name, strings.TrimSpace(string(b[end:k])), k + 1, true
 }
 
 // lookup finds a parameter, including keepalived's predefined ones.
@@ -453,6 +455,9 @@ func includeLine(text string) (pattern string, kind byte, ok bool) {
 	return strings.TrimLeft(pattern, " \t"), kind, true
 }
 
+// include reads the files an include line names. kind is the letter after
+// "include" (0 for none): with 'a' and 'w' (and 'm' for a pattern without
+// wildcards) a missing file is an error, otherwise a warning.
 func (lx *lexer) include(file string, line int, pattern string, kind byte) error {
 	if pattern == "" {
 		return &Error{File: file, Line: line, Message: "include: expected a file name or pattern"}
@@ -463,19 +468,9 @@ func (lx *lexer) include(file string, line int, pattern string, kind byte) error
 	if !filepath.IsAbs(pattern) {
 		pattern = filepath.Join(filepath.Dir(file), pattern)
 	}
-	var matches []string
-	wild := false
-	for _, p := range expandBraces(pattern) {
-		if !hasGlobMeta(p) {
-			matches = append(matches, p)
-			continue
-		}
-		wild = true
-		m, err := lx.opts.glob()(p)
-		if err != nil {
-			return &Error{File: file, Line: line, Message: fmt.Sprintf("include %s: %v", p, err)}
-		}
-		matches = append(matches, m...)
+	matches, wild, err := lx.expandPattern(pattern)
+	if err != nil {
+		return &Error{File: file, Line: line, Message: err.Error()}
 	}
 	strict := kind == 'a' || kind == 'w' || (kind == 'm' && !wild)
 	if len(matches) == 0 {
@@ -488,41 +483,64 @@ func (lx *lexer) include(file string, line int, pattern string, kind byte) error
 		return nil
 	}
 	for _, m := range matches {
-		abs, err := filepath.Abs(m)
-		if err != nil {
-			abs = filepath.Clean(m)
-		}
-		for i, s := range lx.stack {
-			if s == abs {
-				chain := append(append([]string(nil), lx.stackName[i:]...), m)
-				return &Error{File: file, Line: line, Message: "include cycle: " + strings.Join(chain, " -> ")}
-			}
-		}
-		if lx.opts.ReadFile == nil {
-			// Like keepalived, skip what is not a regular, non-executable
-			// file.
-			if fi, err := os.Stat(m); err == nil && (!fi.Mode().IsRegular() || fi.Mode()&0o111 != 0) {
-				lx.warn(file, line, "include: %s is not a regular non-executable file; keepalived skips it", m)
-				continue
-			}
-		}
-		src, err := lx.opts.readFile()(m)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				// Only a pattern without wildcards can name a missing file.
-				if strict {
-					return &Error{File: file, Line: line, Message: fmt.Sprintf("include%s %s: no such file", kindSuffix(kind), m), Err: err}
-				}
-				lx.warn(file, line, "include%s %s: no such file", kindSuffix(kind), m)
-				continue
-			}
-			return &Error{File: file, Line: line, Message: fmt.Sprintf("include%s: %v", kindSuffix(kind), err), Err: err}
-		}
-		if err := lx.readFile(m, src); err != nil {
+		if err := lx.includeFile(file, line, m, kind, strict); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// expandPattern expands braces and wildcards; wild tells whether there
+// were wildcards (only a name without any can name a missing file).
+func (lx *lexer) expandPattern(pattern string) (matches []string, wild bool, err error) {
+	for _, p := range expandBraces(pattern) {
+		if !hasGlobMeta(p) {
+			matches = append(matches, p)
+			continue
+		}
+		wild = true
+		m, err := lx.opts.glob()(p)
+		if err != nil {
+			return nil, true, fmt.Errorf("include %s: %w", p, err)
+		}
+		matches = append(matches, m...)
+	}
+	return matches, wild, nil
+}
+
+// includeFile reads one included file m, unless it would close a cycle or
+// is not a regular non-executable file.
+func (lx *lexer) includeFile(file string, line int, m string, kind byte, strict bool) error {
+	abs, err := filepath.Abs(m)
+	if err != nil {
+		abs = filepath.Clean(m)
+	}
+	for i, s := range lx.stack {
+		if s == abs {
+			chain := append(append([]string(nil), lx.stackName[i:]...), m)
+			return &Error{File: file, Line: line, Message: "include cycle: " + strings.Join(chain, " -> ")}
+		}
+	}
+	if lx.opts.ReadFile == nil {
+		// Like keepalived, skip what is not a regular, non-executable
+		// file.
+		if fi, err := os.Stat(m); err == nil && (!fi.Mode().IsRegular() || fi.Mode()&0o111 != 0) {
+			lx.warn(file, line, "include: %s is not a regular non-executable file; keepalived skips it", m)
+			return nil
+		}
+	}
+	src, err := lx.opts.readFile()(m)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && strict:
+		// Only a pattern without wildcards can name a missing file.
+		return &Error{File: file, Line: line, Message: fmt.Sprintf("include%s %s: no such file", kindSuffix(kind), m), Err: err}
+	case errors.Is(err, fs.ErrNotExist):
+		lx.warn(file, line, "include%s %s: no such file", kindSuffix(kind), m)
+		return nil
+	case err != nil:
+		return &Error{File: file, Line: line, Message: fmt.Sprintf("include%s: %v", kindSuffix(kind), err), Err: err}
+	}
+	return lx.readFile(m, src)
 }
 
 func kindSuffix(kind byte) string {
@@ -735,36 +753,12 @@ func splitQuotedEscaped(s string) ([]string, error) {
 			c := s[i]
 			switch {
 			case c == '\\':
-				i++
-				if i >= len(s) {
-					return nil, errors.New("missing escaped character at end")
-				}
-				var ch byte
-				switch e := s[i]; {
-				case e == 'x' && i+1 < len(s) && isHex(s[i+1]):
-					i++
-					for i < len(s) && isHex(s[i]) {
-						ch = ch<<4 | hexVal(s[i])
-						i++
-					}
-				case e == 'c' && i+1 < len(s):
-					ch = s[i+1] & 0x1f
-					i += 2
-				case e >= '0' && e <= '7':
-					ch = e - '0'
-					i++
-					for k := 0; k < 2 && i < len(s) && s[i] >= '0' && s[i] <= '7'; k++ {
-						ch = ch<<3 + (s[i] - '0')
-						i++
-					}
-				default:
-					ch = map[byte]byte{'a': '\a', 'b': '\b', 'E': 0x1b, 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}[e]
-					if ch == 0 {
-						ch = e
-					}
-					i++
+				ch, next, err := unescape(s, i+1)
+				if err != nil {
+					return nil, err
 				}
 				w = append(w, ch)
+				i = next
 				continue
 			case quote != 0 && c == quote:
 				quote = 0
@@ -793,6 +787,39 @@ func splitQuotedEscaped(s string) ([]string, error) {
 	}
 }
 
+// unescape decodes the escape sequence after a backslash, which starts at
+// s[i], and returns the character and the index after the sequence.
+func unescape(s string, i int) (ch byte, next int, err error) {
+	if i >= len(s) {
+		return 0, i, errors.New("missing escaped character at end")
+	}
+	switch e := s[i]; {
+	case e == 'x' && i+1 < len(s) && isHex(s[i+1]):
+		i++
+		for i < len(s) && isHex(s[i]) {
+			ch = ch<<4 | hexVal(s[i])
+			i++
+		}
+	case e == 'c' && i+1 < len(s):
+		ch = s[i+1] & 0x1f
+		i += 2
+	case e >= '0' && e <= '7':
+		ch = e - '0'
+		i++
+		for k := 0; k < 2 && i < len(s) && s[i] >= '0' && s[i] <= '7'; k++ {
+			ch = ch<<3 + (s[i] - '0')
+			i++
+		}
+	default:
+		ch = map[byte]byte{'a': '\a', 'b': '\b', 'E': 0x1b, 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}[e]
+		if ch == 0 {
+			ch = e
+		}
+		i++
+	}
+	return ch, i, nil
+}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
@@ -819,16 +846,36 @@ func SplitScript(cmd string) ([]string, error) {
 	return splitQuotedEscaped(cmd)
 }
 
-func (o KeepalivedOptions) readFile() func(string) ([]byte, error) {
+func (o Options) readFile() func(string) ([]byte, error) {
 	if o.ReadFile != nil {
 		return o.ReadFile
 	}
 	return os.ReadFile
 }
 
-func (o KeepalivedOptions) glob() func(string) ([]string, error) {
+func (o Options) glob() func(string) ([]string, error) {
 	if o.Glob != nil {
 		return o.Glob
 	}
 	return filepath.Glob
+}
+
+// topKeywords start keepalived.conf statements at the top level.
+var topKeywords = set("global_defs", "vrrp_instance", "vrrp_script", "vrrp_sync_group", "virtual_server",
+	"virtual_server_group", "static_ipaddress", "static_routes", "static_rules", "vrrp_track_process",
+	"vrrp_track_file", "track_file", "garp_group", "linkbeat_interfaces", "bfd_instance", "net_namespace",
+	"include", "includer", "includem", "includew", "includeb", "includea")
+
+// Recognize reports whether src reads as a keepalived.conf: a line, without
+// its comment, starts with a keyword of keepalived.conf's top level
+// (global_defs, vrrp_instance, include, ...), alone or before a brace.
+func Recognize(src []byte) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		line, _ = decomment(line)
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '{' || r == '}' })
+		if len(f) > 0 && topKeywords[f[0]] {
+			return true
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ func TestNginxPair(t *testing.T) {
 
 	for _, want := range []*Instance{master, &backup} {
 		t.Run(want.File, func(t *testing.T) {
-			k, w, err := KeepalivedOptions{ConfigID: "lb1"}.Load(want.File)
+			k, w, err := Options{ConfigID: "lb1"}.Load(want.File)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestNginxPair(t *testing.T) {
 }
 
 func TestLVSConfig(t *testing.T) {
-	k, w, err := KeepalivedOptions{ConfigID: "lb1"}.Load("testdata/lvs.conf")
+	k, w, err := Options{ConfigID: "lb1"}.Load("testdata/lvs.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestLVSConfig(t *testing.T) {
 }
 
 func TestIPv6Version3(t *testing.T) {
-	k, w, err := KeepalivedOptions{ConfigID: "lb1"}.Load("testdata/ipv6-v3.conf")
+	k, w, err := Options{ConfigID: "lb1"}.Load("testdata/ipv6-v3.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestIPv6Version3(t *testing.T) {
 }
 
 func TestIncludeTree(t *testing.T) {
-	k, w, err := KeepalivedOptions{ConfigID: "lb1"}.Load("testdata/include/keepalived.conf")
+	k, w, err := Options{ConfigID: "lb1"}.Load("testdata/include/keepalived.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,12 +321,12 @@ func TestKeepalivedWarnings(t *testing.T) {
 		src   string
 		files memFS
 		want  []string
-		check func(t *testing.T, k *Keepalived)
+		check func(t *testing.T, k *Config)
 	}{
 		{name: "auth_pass longer than 8",
 			src:  head + vips + " authentication {\n  auth_type PASS\n  auth_pass 0123456789abc\n }\n}\n",
 			want: []string{"keepalived.conf:9: auth_pass is 13 characters long; only the first 8 are used"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				a := k.Instances[0].Auth
 				if a.Pass != "0123456789abc" || a.AuthData() != [8]byte{'0', '1', '2', '3', '4', '5', '6', '7'} {
 					t.Errorf("auth %+v, AuthData %q", a, a.AuthData())
@@ -335,7 +335,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "v2 advert_int fraction is rounded",
 			src:  head + vips + " advert_int 0.5\n}\n",
 			want: []string{"keepalived.conf:1: vrrp_instance VI_1: advert_int 0.5 is not whole seconds, which VRRP version 2 needs; keepalived rounds it to 1"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if a := k.Instances[0].AdvertInt; a != time.Second {
 					t.Errorf("AdvertInt = %v, want 1s", a)
 				}
@@ -343,14 +343,14 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "v2 advert_int 2.5 rounds up",
 			src:  head + vips + " advert_int 2.5\n}\n",
 			want: []string{"keepalived.conf:1: vrrp_instance VI_1: advert_int 2.5 is not whole seconds, which VRRP version 2 needs; keepalived rounds it to 3"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if a := k.Instances[0].AdvertInt; a != 3*time.Second {
 					t.Errorf("AdvertInt = %v, want 3s", a)
 				}
 			}},
 		{name: "v3 advert_int fraction kept",
 			src: head + vips + " version 3\n advert_int 0.1\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if a := k.Instances[0].AdvertInt; a != 100*time.Millisecond {
 					t.Errorf("AdvertInt = %v, want 100ms", a)
 				}
@@ -361,7 +361,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "authentication ignored with version 3",
 			src:  head + vips + " version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }\n}\n",
 			want: []string{"keepalived.conf:1: vrrp_instance VI_1: VRRP version 3 does not support authentication; keepalived ignores the authentication"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if a := k.Instances[0].Auth; a.Type != "" || a.AuthData() != [8]byte{} {
 					t.Errorf("auth %+v", a)
 				}
@@ -378,7 +378,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "track_script naming an undefined script",
 			src:  head + vips + " track_script {\n  chk_missing\n }\n}\n",
 			want: []string{"keepalived.conf:8: track_script chk_missing: no vrrp_script chk_missing is defined; keepalived ignores this entry"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if n := len(k.Instances[0].TrackScripts); n != 0 {
 					t.Errorf("%d track scripts kept", n)
 				}
@@ -389,7 +389,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "track_script weights",
 			src: "vrrp_script a {\n script /bin/true\n weight 10 reverse\n}\nvrrp_script b {\n script /bin/false\n}\n" +
 				head + vips + " track_script {\n  a\n  b weight -30\n }\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				want := []Track{{Name: "a", Weight: 10, Reverse: true}, {Name: "b", Weight: -30}}
 				if d := diff(want, k.Instances[0].TrackScripts); d != "" {
 					t.Errorf("tracks (-want +got):\n%s", d)
@@ -408,7 +408,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 				"keepalived.conf:16: unknown keyword 'bogus_instance' in vrrp_instance VI_1; ignored",
 				"keepalived.conf:18: unknown keyword 'auth_bogus' in authentication; ignored",
 			},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if k.Global.Strict {
 					t.Error("vrrp_strict outside global_defs applied")
 				}
@@ -427,7 +427,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "mixed families in virtual_ipaddress",
 			src:  head + " virtual_ipaddress {\n  10.0.0.1\n  2001:db8::1\n }\n virtual_ipaddress_excluded {\n  2001:db8::2\n }\n}\n",
 			want: []string{"keepalived.conf:6: virtual_ipaddress 2001:db8::1/128: address family differs from the instance's (ipv4); keepalived ignores it"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if len(in.VIPs) != 1 || len(in.ExcludedVIPs) != 1 || in.Family() != vrrp.IPv4 {
 					t.Errorf("VIPs %v excluded %v family %v", in.VIPs, in.ExcludedVIPs, in.Family())
@@ -440,7 +440,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 				"keepalived.conf:10: virtual_ipaddress 10.0.0.1/32: address family differs from the instance's (ipv6); keepalived ignores it",
 				"keepalived.conf:1: vrrp_instance VI_1: no virtual_ipaddress; keepalived refuses the instance",
 			},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if in.Family() != vrrp.IPv6 || in.Version != 3 || !slices.Equal(in.UnicastPeers, addrs4("fd00::2")) {
 					t.Errorf("family %v version %d peers %v", in.Family(), in.Version, in.UnicastPeers)
@@ -449,14 +449,14 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "state MASTER without priority is the owner",
 			src:  head + vips + " state MASTER\n}\n",
 			want: []string{"keepalived.conf:1: vrrp_instance VI_1: state MASTER without a priority; keepalived uses priority 255 (address owner)"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if in := k.Instances[0]; in.Priority != 255 || in.State != "MASTER" {
 					t.Errorf("priority %d state %s", in.Priority, in.State)
 				}
 			}},
 		{name: "priority 255 without state is MASTER",
 			src: head + vips + " priority 255\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if in := k.Instances[0]; in.State != "MASTER" {
 					t.Errorf("state %s", in.State)
 				}
@@ -479,7 +479,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 			want: []string{`keepalived.conf:4: address 10.0.0.1: unknown option "10.0.0.2"; keepalived ignores it`}},
 		{name: "block brace on the next line",
 			src: "vrrp_instance VI_1\n{\n interface eth0\n virtual_router_id 51\n virtual_ipaddress\n {\n  10.0.0.1\n }\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if len(k.Instances) != 1 || len(k.Instances[0].VIPs) != 1 {
 					t.Errorf("instances %+v", k.Instances)
 				}
@@ -487,7 +487,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "conditional after a brace",
 			src:  "vrrp_instance VI_1 {@lb1 priority 60\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {@lb2 10.0.0.2\n  10.0.0.1 }\n}\n",
 			want: []string{`keepalived.conf:1: conditional configuration ('@') evaluated for config-id "lb1" (keepalived -i); other nodes see a different configuration`},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if in.Priority != 60 || len(in.VIPs) != 1 || in.VIPs[0].Prefix.Addr() != netip.MustParseAddr("10.0.0.1") {
 					t.Errorf("priority %d VIPs %v", in.Priority, in.VIPs)
@@ -499,7 +499,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "include pattern is the rest of the line",
 			src:   head + vips + " include extra.conf }\n}\n",
 			files: memFS{"extra.conf }": "nopreempt\n"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if !k.Instances[0].Nopreempt {
 					t.Error("file \"extra.conf }\" not included")
 				}
@@ -507,7 +507,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "include with braces and glob",
 			src:   "include {a,b}/*.conf\n",
 			files: memFS{"a/1.conf": head + vips + "}\n", "b/2.conf": strings.Replace(head, "VI_1", "VI_2", 1) + " virtual_router_id 52\n" + vips + "}\n", "c/3.conf": "bogus\n"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if d := diff([]string{"keepalived.conf", "a/1.conf", "b/2.conf"}, k.Files); d != "" {
 					t.Errorf("files (-want +got):\n%s", d)
 				}
@@ -515,14 +515,14 @@ func TestKeepalivedWarnings(t *testing.T) {
 		{name: "track_interface of the own interface",
 			src:  head + vips + " track_interface {\n  eth0\n  eth1 weight 10\n }\n}\n",
 			want: []string{"keepalived.conf:1: vrrp_instance VI_1: track_interface eth0 is the instance's own interface; keepalived ignores it"},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if d := diff([]Track{{Name: "eth1", Weight: 10}}, k.Instances[0].TrackInterfaces); d != "" {
 					t.Errorf("tracks (-want +got):\n%s", d)
 				}
 			}},
 		{name: "unicast instance without interface",
 			src: "vrrp_instance U {\n virtual_router_id 9\n unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n" + vips + "}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if in := k.Instances[0]; in.Interface != "" || !in.Unicast() {
 					t.Errorf("instance %+v", in)
 				}
@@ -540,14 +540,14 @@ func TestKeepalivedWarnings(t *testing.T) {
 				`keepalived.conf:4: smtp_server: expected a port 1-65535, got "99999"; keepalived ignores it`,
 				"keepalived.conf:5: vrrp_garp_master_repeat must be greater than 0; keepalived uses 1",
 			},
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				if g := k.Global; g.GarpMasterDelay != 5*time.Second || g.SMTPServer != "" || g.GarpMasterRepeat != 1 {
 					t.Errorf("global %+v", g)
 				}
 			}},
 		{name: "garp settings inherited from global_defs",
 			src: "global_defs {\n vrrp_garp_master_delay 10\n vrrp_garp_master_refresh 60\n}\n" + head + vips + " garp_master_repeat 2\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if in.GarpMasterDelay != 10*time.Second || in.GarpMasterRefresh != time.Minute || in.GarpMasterRepeat != 2 || in.GarpMasterRefreshRepeat != 1 {
 					t.Errorf("garp %v %v %v %v", in.GarpMasterDelay, in.GarpMasterRefresh, in.GarpMasterRepeat, in.GarpMasterRefreshRepeat)
@@ -555,7 +555,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 			}},
 		{name: "accept, preempt_delay, use_vmac",
 			src: head + vips + " no_accept\n preempt_delay 2.5\n use_vmac vrrp.51 00:00:5e:00:01\n dont_track_primary\n}\n",
-			check: func(t *testing.T, k *Keepalived) {
+			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if in.Accept == nil || *in.Accept || in.PreemptDelay != 2500*time.Millisecond || !in.UseVMAC || in.VMACInterface != "vrrp.51" || !in.DontTrackPrimary {
 					t.Errorf("instance %+v", in)
@@ -714,7 +714,7 @@ global_defs {
 	}{{"lb1", 150, "lb1"}, {"lb2", 100, "lb2"}, {"other", 100, ""}}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
-			k, w, err := KeepalivedOptions{ConfigID: tt.id}.Parse("keepalived.conf", []byte(src))
+			k, w, err := Options{ConfigID: tt.id}.Parse("keepalived.conf", []byte(src))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -762,17 +762,17 @@ func TestExpandBraces(t *testing.T) {
 	}
 }
 
-func TestParseKeepalivedReadFile(t *testing.T) {
+func TestParseReadFile(t *testing.T) {
 	files := memFS{"conf.d/a.conf": "vrrp_instance A {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  10.0.0.7\n }\n}\n"}
-	k, _, err := ParseKeepalived("keepalived.conf", []byte("include conf.d/a.conf\n"), files.read)
+	k, _, err := Parse("keepalived.conf", []byte("include conf.d/a.conf\n"), files.read)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(k.Instances) != 1 || k.Instances[0].File != "conf.d/a.conf" {
 		t.Errorf("instances %+v", k.Instances)
 	}
-	if _, _, err := LoadKeepalived("testdata/does-not-exist.conf"); !errors.Is(err, errNotExist) {
-		t.Errorf("LoadKeepalived(missing) = %v", err)
+	if _, _, err := Load("testdata/does-not-exist.conf"); !errors.Is(err, errNotExist) {
+		t.Errorf("Load(missing) = %v", err)
 	}
 }
 
@@ -789,7 +789,7 @@ func TestIncludeSkipsDirsAndExecutables(t *testing.T) {
 	must(os.WriteFile(filepath.Join(dir, "conf.d", "b.conf"), []byte("global_defs {\n router_id b\n}\n"), 0o755))
 	main := filepath.Join(dir, "keepalived.conf")
 	must(os.WriteFile(main, []byte("include conf.d/*.conf\n"), 0o644))
-	k, w, err := LoadKeepalived(main)
+	k, w, err := Load(main)
 	if err != nil {
 		t.Fatal(err)
 	}

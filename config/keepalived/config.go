@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"net/netip"
@@ -52,10 +52,10 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// KeepalivedOptions control how a keepalived configuration is read. The
-// zero value reads files from the operating system and evaluates '@'
+// Options control how a keepalived configuration is read. The zero value
+// reads files from the operating system and evaluates '@'
 // conditional lines for this host's name, as keepalived does.
-type KeepalivedOptions struct {
+type Options struct {
 	// ReadFile reads included files (default os.ReadFile).
 	ReadFile func(name string) ([]byte, error)
 	// Glob expands include patterns with wildcards (default filepath.Glob).
@@ -66,10 +66,10 @@ type KeepalivedOptions struct {
 	ConfigID string
 }
 
-// Keepalived is what vrrpguard reads from a keepalived.conf (keepalived
+// Config is what vrrpguard reads from a keepalived.conf (keepalived
 // 2.2.7 grammar): the global definitions and the VRRP configuration. LVS,
 // BFD and static address configuration is skipped with a warning.
-type Keepalived struct {
+type Config struct {
 	// Files lists every file read, the main file first, then included
 	// files in the order they were read.
 	Files []string
@@ -358,7 +358,7 @@ type SyncGroup struct {
 }
 
 // Instance returns the instance with the given name, or nil.
-func (k *Keepalived) Instance(name string) *Instance {
+func (k *Config) Instance(name string) *Instance {
 	for _, in := range k.Instances {
 		if in.Name == name {
 			return in
@@ -368,7 +368,7 @@ func (k *Keepalived) Instance(name string) *Instance {
 }
 
 // Script returns the vrrp_script with the given name, or nil.
-func (k *Keepalived) Script(name string) *Script {
+func (k *Config) Script(name string) *Script {
 	for _, s := range k.Scripts {
 		if s.Name == name {
 			return s
@@ -377,21 +377,21 @@ func (k *Keepalived) Script(name string) *Script {
 	return nil
 }
 
-// LoadKeepalived reads a keepalived.conf and the files it includes. See
-// KeepalivedOptions.Load.
-func LoadKeepalived(path string) (*Keepalived, []Warning, error) {
-	return KeepalivedOptions{}.Load(path)
+// Load reads a keepalived.conf and the files it includes. See
+// Options.Load.
+func Load(path string) (*Config, []Warning, error) {
+	return Options{}.Load(path)
 }
 
-// ParseKeepalived parses keepalived.conf text; name is used in messages and
-// as the base of relative includes, which readFile (nil: os.ReadFile)
-// reads. See KeepalivedOptions.Parse.
-func ParseKeepalived(name string, src []byte, readFile func(string) ([]byte, error)) (*Keepalived, []Warning, error) {
-	return KeepalivedOptions{ReadFile: readFile}.Parse(name, src)
+// Parse parses keepalived.conf text; name is used in messages and as the
+// base of relative includes, which readFile (nil: os.ReadFile) reads. See
+// Options.Parse.
+func Parse(name string, src []byte, readFile func(string) ([]byte, error)) (*Config, []Warning, error) {
+	return Options{ReadFile: readFile}.Parse(name, src)
 }
 
 // Load reads a keepalived.conf and the files it includes.
-func (o KeepalivedOptions) Load(path string) (*Keepalived, []Warning, error) {
+func (o Options) Load(path string) (*Config, []Warning, error) {
 	src, err := o.readFile()(path)
 	if err != nil {
 		return nil, nil, err
@@ -402,7 +402,39 @@ func (o KeepalivedOptions) Load(path string) (*Keepalived, []Warning, error) {
 // Parse parses keepalived.conf text named name (used in messages and as
 // the base of relative includes). Errors are *Error values carrying the
 // file and line; warnings are returned even with an error.
-func (o KeepalivedOptions) Parse(name string, src []byte) (*Keepalived, []Warning, error) {
+//
+// The reader follows keepalived 2.2.7's own parser (lib/parser.c) rather
+// than the manual where they differ:
+//
+//   - The file is line oriented. '!' or '#' starts a comment anywhere on a
+//     line unless inside double quotes ("auth_pass s3cret!xyz" is the
+//     password "s3cret"); "\#" and "\!" are literal.
+//   - Every '{' and '}' outside double quotes is a statement of its own:
+//     "a { b }" reads as "a", "{", "b", "}". A keyword's block may open on
+//     the same or the next line.
+//   - Words are separated by blanks; "..." groups words and loses its
+//     quotes. Scripts (script, notify_*) are re-read with shell-like
+//     quoting: single quotes and backslash escapes too (SplitScript).
+//   - include (and includer, includem, includew, includeb, includea) takes
+//     the whole rest of the line as a glob pattern, with csh-style braces,
+//     relative to the including file's directory. Includes nest; a cycle is
+//     an error. Matches that are directories or executable files are
+//     skipped, as keepalived skips them.
+//   - '@id' / '@^id' conditional lines are evaluated for a config-id
+//     (Options.ConfigID, by default the host name, as keepalived does);
+//     '$NAME=value' parameters, including multi-line ones, are
+//     substituted. ~SEQ and ~LST lines are skipped with a warning.
+//   - track_script only finds vrrp_scripts defined earlier in the file.
+//
+// Keywords vrrpguard does not use (LVS virtual_server blocks, static
+// routes, BFD, ...) and unknown keywords are warnings, never errors.
+// Values that would make an expectation wrong (a bad VRID, priority,
+// address or interval, a missing interface or virtual_router_id, duplicate
+// instances, an unclosed block) are errors carrying "file:line: ...".
+// Corrections keepalived itself makes (rounding a fractional VRRPv2
+// advert_int, dropping authentication in VRRPv3, priority 255 for a MASTER
+// without priority, ...) are applied, each with a warning.
+func (o Options) Parse(name string, src []byte) (*Config, []Warning, error) {
 	id := o.ConfigID
 	if id == "" {
 		id = defaultConfigID()

@@ -1,4 +1,4 @@
-package config
+package keepalived
 
 import (
 	"bufio"
@@ -162,7 +162,7 @@ func TestKeepalivedDumpAgrees(t *testing.T) {
 			if len(got) == 0 {
 				t.Fatalf("no instances in keepalived's dump:\n%s", out)
 			}
-			k, _, err := KeepalivedOptions{ConfigID: "lb1"}.Load(f)
+			k, _, err := Options{ConfigID: "lb1"}.Load(f)
 			if err != nil {
 				t.Fatal(err)
 			}
