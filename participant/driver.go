@@ -44,6 +44,7 @@ type driver struct {
 	rx       vrrp.Advertisement
 	prio     uint8
 	tracks   chan election.TrackChanged
+	reported bool // OnChange was called since stepReporting cleared it
 }
 
 // run drives the instance on e until ctx is cancelled: set up, take the
@@ -136,11 +137,13 @@ func (d *driver) startScripts() (stop func()) {
 	}
 }
 
-// startup logs the start and steps the machine into its first state.
+// startup logs the start and steps the machine into its first state (a
+// demotion asked before is applied first).
 func (d *driver) startup() {
 	i := d.i
 	i.log.Info("starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID, "version", i.cfg.Version,
 		"priority", i.cfg.Priority, "source", d.env.source(), "advert_int", i.cfg.AdvertInt)
+	d.control(time.Now())
 	d.exec(d.m.Step(time.Now(), election.Startup{}))
 }
 
@@ -173,6 +176,8 @@ func (d *driver) loop(ctx context.Context) error {
 			d.exec(d.m.Step(time.Now(), t))
 		case <-timer.C():
 			d.fire(time.Now())
+		case <-d.i.wake:
+			d.control(time.Now())
 		}
 	}
 }
@@ -272,6 +277,22 @@ func (d *driver) fire(now time.Time) {
 	}
 }
 
+// announceBurst announces the virtual addresses as a new master does:
+// garp_master_repeat messages now, a second burst after garp_master_delay
+// (unless vrrp_min_garp), and every garp_master_refresh from now on.
+func (d *driver) announceBurst(now time.Time) {
+	i := d.i
+	d.announce(i.cfg.GarpMasterRepeat)
+	if i.cfg.GarpMasterDelay > 0 && !i.glob.MinGarp {
+		d.garpAt = now.Add(i.cfg.GarpMasterDelay)
+	}
+	if i.cfg.GarpMasterRefresh > 0 {
+		d.refresh = now.Add(i.cfg.GarpMasterRefresh)
+	}
+}
+
+// announce sends n gratuitous ARP / unsolicited NA messages per address (at
+// least one).
 func (d *driver) announce(n int) {
 	for range max(n, 1) {
 		if err := d.env.announce(); err != nil {
@@ -315,6 +336,7 @@ func (d *driver) exec(as []election.Action) {
 		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
 		if i.opts.OnChange != nil {
 			i.opts.OnChange(st, nil)
+			d.reported = true
 		}
 	}
 }
@@ -327,13 +349,7 @@ func (d *driver) transition(a election.Transition) {
 		if err := d.env.addVIPs(); err != nil {
 			i.log.Error("add virtual addresses", "err", err)
 		}
-		d.announce(i.cfg.GarpMasterRepeat)
-		if i.cfg.GarpMasterDelay > 0 && !i.glob.MinGarp {
-			d.garpAt = now.Add(i.cfg.GarpMasterDelay)
-		}
-		if i.cfg.GarpMasterRefresh > 0 {
-			d.refresh = now.Add(i.cfg.GarpMasterRefresh)
-		}
+		d.announceBurst(now)
 	case a.From == election.Master || a.From == election.Initialize:
 		// Leaving master, or starting up not as master: a crash may have
 		// left the addresses behind.
@@ -355,9 +371,14 @@ func (d *driver) transition(a election.Transition) {
 			s.Master, s.MasterPriority = master.String(), mprio
 		}
 	})
-	i.log.Info("entering "+a.To.String()+" state", "from", a.From.String(), "priority", a.Priority, "reason", a.Reason)
+	args := []any{"from", a.From.String(), "priority", a.Priority, "reason", a.Reason}
+	if demoted, _ := d.m.Demoted(); demoted {
+		args = append(args, "demoted", true)
+	}
+	i.log.Info("entering "+a.To.String()+" state", args...)
 	i.notify(a.To, a.Priority)
 	if i.opts.OnChange != nil {
 		i.opts.OnChange(st, &a)
+		d.reported = true
 	}
 }

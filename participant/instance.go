@@ -44,15 +44,26 @@ type Status struct {
 	Received uint64 `json:"adverts_received"`
 	Dropped  uint64 `json:"adverts_dropped"`
 	Sent     uint64 `json:"adverts_sent"`
+	// Demoted is true while the instance is held out of the election by
+	// [Router.Demote]: it is BACKUP (or FAULT, or INIT) and does not become
+	// master until [Router.Resume]. DemotionReason is the reason of the
+	// last Demote ("demoted: …") or Resume ("resumed: …") and
+	// DemotionSince when it was asked (a second Demote changes only the
+	// reason); both are empty if neither ever was.
+	Demoted        bool      `json:"demoted"`
+	DemotionReason string    `json:"demotion_reason,omitempty"`
+	DemotionSince  time.Time `json:"demotion_since,omitzero"`
 }
 
 // Options configure a [Router].
 type Options struct {
 	// Logger receives transitions and problems (default slog.Default()).
 	Logger *slog.Logger
-	// OnChange, if set, is called after every change of an instance's state
-	// or effective priority, from the instance's goroutine; tr is the
-	// transition, nil for a change of priority alone.
+	// OnChange, if set, is called after every change of an instance's state,
+	// effective priority or demotion ([Router.Demote], [Router.Resume]),
+	// from the instance's goroutine; tr is the transition, nil for a change
+	// of priority or demotion alone (a demoted master's step down to BACKUP
+	// is a transition whose reason starts with "demoted").
 	OnChange func(st Status, tr *election.Transition)
 }
 
@@ -65,8 +76,21 @@ type Instance struct {
 	// scripts are the vrrp_script blocks the instance tracks, by name.
 	scripts map[string]*config.Script
 
-	mu sync.Mutex
-	st Status
+	// wake tells the running loop that ctl has something for it.
+	wake chan struct{}
+
+	mu  sync.Mutex
+	st  Status
+	ctl control
+}
+
+// control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
+// asked of an instance; its loop applies it (a stopped instance when it
+// starts).
+type control struct {
+	demote     bool
+	reason     string // of the last Demote or Resume, as given
+	reannounce bool
 }
 
 // Config returns the instance's configuration.
@@ -140,7 +164,7 @@ func newInstance(k *config.Keepalived, in *config.Instance, opts Options) (*Inst
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-		scripts: map[string]*config.Script{}}
+		scripts: map[string]*config.Script{}, wake: make(chan struct{}, 1)}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
@@ -257,8 +281,9 @@ type ReloadResult struct {
 // track and the global settings they use) is unchanged keep running with
 // their state and addresses; removed and changed instances are shut down
 // (a master resigns with priority 0 and removes its addresses) and then the
-// new and changed ones are started. Instances are matched by name. On error
-// nothing changes.
+// new and changed ones are started. Instances are matched by name; a
+// changed instance keeps its demotion ([Router.Demote]). On error nothing
+// changes.
 func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
 	var res ReloadResult
 	if len(k.Instances) == 0 {
@@ -282,6 +307,9 @@ func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
 			keep[oi] = true
 			res.Kept = append(res.Kept, in.Name)
 			continue
+		}
+		if oi := old[in.Name]; oi != nil {
+			ni.inheritDemotion(oi)
 		}
 		next = append(next, ni)
 		fresh = append(fresh, ni)

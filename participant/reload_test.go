@@ -95,3 +95,34 @@ vrrp_instance VI_3 {
 		t.Error("reload to no instances: no error")
 	}
 }
+
+// TestReloadKeepsDemotion: an instance restarted by Reload (its
+// configuration changed) stays demoted, as does a kept one.
+func TestReloadKeepsDemotion(t *testing.T) {
+	r, err := New(parseConf(t, reloadBase), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"VI_1", "VI_2"} {
+		if err := r.Demote(name, "rival of "+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := r.Status()
+	res, err := r.Reload(parseConf(t, strings.Replace(reloadBase, "priority 100", "priority 110", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Started, []string{"VI_1"}) {
+		t.Fatalf("started %v, want VI_1 restarted", res.Started)
+	}
+	for n, st := range r.Status() {
+		if !st.Demoted || st.DemotionReason != before[n].DemotionReason || !st.DemotionSince.Equal(before[n].DemotionSince) {
+			t.Errorf("%s after reload: demoted %v %q since %v, want as before: %q since %v", st.Instance,
+				st.Demoted, st.DemotionReason, st.DemotionSince, before[n].DemotionReason, before[n].DemotionSince)
+		}
+	}
+	if i := r.Instances()[0]; !i.ctl.demote || i.ctl.reason != "rival of VI_1" {
+		t.Errorf("restarted instance's control %+v, want the demotion to apply when it starts", i.ctl)
+	}
+}
