@@ -178,6 +178,8 @@ func (d *driver) loop(ctx context.Context) error {
 			d.fire(time.Now())
 		case <-d.i.wake:
 			d.control(time.Now())
+		case a := <-e.addrs():
+			d.addrAdded(a)
 		}
 	}
 }
@@ -352,11 +354,17 @@ func (d *driver) transition(a election.Transition) {
 		d.announceBurst(now)
 	case a.From == election.Master || a.From == election.Initialize:
 		// Leaving master, or starting up not as master: a crash may have
-		// left the addresses behind.
+		// left the addresses behind (the guard, if on, reports them).
 		d.garpAt, d.refresh = time.Time{}, time.Time{}
+		if a.From == election.Initialize {
+			d.guardScan(a.To)
+		}
 		if err := d.env.delVIPs(); err != nil {
 			i.log.Error("remove virtual addresses", "err", err)
 		}
+	}
+	if a.From != election.Initialize {
+		d.guardScan(a.To) // entering BACKUP or FAULT
 	}
 	master, mprio := d.m.Master()
 	st := i.update(func(s *Status) {

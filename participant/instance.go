@@ -65,6 +65,19 @@ type Options struct {
 	// of priority or demotion alone (a demoted master's step down to BACKUP
 	// is a transition whose reason starts with "demoted").
 	OnChange func(st Status, tr *election.Transition)
+	// GuardVIPs turns on the local VIP guard: an instance that is BACKUP
+	// or FAULT (demoted or not) and finds one of its virtual addresses
+	// configured on its interface (added by hand or by another tool, or
+	// left behind by a crash) removes it at once. It learns of added
+	// addresses from netlink events, and checks once on start and on
+	// entering BACKUP or FAULT. It never touches the address the instance
+	// advertises from (unicast_src_ip or the interface's primary address),
+	// an address that is also a virtual address of another instance, or
+	// anything of an instance with priority 255 (the address owner).
+	GuardVIPs bool
+	// OnGuard, if set, is called for every address the guard finds, from
+	// the instance's goroutine.
+	OnGuard func(GuardEvent)
 }
 
 // Instance is one running vrrp_instance.
@@ -79,9 +92,10 @@ type Instance struct {
 	// wake tells the running loop that ctl has something for it.
 	wake chan struct{}
 
-	mu  sync.Mutex
-	st  Status
-	ctl control
+	mu     sync.Mutex
+	st     Status
+	ctl    control
+	shared map[netip.Addr]bool // virtual addresses other instances have too
 }
 
 // control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
@@ -150,6 +164,7 @@ func New(k *config.Keepalived, opts Options) (*Router, error) {
 		}
 		r.instances = append(r.instances, inst)
 	}
+	markShared(r.instances)
 	return r, nil
 }
 
@@ -333,6 +348,7 @@ func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
 		<-h.done
 	}
 	r.k, r.instances = k, next
+	markShared(next)
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -381,7 +397,7 @@ func stripInstance(in *config.Instance) config.Instance {
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.opts.GuardVIPs && i.cfg.Priority != 255)
 	if err != nil {
 		return err
 	}
@@ -409,6 +425,14 @@ type env interface {
 	delVIPs() error
 	// announce sends one gratuitous ARP / unsolicited NA per address.
 	announce() error
+	// addrs delivers the addresses added on the system that may be virtual
+	// addresses of the instance (a nil channel when the guard is off).
+	addrs() <-chan addrEvent
+	// presentVIPs returns the instance's virtual addresses configured now,
+	// as found.
+	presentVIPs() ([]addrEvent, error)
+	// delAddr removes an address as found; false if it was not there.
+	delAddr(a addrEvent) (bool, error)
 	close()
 }
 
