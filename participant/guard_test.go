@@ -124,11 +124,12 @@ func TestGuardBackup(t *testing.T) {
 		if got := g.get(); len(got) != 1 || !g.at(0).Equal(added) {
 			t.Fatalf("reports %v, want one at the event's time", got)
 		}
-		f.configure("eth0", "10.9.0.50/24", true)                                                          // not a virtual address
-		f.configure("eth0", "10.9.0.2/24", true)                                                           // the source address
-		f.configure("eth1", "10.9.0.100/24", true)                                                         // a virtual address, but on another interface
-		f.configure("eth1", "10.9.1.100/24", true)                                                         // dev eth1
-		f.addrCh <- addrEvent{dev: "eth0", prefix: netip.MustParsePrefix("10.9.0.100/24"), at: time.Now()} // already gone
+		f.configure("eth0", "10.9.0.50/24", true)  // not a virtual address
+		f.configure("eth0", "10.9.0.2/24", true)   // the source address
+		f.configure("eth1", "10.9.0.100/24", true) // a virtual address, but on another interface
+		f.configure("eth1", "10.9.1.100/24", true) // dev eth1
+		// An event of an address already gone:
+		f.addrCh <- addrEvent{dev: "eth0", prefix: netip.MustParsePrefix("10.9.0.100/24"), at: time.Now()}
 		synctest.Wait()
 		stopMaster()
 		if err := stop(); err != nil {
