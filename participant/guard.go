@@ -12,6 +12,7 @@ import (
 // found configured on this system while its instance was not master.
 type GuardEvent struct {
 	Instance string
+	VRID     uint8
 	// Interface is where the address was found, Address the address with
 	// the prefix length it was found with.
 	Interface string
@@ -116,7 +117,7 @@ func (d *driver) guardRemove(a addrEvent, state election.State) {
 		return
 	}
 	demoted, _ := d.m.Demoted()
-	ev := GuardEvent{Instance: i.cfg.Name, Interface: a.dev, Address: a.prefix, State: state.String(),
+	ev := GuardEvent{Instance: i.cfg.Name, VRID: i.cfg.VRID, Interface: a.dev, Address: a.prefix, State: state.String(),
 		Demoted: demoted, Removed: removed, Err: err, At: a.at}
 	if err != nil {
 		i.log.Error("virtual address configured while not master; cannot remove it", "interface", a.dev,

@@ -44,13 +44,18 @@ func (g *guardLog) record(ev GuardEvent) {
 	g.evs = append(g.evs, ev)
 }
 
-// get renders the events as "INSTANCE DEV PREFIX STATE demoted=B removed=B err".
+// get renders the events as "INSTANCE DEV PREFIX STATE demoted=B removed=B err"
+// (VRID 51 implied: another is shown after the instance).
 func (g *guardLog) get() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []string
 	for _, e := range g.evs {
-		out = append(out, fmt.Sprintf("%s %s %s %s demoted=%v removed=%v %v", e.Instance, e.Interface, e.Address, e.State, e.Demoted, e.Removed, e.Err))
+		name := e.Instance
+		if e.VRID != 51 {
+			name += fmt.Sprintf(" vrid=%d", e.VRID)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s demoted=%v removed=%v %v", name, e.Interface, e.Address, e.State, e.Demoted, e.Removed, e.Err))
 	}
 	return out
 }
