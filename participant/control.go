@@ -31,8 +31,8 @@ var ErrNotMaster = errors.New("not master")
 // reports it through Options.OnChange. It is safe from any goroutine,
 // OnChange included.
 func (r *Router) Demote(instance, reason string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	defer r.listMu.Unlock()
 	i, err := r.lookup(instance)
 	if err != nil {
 		return fmt.Errorf("demote: %w", err)
@@ -47,8 +47,8 @@ func (r *Router) Demote(instance, reason string) error {
 // of an instance that is not demoted does nothing. Like Demote it returns at
 // once and is safe from any goroutine.
 func (r *Router) Resume(instance, reason string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	defer r.listMu.Unlock()
 	i, err := r.lookup(instance)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
@@ -67,8 +67,8 @@ func (r *Router) Resume(instance, reason string) error {
 // instance stops being master before its goroutine gets to it, nothing is
 // sent. It returns at once and is safe from any goroutine.
 func (r *Router) Reannounce(instance string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	defer r.listMu.Unlock()
 	i, err := r.lookup(instance)
 	if err != nil {
 		return fmt.Errorf("reannounce: %w", err)
@@ -86,7 +86,7 @@ func (r *Router) Reannounce(instance string) error {
 	return nil
 }
 
-// lookup returns the instance called name; r.mu is held.
+// lookup returns the instance called name; r.listMu is held.
 func (r *Router) lookup(name string) (*Instance, error) {
 	for _, i := range r.instances {
 		if i.cfg.Name == name {

@@ -133,8 +133,13 @@ func (i *Instance) update(fn func(*Status)) Status {
 type Router struct {
 	opts Options
 
-	mu        sync.Mutex
-	k         *config.Keepalived
+	// mu serialises Run's start, Reload and the bookkeeping of running
+	// instances; Reload holds it while instances shut down, so nothing an
+	// instance's goroutine may call (OnChange: Demote, Status, ...) takes it.
+	mu sync.Mutex
+	k  *config.Keepalived
+	// listMu guards instances: taken alone to read, with mu to replace.
+	listMu    sync.Mutex
 	instances []*Instance
 	running   map[*Instance]*runHandle
 	ctx       context.Context // Run's; nil before Run
@@ -198,8 +203,8 @@ func newInstance(k *config.Keepalived, in *config.Instance, opts Options) (*Inst
 
 // Instances returns the router's instances, in configuration order.
 func (r *Router) Instances() []*Instance {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	defer r.listMu.Unlock()
 	return append([]*Instance(nil), r.instances...)
 }
 
@@ -323,9 +328,6 @@ func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
 			res.Kept = append(res.Kept, in.Name)
 			continue
 		}
-		if oi := old[in.Name]; oi != nil {
-			ni.inheritDemotion(oi)
-		}
 		next = append(next, ni)
 		fresh = append(fresh, ni)
 		res.Started = append(res.Started, in.Name)
@@ -347,7 +349,14 @@ func (r *Router) Reload(k *config.Keepalived) (ReloadResult, error) {
 	for _, h := range stopping {
 		<-h.done
 	}
+	r.listMu.Lock()
+	for _, ni := range fresh {
+		if oi := old[ni.cfg.Name]; oi != nil {
+			ni.inheritDemotion(oi) // with listMu, so no Demote or Resume falls in between
+		}
+	}
 	r.k, r.instances = k, next
+	r.listMu.Unlock()
 	markShared(next)
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {

@@ -1,13 +1,16 @@
 package participant
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vrrpguard/vrrpguard/config"
+	"github.com/vrrpguard/vrrpguard/election"
 )
 
 func parseConf(t *testing.T, conf string) *config.Keepalived {
@@ -124,5 +127,61 @@ func TestReloadKeepsDemotion(t *testing.T) {
 	}
 	if i := r.Instances()[0]; !i.ctl.demote || i.ctl.reason != "rival of VI_1" {
 		t.Errorf("restarted instance's control %+v, want the demotion to apply when it starts", i.ctl)
+	}
+}
+
+// TestReloadWhileOnChangeCalls: an instance shutting down for a Reload may
+// call Demote, Resume, Reannounce and Status from OnChange; Reload, which
+// waits for it, must not deadlock, and a Demote made then still reaches the
+// restarted instance.
+func TestReloadWhileOnChangeCalls(t *testing.T) {
+	var r *Router
+	onChange := func(st Status, tr *election.Transition) {
+		if tr == nil || tr.To != election.Initialize {
+			return
+		}
+		_ = r.Demote(st.Instance, "asked while stopping")
+		_ = r.Reannounce(st.Instance)
+		_ = r.Status()
+	}
+	r, err := New(parseConf(t, testConf), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnChange: onChange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run the instance on a fake environment under a handle of the router,
+	// as Router.start would on the real one; Reload then starts nothing
+	// (Run's context is done).
+	old := r.Instances()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &runHandle{cancel: cancel, done: make(chan struct{})}
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	r.mu.Lock()
+	r.ctx = done
+	r.running[old] = h
+	r.mu.Unlock()
+	f := newFakeEnv(old.cfg)
+	go func() {
+		defer close(h.done)
+		_ = old.run(ctx, f)
+	}()
+	for old.Status().State != "BACKUP" {
+		time.Sleep(time.Millisecond)
+	}
+	reloaded := make(chan error)
+	go func() {
+		_, err := r.Reload(parseConf(t, strings.Replace(testConf, "priority 100", "priority 110", 1)))
+		reloaded <- err
+	}()
+	select {
+	case err := <-reloaded:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reload deadlocked with OnChange calling the router")
+	}
+	if st := r.Status()[0]; !st.Demoted || st.DemotionReason != "demoted: asked while stopping" {
+		t.Errorf("restarted instance: demoted %v %q, want the demotion asked while the old one stopped", st.Demoted, st.DemotionReason)
 	}
 }
