@@ -18,6 +18,13 @@
 // it has since stopped or moved later, so a late or duplicate firing is
 // harmless.
 //
+// vrrpguard's own extension: a [Demote] event holds the router out of the
+// election (a master resigns with a priority-0 advertisement, as on
+// shutdown, and becomes backup; a demoted router never becomes master) and
+// [Resume] lets it take part again, from a fresh Master_Down_Timer. They are
+// how a split brain is resolved when this router outranks a master it
+// cannot hear properly; when to send them is decided elsewhere.
+//
 // keepalived behaviour kept here (measured with keepalived 2.2.7): every
 // instance starts in BACKUP, whatever its "state" says, and becomes master
 // after Master_Down_Interval unless its priority is 255 (the address owner,

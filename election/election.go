@@ -128,12 +128,30 @@ type TrackChanged struct {
 	OK   bool
 }
 
+// Demote holds the router out of the election (a vrrpguard extension, not
+// in the RFCs): a master resigns as on [Shutdown] (a priority-0
+// advertisement) and becomes backup, removing its addresses; in any state
+// the router then never becomes master (neither on Master_Down_Timer
+// expiry nor by preemption, nor as the address owner) until [Resume]. A
+// demoted backup still listens: it follows the master it hears, whatever
+// its priority. Demote in Fault or Initialize is recorded and applies when
+// the router comes up. A second Demote only replaces the reason.
+type Demote struct{ Reason string }
+
+// Resume ends a [Demote]: a demoted backup arms a fresh
+// Master_Down_Timer, so it takes over after Master_Down_Interval unless it
+// hears a master it must not preempt. Resume of a router that is not
+// demoted does nothing.
+type Resume struct{ Reason string }
+
 func (Startup) event()          {}
 func (Shutdown) event()         {}
 func (AdvertReceived) event()   {}
 func (TimerFired) event()       {}
 func (InterfaceChanged) event() {}
 func (TrackChanged) event()     {}
+func (Demote) event()           {}
+func (Resume) event()           {}
 
 // Action is an output of [Machine.Step], to be carried out in order.
 type Action interface{ action() }
@@ -184,6 +202,12 @@ type Machine struct {
 	preemptAt      time.Time
 	master         netip.Addr // last master heard (Backup)
 	masterPrio     uint8
+	demoted        bool
+	demoteReason   string
+	// resumed: a Resume armed the Master_Down_Timer and no master has
+	// been heard since (the takeover it leads to names resumeReason).
+	resumed      bool
+	resumeReason string
 }
 
 // New checks cfg and returns a machine in Initialize.
@@ -274,6 +298,10 @@ func (m *Machine) MasterDownInterval() time.Duration {
 	return 3*m.masterAdverInt + m.SkewTime()
 }
 
+// Demoted reports whether the router is held out of the election by
+// [Demote], and the reason given.
+func (m *Machine) Demoted() (bool, string) { return m.demoted, m.demoteReason }
+
 // Master returns the address and priority of the master last heard in
 // Backup (invalid when none, or when this router is master).
 func (m *Machine) Master() (netip.Addr, uint8) { return m.master, m.masterPrio }
@@ -312,6 +340,10 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 			m.down[e.Name] = true
 		}
 		s.tracking()
+	case Demote:
+		s.demote(e.Reason)
+	case Resume:
+		s.resume(e.Reason)
 	}
 	return s.out
 }
@@ -350,6 +382,7 @@ func (s *step) stop(t Timer) {
 func (s *step) transition(to State, reason string) {
 	from := s.m.state
 	s.m.state = to
+	s.m.resumed = false
 	if to != Backup {
 		s.m.master, s.m.masterPrio = netip.Addr{}, 0
 	}
@@ -373,9 +406,13 @@ func (s *step) toBackup(reason string) {
 
 // up is Startup's choice, also used when leaving Fault: the address owner
 // is master at once, everyone else backup (keepalived ignores "state
-// MASTER" here).
+// MASTER" here); a demoted router is backup whatever its priority.
 func (s *step) up(reason string) {
 	s.m.masterAdverInt = s.m.cfg.AdvertInt
+	if s.m.demoted {
+		s.toBackup(reason + " (" + demotedReason(s.m.demoteReason) + ")")
+		return
+	}
 	if s.m.Priority() == 255 {
 		s.toMaster(reason + ": priority 255 (address owner)")
 		return
@@ -424,8 +461,16 @@ func (s *step) timer(t Timer) {
 	}
 	m.deadline[t] = time.Time{}
 	switch {
+	case t == MasterDownTimer && m.state == Backup && m.demoted:
+		// Held back: the master is presumed gone, but this router stays
+		// backup (until an advertisement re-arms the timer, or Resume).
+		m.master, m.masterPrio = netip.Addr{}, 0
 	case t == MasterDownTimer && m.state == Backup:
-		s.toMaster("master down timer expired (no advertisement for " + m.MasterDownInterval().String() + ")")
+		reason := "master down timer expired (no advertisement for " + m.MasterDownInterval().String() + ")"
+		if m.resumed {
+			reason = resumedReason(m.resumeReason) + "; " + reason
+		}
+		s.toMaster(reason)
 	case t == AdverTimer && m.state == Master:
 		s.emit(SendAdvert{Priority: m.Priority()})
 		s.set(AdverTimer, m.cfg.AdvertInt)
@@ -446,7 +491,9 @@ func (s *step) advert(e AdvertReceived) {
 	switch m.state {
 	case Backup:
 		if e.Priority == 0 {
-			// RFC 5798 6.4.2: the master resigned; take over after Skew_Time.
+			// RFC 5798 6.4.2: the master resigned; take over after Skew_Time
+			// (a demoted router only forgets the master then).
+			m.resumed = false
 			m.deadline[MasterDownTimer] = s.now.Add(m.SkewTime())
 			s.emit(SetTimer{Timer: MasterDownTimer, At: m.deadline[MasterDownTimer]})
 			return
@@ -461,8 +508,9 @@ func (s *step) advert(e AdvertReceived) {
 			}
 		}
 		holdBack := m.cfg.PreemptDelay > 0 && s.now.Before(m.preemptAt)
-		if m.cfg.Nopreempt || higher || holdBack {
+		if m.cfg.Nopreempt || higher || holdBack || m.demoted {
 			m.master, m.masterPrio = e.Src, e.Priority
+			m.resumed = false
 			s.learn(e)
 			s.set(MasterDownTimer, m.MasterDownInterval())
 		}
@@ -517,5 +565,45 @@ func (s *step) tracking() {
 		// Tell the backups the new priority at once.
 		s.emit(SendAdvert{Priority: m.Priority()})
 		s.set(AdverTimer, m.cfg.AdvertInt)
+	}
+}
+
+// demotedReason and resumedReason are the words of a transition caused by
+// Demote or Resume.
+func demotedReason(why string) string {
+	if why == "" {
+		return "demoted"
+	}
+	return "demoted: " + why
+}
+
+func resumedReason(why string) string {
+	if why == "" {
+		return "resumed"
+	}
+	return "resumed: " + why
+}
+
+// demote holds the router out of the election; a master resigns.
+func (s *step) demote(reason string) {
+	m := s.m
+	m.demoted, m.demoteReason, m.resumed = true, reason, false
+	if m.state != Master {
+		return // Backup: held from now on; Fault, Initialize: applies on the way up
+	}
+	s.emit(SendAdvert{Priority: 0})
+	s.toBackup(demotedReason(reason))
+}
+
+// resume lets the router take part in the election again.
+func (s *step) resume(reason string) {
+	m := s.m
+	if !m.demoted {
+		return
+	}
+	m.demoted, m.demoteReason = false, ""
+	if m.state == Backup {
+		m.resumed, m.resumeReason = true, reason
+		s.set(MasterDownTimer, m.MasterDownInterval())
 	}
 }

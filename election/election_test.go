@@ -296,3 +296,207 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// fmtActionsWhy is fmtActions with the reason of every transition.
+func fmtActionsWhy(as []Action) []string {
+	out := fmtActions(as)
+	for n, a := range as {
+		if tr, ok := a.(Transition); ok {
+			out[n] += " (" + tr.Reason + ")"
+		}
+	}
+	return out
+}
+
+// TestDemotion covers vrrpguard's Demote and Resume events (not in the
+// RFCs): how they combine with the transitions of RFC 5798 section 6.4 and
+// with keepalived's Fault and tracking.
+func TestDemotion(t *testing.T) {
+	adv := func(src netip.Addr, prio uint8) AdvertReceived {
+		return AdvertReceived{Src: src, Priority: prio, Interval: 100 * time.Millisecond}
+	}
+	downAt := func(d time.Duration) string { return "SetTimer master_down +" + (d + mdi100).String() }
+	mdiWords := "master down timer expired (no advertisement for " + mdi100.String() + ")"
+	backupStart := stepCase{0, Startup{}, []string{downAt(0), "Transition INIT->BACKUP prio 100 (startup)"}}
+	toMaster := stepCase{mdi100, TimerFired{MasterDownTimer}, []string{
+		"SendAdvert 100", "SetTimer adver +" + (mdi100 + ms(100)).String(), "Transition BACKUP->MASTER prio 100 (" + mdiWords + ")"}}
+	mAt := mdi100 + ms(10)
+	demoteMaster := stepCase{mAt, Demote{Reason: "rival master 10.0.0.9"}, []string{
+		"SendAdvert 0", "StopTimer adver", downAt(mAt), "Transition MASTER->BACKUP prio 100 (demoted: rival master 10.0.0.9)"}}
+	demoted := func(want bool, reason string) func(*Machine) string {
+		return func(m *Machine) string {
+			if got, why := m.Demoted(); got != want || why != reason {
+				return fmt.Sprintf("Demoted() = %v, %q; want %v, %q", got, why, want, reason)
+			}
+			return ""
+		}
+	}
+	masterIs := func(want netip.Addr, prio uint8) func(*Machine) string {
+		return func(m *Machine) string {
+			if got, p := m.Master(); got != want || p != prio {
+				return fmt.Sprintf("Master() = %v, %d; want %v, %d", got, p, want, prio)
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []stepCase
+		final State
+		check func(*Machine) string
+	}{
+		{"6.4.3 demote in MASTER: prio-0 advert, VIPs removed, BACKUP", cfg(nil),
+			[]stepCase{backupStart, toMaster, demoteMaster}, Backup, demoted(true, "rival master 10.0.0.9")},
+		{"6.4.2 demoted BACKUP ignores master-down", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{Reason: "r"}, nil},
+			{mdi100, TimerFired{MasterDownTimer}, nil},
+			{5 * time.Second, TimerFired{MasterDownTimer}, nil},
+		}, Backup, demoted(true, "r")},
+		{"6.4.2 demoted after resigning: the master-down it armed does not promote", cfg(nil), []stepCase{
+			backupStart, toMaster, demoteMaster,
+			{mAt + ms(100), TimerFired{AdverTimer}, nil},
+			{mAt + mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, masterIs(netip.Addr{}, 0)},
+		{"6.4.2 demoted BACKUP follows a lower-priority master instead of preempting", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(100), adv(low, 50), []string{downAt(ms(100))}},
+			{ms(200), adv(low, 50), []string{downAt(ms(200))}},
+		}, Backup, masterIs(low, 50)},
+		{"6.4.2 demoted BACKUP forgets a master gone silent, stays BACKUP", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(100), adv(high, 200), []string{downAt(ms(100))}},
+			{ms(100) + mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, masterIs(netip.Addr{}, 0)},
+		{"6.4.2 demoted BACKUP does not take over after a priority-0 advert", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(100), adv(high, 200), []string{downAt(ms(100))}},
+			{ms(150), adv(high, 0), []string{"SetTimer master_down +" + (ms(150) + 156*ms(100)/256).String()}},
+			{ms(150) + 156*ms(100)/256, TimerFired{MasterDownTimer}, nil},
+		}, Backup, nil},
+		{"6.4.2 resume: takes over after Master_Down_Interval when no master", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{Reason: "r"}, nil},
+			{mdi100, TimerFired{MasterDownTimer}, nil},
+			{time.Second, Resume{Reason: "rival gone"}, []string{downAt(time.Second)}},
+			{time.Second + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (time.Second + mdi100 + ms(100)).String(),
+				"Transition BACKUP->MASTER prio 100 (resumed: rival gone; " + mdiWords + ")"}},
+		}, Master, demoted(false, "")},
+		{"6.4.2 resume without words", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(20), Resume{}, []string{downAt(ms(20))}},
+			{ms(20) + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(120) + mdi100).String(), "Transition BACKUP->MASTER prio 100 (resumed; " + mdiWords + ")"}},
+		}, Master, nil},
+		{"6.4.2 resume with a higher-priority master heard stays BACKUP", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(20), Resume{}, []string{downAt(ms(20))}},
+			{ms(100), adv(high, 200), []string{downAt(ms(100))}},
+			{ms(20) + mdi100, TimerFired{MasterDownTimer}, nil}, // stale: moved by the advert
+		}, Backup, masterIs(high, 200)},
+		{"6.4.2 resume preempts a lower-priority master after Master_Down_Interval", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(100), adv(low, 50), []string{downAt(ms(100))}},
+			{ms(150), Resume{Reason: "ok"}, []string{downAt(ms(150))}},
+			{ms(200), adv(low, 50), nil},
+			{ms(150) + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(250) + mdi100).String(), "Transition BACKUP->MASTER prio 100 (resumed: ok; " + mdiWords + ")"}},
+		}, Master, nil},
+		{"6.4.2 the takeover names the resume only until a master is heard", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(20), Resume{Reason: "ok"}, []string{downAt(ms(20))}},
+			{ms(100), adv(high, 200), []string{downAt(ms(100))}},
+			{ms(100) + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(200) + mdi100).String(), "Transition BACKUP->MASTER prio 100 (" + mdiWords + ")"}},
+		}, Master, nil},
+		{"resume when not demoted does nothing", cfg(nil), []stepCase{
+			backupStart, {ms(10), Resume{Reason: "x"}, nil},
+		}, Backup, demoted(false, "")},
+		{"a second demote replaces the reason only", cfg(nil), []stepCase{
+			backupStart, toMaster, demoteMaster,
+			{mAt + ms(1), Demote{Reason: "second"}, nil},
+		}, Backup, demoted(true, "second")},
+		{"demote during FAULT applies after recovery", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), InterfaceChanged{Up: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100 (interface down)"}},
+			{ms(20), Demote{Reason: "r"}, nil},
+			{ms(30), InterfaceChanged{Up: true}, []string{downAt(ms(30)), "Transition FAULT->BACKUP prio 100 (fault cleared (demoted: r))"}},
+			{ms(30) + mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, demoted(true, "r")},
+		{"demoted MASTER's fault and recovery keep it BACKUP", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "chk"}} }), []stepCase{
+			backupStart, toMaster, demoteMaster,
+			{mAt + ms(10), TrackChanged{Name: "chk", OK: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100 (tracked chk down)"}},
+			{mAt + ms(20), TrackChanged{Name: "chk", OK: true}, []string{downAt(mAt + ms(20)), "Transition FAULT->BACKUP prio 100 (fault cleared (demoted: rival master 10.0.0.9))"}},
+			{mAt + ms(20) + mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, nil},
+		{"resume during FAULT: normal election after recovery", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(20), InterfaceChanged{Up: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100 (interface down)"}},
+			{ms(30), Resume{}, nil},
+			{ms(40), InterfaceChanged{Up: true}, []string{downAt(ms(40)), "Transition FAULT->BACKUP prio 100 (fault cleared)"}},
+			{ms(40) + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(140) + mdi100).String(), "Transition BACKUP->MASTER prio 100 (" + mdiWords + ")"}},
+		}, Master, nil},
+		{"shutdown while demoted: no advert", cfg(nil), []stepCase{
+			backupStart, toMaster, demoteMaster,
+			{mAt + ms(50), Shutdown{}, []string{"StopTimer master_down", "Transition BACKUP->INIT prio 100 (shutdown)"}},
+			{mAt + ms(60), Resume{}, nil},
+		}, Initialize, demoted(false, "")},
+		{"demote before startup starts a held BACKUP", cfg(nil), []stepCase{
+			{0, Demote{Reason: "r"}, nil},
+			{0, Startup{}, []string{downAt(0), "Transition INIT->BACKUP prio 100 (startup (demoted: r))"}},
+			{mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, nil},
+		{"6.4.1 demoted address owner starts as BACKUP", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
+			{0, Demote{Reason: "r"}, nil},
+			{0, Startup{}, []string{"SetTimer master_down +" + (ms(300) + ms(100)/256).String(), "Transition INIT->BACKUP prio 255 (startup (demoted: r))"}},
+			{ms(100), adv(low, 100), []string{"SetTimer master_down +" + (ms(400) + ms(100)/256).String()}},
+			{ms(1000), TimerFired{MasterDownTimer}, nil},
+			{ms(1000), Resume{}, []string{"SetTimer master_down +" + (ms(1300) + ms(100)/256).String()}},
+		}, Backup, nil},
+		{"6.4.3 demoted address owner resigns and leaves FAULT as BACKUP", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
+			{0, Startup{}, []string{"SendAdvert 255", "SetTimer adver +100ms", "Transition INIT->MASTER prio 255 (startup: priority 255 (address owner))"}},
+			{ms(10), Demote{}, []string{"SendAdvert 0", "StopTimer adver", "SetTimer master_down +" + (ms(310) + ms(100)/256).String(), "Transition MASTER->BACKUP prio 255 (demoted)"}},
+			{ms(20), InterfaceChanged{Up: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 255 (interface down)"}},
+			{ms(30), InterfaceChanged{Up: true}, []string{"SetTimer master_down +" + (ms(330) + ms(100)/256).String(), "Transition FAULT->BACKUP prio 255 (fault cleared (demoted))"}},
+		}, Backup, nil},
+		{"demoted BACKUP's priority change by a tracker sends nothing", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "eth1", Weight: -30}} }), []stepCase{
+			backupStart,
+			{ms(10), Demote{}, nil},
+			{ms(20), TrackChanged{Name: "eth1", OK: false}, nil},
+			{mdi100, TimerFired{MasterDownTimer}, nil},
+		}, Backup, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tc.steps {
+				got := fmtActionsWhy(m.Step(at(s.at), s.ev))
+				if d := diff(s.want, got); d != "" {
+					t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
+				}
+			}
+			if m.State() != tc.final {
+				t.Errorf("final state %s, want %s", m.State(), tc.final)
+			}
+			if tc.check != nil {
+				if msg := tc.check(m); msg != "" {
+					t.Error(msg)
+				}
+			}
+		})
+	}
+}

@@ -12,7 +12,11 @@
 // announces them with gratuitous ARP and unsolicited neighbour
 // advertisements (keepalived's garp_master_* schedule), watches links with
 // netlink for the FAULT state, runs track scripts, and runs keepalived's
-// notify scripts asynchronously.
+// notify scripts asynchronously. Beyond keepalived, an instance can be held
+// out of the election and let back in ([Router.Demote], [Router.Resume]),
+// a master can re-announce its addresses ([Router.Reannounce]), and a local
+// guard removes virtual addresses configured while not master
+// (Options.GuardVIPs).
 //
 // Cancelling the context of [Router.Run] (SIGTERM) makes every master
 // resign with a priority-0 advertisement and removes the virtual addresses.

@@ -42,6 +42,13 @@ type fakeEnv struct {
 	ifUp    bool
 	src     netip.Addr
 	lastAdv vrrp.Advertisement
+	// The local VIP guard's view: addresses configured on the system,
+	// address events, removals by the guard and an error to fail them with.
+	in      *keepalived.Instance
+	present []addrEvent
+	addrCh  chan addrEvent
+	removed []string // "dev prefix"
+	delErr  error
 }
 
 type sentAdvert struct {
@@ -52,7 +59,7 @@ type sentAdvert struct {
 func newFakeEnv(in *keepalived.Instance) *fakeEnv {
 	src := netip.MustParseAddr("10.9.0.2")
 	return &fakeEnv{start: time.Now(), rx: make(chan packet, 8), linkCh: make(chan linkState, 8), ifUp: true, src: src,
-		filter: rxFilter{in: in, group: vrrp.MulticastIPv4, self: src}}
+		filter: rxFilter{in: in, group: vrrp.MulticastIPv4, self: src}, in: in, addrCh: make(chan addrEvent, 8)}
 }
 
 func (f *fakeEnv) source() netip.Addr { return f.src }
@@ -67,8 +74,103 @@ func (f *fakeEnv) validate(p packet, a *vrrp.Advertisement) error { return f.fil
 func (f *fakeEnv) packets() <-chan packet                         { return f.rx }
 func (f *fakeEnv) links() <-chan linkState                        { return f.linkCh }
 func (f *fakeEnv) linkUp(string) (bool, error)                    { return f.ifUp, nil }
-func (f *fakeEnv) addVIPs() error                                 { f.log("add"); return nil }
-func (f *fakeEnv) delVIPs() error                                 { f.log("del"); return nil }
+func (f *fakeEnv) addrs() <-chan addrEvent                        { return f.addrCh }
+
+// addVIPs and delVIPs add and remove the configured addresses (not the
+// source address) on their interfaces, as netEnv does.
+func (f *fakeEnv) addVIPs() error {
+	f.log("add")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.in.VIPs {
+		a := addrEvent{dev: vipDev(f.in, v), prefix: v.Prefix}
+		if !f.has(a) {
+			f.present = append(f.present, a)
+		}
+	}
+	return nil
+}
+
+func (f *fakeEnv) delVIPs() error {
+	f.log("del")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.in.VIPs {
+		if v.Prefix.Addr() != f.src {
+			f.drop(addrEvent{dev: vipDev(f.in, v), prefix: v.Prefix})
+		}
+	}
+	return nil
+}
+
+// has and drop find and remove an address (any prefix length); f.mu is
+// held.
+func (f *fakeEnv) has(a addrEvent) bool {
+	for _, p := range f.present {
+		if p.dev == a.dev && p.prefix.Addr() == a.prefix.Addr() {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeEnv) drop(a addrEvent) bool {
+	for n, p := range f.present {
+		if p.dev == a.dev && p.prefix == a.prefix {
+			f.present = append(f.present[:n], f.present[n+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// presentVIPs returns every configured address: the driver must pick its
+// own.
+func (f *fakeEnv) presentVIPs() ([]addrEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := append([]addrEvent(nil), f.present...)
+	for n := range out {
+		out[n].at = time.Now()
+	}
+	return out, nil
+}
+
+func (f *fakeEnv) delAddr(a addrEvent) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.delErr != nil {
+		return false, f.delErr
+	}
+	if !f.drop(a) {
+		return false, nil
+	}
+	f.removed = append(f.removed, a.dev+" "+a.prefix.String())
+	return true, nil
+}
+
+// configure adds an address by hand; event says whether the watch reports
+// it (false: the event was lost).
+func (f *fakeEnv) configure(dev, prefix string, event bool) {
+	a := addrEvent{dev: dev, prefix: netip.MustParsePrefix(prefix)}
+	f.mu.Lock()
+	f.present = append(f.present, a)
+	f.mu.Unlock()
+	if event {
+		a.at = time.Now()
+		f.addrCh <- a
+	}
+}
+
+// guardState returns the addresses configured and those the guard removed.
+func (f *fakeEnv) guardState() (present, removed []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.present {
+		present = append(present, p.dev+" "+p.prefix.String())
+	}
+	return present, append([]string(nil), f.removed...)
+}
 func (f *fakeEnv) announce() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -44,16 +44,40 @@ type Status struct {
 	Received uint64 `json:"adverts_received"`
 	Dropped  uint64 `json:"adverts_dropped"`
 	Sent     uint64 `json:"adverts_sent"`
+	// Demoted is true while the instance is held out of the election by
+	// [Router.Demote]: it is BACKUP (or FAULT, or INIT) and does not become
+	// master until [Router.Resume]. DemotionReason is the reason of the
+	// last Demote ("demoted: …") or Resume ("resumed: …") and
+	// DemotionSince when it was asked (a second Demote changes only the
+	// reason); both are empty if neither ever was.
+	Demoted        bool      `json:"demoted"`
+	DemotionReason string    `json:"demotion_reason,omitempty"`
+	DemotionSince  time.Time `json:"demotion_since,omitzero"`
 }
 
 // Options configure a [Router].
 type Options struct {
 	// Logger receives transitions and problems (default slog.Default()).
 	Logger *slog.Logger
-	// OnChange, if set, is called after every change of an instance's state
-	// or effective priority, from the instance's goroutine; tr is the
-	// transition, nil for a change of priority alone.
+	// OnChange, if set, is called after every change of an instance's state,
+	// effective priority or demotion ([Router.Demote], [Router.Resume]),
+	// from the instance's goroutine; tr is the transition, nil for a change
+	// of priority or demotion alone (a demoted master's step down to BACKUP
+	// is a transition whose reason starts with "demoted").
 	OnChange func(st Status, tr *election.Transition)
+	// GuardVIPs turns on the local VIP guard: an instance that is BACKUP
+	// or FAULT (demoted or not) and finds one of its virtual addresses
+	// configured on its interface (added by hand or by another tool, or
+	// left behind by a crash) removes it at once. It learns of added
+	// addresses from netlink events, and checks once on start and on
+	// entering BACKUP or FAULT. It never touches the address the instance
+	// advertises from (unicast_src_ip or the interface's primary address),
+	// an address that is also a virtual address of another instance, or
+	// anything of an instance with priority 255 (the address owner).
+	GuardVIPs bool
+	// OnGuard, if set, is called for every address the guard finds, from
+	// the instance's goroutine.
+	OnGuard func(GuardEvent)
 }
 
 // Instance is one running vrrp_instance.
@@ -65,8 +89,22 @@ type Instance struct {
 	// scripts are the vrrp_script blocks the instance tracks, by name.
 	scripts map[string]*keepalived.Script
 
-	mu sync.Mutex
-	st Status
+	// wake tells the running loop that ctl has something for it.
+	wake chan struct{}
+
+	mu     sync.Mutex
+	st     Status
+	ctl    control
+	shared map[netip.Addr]bool // virtual addresses other instances have too
+}
+
+// control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
+// asked of an instance; its loop applies it (a stopped instance when it
+// starts).
+type control struct {
+	demote     bool
+	reason     string // of the last Demote or Resume, as given
+	reannounce bool
 }
 
 // Config returns the instance's configuration.
@@ -95,8 +133,13 @@ func (i *Instance) update(fn func(*Status)) Status {
 type Router struct {
 	opts Options
 
-	mu        sync.Mutex
-	k         *keepalived.Config
+	// mu serialises Run's start, Reload and the bookkeeping of running
+	// instances; Reload holds it while instances shut down, so nothing an
+	// instance's goroutine may call (OnChange: Demote, Status, ...) takes it.
+	mu sync.Mutex
+	k  *keepalived.Config
+	// listMu guards instances: taken alone to read, with mu to replace.
+	listMu    sync.Mutex
 	instances []*Instance
 	running   map[*Instance]*runHandle
 	ctx       context.Context // Run's; nil before Run
@@ -126,6 +169,7 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 		}
 		r.instances = append(r.instances, inst)
 	}
+	markShared(r.instances)
 	return r, nil
 }
 
@@ -140,7 +184,7 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-		scripts: map[string]*keepalived.Script{}}
+		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
@@ -159,8 +203,8 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 
 // Instances returns the router's instances, in configuration order.
 func (r *Router) Instances() []*Instance {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	defer r.listMu.Unlock()
 	return append([]*Instance(nil), r.instances...)
 }
 
@@ -257,8 +301,9 @@ type ReloadResult struct {
 // track and the global settings they use) is unchanged keep running with
 // their state and addresses; removed and changed instances are shut down
 // (a master resigns with priority 0 and removes its addresses) and then the
-// new and changed ones are started. Instances are matched by name. On error
-// nothing changes.
+// new and changed ones are started. Instances are matched by name; a
+// changed instance keeps its demotion ([Router.Demote]). On error nothing
+// changes.
 func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	var res ReloadResult
 	if len(k.Instances) == 0 {
@@ -304,7 +349,15 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	for _, h := range stopping {
 		<-h.done
 	}
+	r.listMu.Lock()
+	for _, ni := range fresh {
+		if oi := old[ni.cfg.Name]; oi != nil {
+			ni.inheritDemotion(oi) // with listMu, so no Demote or Resume falls in between
+		}
+	}
 	r.k, r.instances = k, next
+	r.listMu.Unlock()
+	markShared(next)
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -353,7 +406,7 @@ func stripInstance(in *keepalived.Instance) keepalived.Instance {
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.opts.GuardVIPs && i.cfg.Priority != 255)
 	if err != nil {
 		return err
 	}
@@ -381,6 +434,14 @@ type env interface {
 	delVIPs() error
 	// announce sends one gratuitous ARP / unsolicited NA per address.
 	announce() error
+	// addrs delivers the addresses added on the system that may be virtual
+	// addresses of the instance (a nil channel when the guard is off).
+	addrs() <-chan addrEvent
+	// presentVIPs returns the instance's virtual addresses configured now,
+	// as found.
+	presentVIPs() ([]addrEvent, error)
+	// delAddr removes an address as found; false if it was not there.
+	delAddr(a addrEvent) (bool, error)
 	close()
 }
 
@@ -397,297 +458,4 @@ type packet struct {
 type linkState struct {
 	name string
 	up   bool
-}
-
-const (
-	ifTrackPrefix     = "interface:"
-	scriptTrackPrefix = "script:"
-)
-
-func (i *Instance) electionConfig(src netip.Addr) election.Config {
-	in := i.cfg
-	c := election.Config{
-		Version: in.Version, Priority: in.Priority, AdvertInt: in.AdvertInt,
-		Nopreempt: in.Nopreempt, PreemptDelay: in.PreemptDelay, PrimaryIP: src,
-	}
-	for _, t := range in.TrackInterfaces {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
-	}
-	for _, t := range in.TrackScripts {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
-	}
-	return c
-}
-
-// driver is the state of one running instance's loop.
-type driver struct {
-	i        *Instance
-	env      env
-	m        *election.Machine
-	deadline map[election.Timer]time.Time
-	garpAt   time.Time // second GARP burst
-	refresh  time.Time // periodic GARP refresh
-	adv      vrrp.Advertisement
-	rx       vrrp.Advertisement
-	prio     uint8
-	tracks   chan election.TrackChanged
-}
-
-func (i *Instance) run(ctx context.Context, e env) error {
-	src := e.source()
-	m, err := election.New(i.electionConfig(src))
-	if err != nil {
-		return err
-	}
-	d := &driver{i: i, env: e, m: m, deadline: map[election.Timer]time.Time{}, prio: m.Priority(),
-		tracks: make(chan election.TrackChanged, 16)}
-	d.adv = vrrp.Advertisement{
-		Version: uint8(i.cfg.Version), Type: vrrp.TypeAdvertisement, VRID: i.cfg.VRID,
-		Interval: i.cfg.AdvertInt, Family: i.cfg.Family(),
-	}
-	if i.cfg.Version == 2 && i.cfg.Auth.Type == "PASS" {
-		d.adv.AuthType = vrrp.AuthSimple
-		d.adv.AuthData = i.cfg.Auth.AuthData()
-	}
-	for _, v := range i.cfg.VIPs {
-		d.adv.Addresses = append(d.adv.Addresses, v.Prefix.Addr())
-	}
-	i.update(func(s *Status) { s.Source = src.String(); s.Since = time.Now() })
-
-	// Initial link and script states, before Startup.
-	up, err := e.linkUp(i.cfg.Interface)
-	if err != nil {
-		return err
-	}
-	d.exec(m.Step(time.Now(), election.InterfaceChanged{Up: up}))
-	for _, t := range i.cfg.TrackInterfaces {
-		up, err := e.linkUp(t.Name)
-		if err != nil {
-			i.log.Warn("tracked interface", "interface", t.Name, "err", err)
-		}
-		d.exec(m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + t.Name, OK: up && err == nil}))
-	}
-	sctx, stopScripts := context.WithCancel(context.Background())
-	var swg sync.WaitGroup
-	defer swg.Wait()
-	defer stopScripts()
-	for _, t := range i.cfg.TrackScripts {
-		s := i.scripts[t.Name]
-		if s == nil {
-			continue
-		}
-		ok := checkScript(sctx, s) == nil && !s.InitFail
-		d.exec(m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
-		swg.Add(1)
-		go func() {
-			defer swg.Done()
-			runTracker(sctx, s, ok, func(ok bool) {
-				select {
-				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
-				case <-sctx.Done():
-				}
-			})
-		}()
-	}
-
-	i.log.Info("starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID, "version", i.cfg.Version,
-		"priority", i.cfg.Priority, "source", src, "advert_int", i.cfg.AdvertInt)
-	d.exec(m.Step(time.Now(), election.Startup{}))
-
-	timer := newWaker(e, i.log)
-	defer timer.Stop()
-	for {
-		next := d.next()
-		if next.IsZero() {
-			timer.Reset(time.Hour)
-		} else {
-			timer.Reset(time.Until(next))
-		}
-		select {
-		case <-ctx.Done():
-			d.exec(m.Step(time.Now(), election.Shutdown{}))
-			return nil
-		case p, ok := <-e.packets():
-			if !ok {
-				d.exec(m.Step(time.Now(), election.Shutdown{}))
-				return errors.New("receive socket closed")
-			}
-			a := &d.rx
-			if err := e.validate(p, a); err != nil {
-				if !errors.Is(err, errNotOurs) {
-					i.update(func(s *Status) { s.Dropped++ })
-					i.log.Debug("dropped advertisement", "src", p.src, "err", err)
-				}
-				continue
-			}
-			i.update(func(s *Status) { s.Received++ })
-			// The Master_Down_Timer restarts from the advert's arrival,
-			// not from when this loop got to it.
-			now := time.Now()
-			if !p.at.IsZero() && p.at.Before(now) {
-				now = p.at
-			}
-			d.exec(m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
-		case l := <-e.links():
-			if l.name == i.cfg.Interface {
-				d.exec(m.Step(time.Now(), election.InterfaceChanged{Up: l.up}))
-			} else {
-				d.exec(m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + l.name, OK: l.up}))
-			}
-		case t := <-d.tracks:
-			d.exec(m.Step(time.Now(), t))
-		case <-timer.C():
-			d.fire(time.Now())
-		}
-	}
-}
-
-// waker wakes the driver's loop when its next deadline passes. A spurious
-// or stale wake-up is harmless: the loop delivers only deadlines that have
-// passed and re-arms.
-type waker interface {
-	C() <-chan time.Time
-	Reset(d time.Duration)
-	Stop()
-}
-
-// newWaker returns the environment's precise waker if it has one (Linux:
-// a timerfd), else a time.Timer.
-func newWaker(e env, log *slog.Logger) waker {
-	if pe, ok := e.(interface{ newWaker() (waker, error) }); ok {
-		w, err := pe.newWaker()
-		if err == nil {
-			return w
-		}
-		log.Warn("precise timer unavailable; using Go's timers (up to 1 ms late)", "err", err)
-	}
-	return stdWaker{time.NewTimer(time.Hour)}
-}
-
-// stdWaker is a time.Timer. When the process is otherwise idle the Go
-// runtime waits for timers with epoll_wait, whose timeout has millisecond
-// granularity, so it fires up to about 1 ms late.
-type stdWaker struct{ t *time.Timer }
-
-func (w stdWaker) C() <-chan time.Time   { return w.t.C }
-func (w stdWaker) Reset(d time.Duration) { w.t.Reset(d) }
-func (w stdWaker) Stop()                 { w.t.Stop() }
-
-// next returns the earliest pending deadline.
-func (d *driver) next() time.Time {
-	var n time.Time
-	for _, t := range []time.Time{d.deadline[election.MasterDownTimer], d.deadline[election.AdverTimer], d.garpAt, d.refresh} {
-		if !t.IsZero() && (n.IsZero() || t.Before(n)) {
-			n = t
-		}
-	}
-	return n
-}
-
-// fire delivers every deadline that has passed.
-func (d *driver) fire(now time.Time) {
-	for _, t := range []election.Timer{election.MasterDownTimer, election.AdverTimer} {
-		if at := d.deadline[t]; !at.IsZero() && !now.Before(at) {
-			delete(d.deadline, t)
-			d.exec(d.m.Step(now, election.TimerFired{Timer: t}))
-		}
-	}
-	if !d.garpAt.IsZero() && !now.Before(d.garpAt) {
-		d.garpAt = time.Time{}
-		d.announce(d.i.cfg.GarpMasterRepeat)
-	}
-	if !d.refresh.IsZero() && !now.Before(d.refresh) {
-		d.refresh = now.Add(d.i.cfg.GarpMasterRefresh)
-		d.announce(d.i.cfg.GarpMasterRefreshRepeat)
-	}
-}
-
-func (d *driver) announce(n int) {
-	for range max(n, 1) {
-		if err := d.env.announce(); err != nil {
-			d.i.log.Warn("gratuitous ARP / NA", "err", err)
-			return
-		}
-	}
-}
-
-// exec carries out actions in order.
-func (d *driver) exec(as []election.Action) {
-	i := d.i
-	for _, a := range as {
-		switch a := a.(type) {
-		case election.SetTimer:
-			d.deadline[a.Timer] = a.At
-		case election.StopTimer:
-			delete(d.deadline, a.Timer)
-		case election.SendAdvert:
-			d.adv.Priority = a.Priority
-			if err := d.env.sendAdvert(&d.adv); err != nil {
-				i.log.Warn("send advertisement", "err", err)
-			} else {
-				i.update(func(s *Status) { s.Sent++ })
-			}
-		case election.Transition:
-			d.transition(a)
-		}
-	}
-	master, mprio := d.m.Master()
-	i.update(func(s *Status) {
-		s.Master, s.MasterPriority = "", 0
-		if master.IsValid() {
-			s.Master, s.MasterPriority = master.String(), mprio
-		}
-		s.MasterAdverInt = d.m.MasterAdverInt()
-	})
-	if p := d.m.Priority(); p != d.prio {
-		d.prio = p
-		st := i.update(func(s *Status) { s.Priority = p })
-		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
-		if i.opts.OnChange != nil {
-			i.opts.OnChange(st, nil)
-		}
-	}
-}
-
-func (d *driver) transition(a election.Transition) {
-	i := d.i
-	now := time.Now()
-	switch {
-	case a.To == election.Master:
-		if err := d.env.addVIPs(); err != nil {
-			i.log.Error("add virtual addresses", "err", err)
-		}
-		d.announce(i.cfg.GarpMasterRepeat)
-		if i.cfg.GarpMasterDelay > 0 && !i.glob.MinGarp {
-			d.garpAt = now.Add(i.cfg.GarpMasterDelay)
-		}
-		if i.cfg.GarpMasterRefresh > 0 {
-			d.refresh = now.Add(i.cfg.GarpMasterRefresh)
-		}
-	case a.From == election.Master || a.From == election.Initialize:
-		// Leaving master, or starting up not as master: a crash may have
-		// left the addresses behind.
-		d.garpAt, d.refresh = time.Time{}, time.Time{}
-		if err := d.env.delVIPs(); err != nil {
-			i.log.Error("remove virtual addresses", "err", err)
-		}
-	}
-	master, mprio := d.m.Master()
-	st := i.update(func(s *Status) {
-		s.State = a.To.String()
-		s.Priority = a.Priority
-		s.Since = now
-		s.Reason = a.Reason
-		s.Transitions++
-		s.MasterAdverInt = d.m.MasterAdverInt()
-		s.Master, s.MasterPriority = "", 0
-		if master.IsValid() {
-			s.Master, s.MasterPriority = master.String(), mprio
-		}
-	})
-	i.log.Info("entering "+a.To.String()+" state", "from", a.From.String(), "priority", a.Priority, "reason", a.Reason)
-	i.notify(a.To, a.Priority)
-	if i.opts.OnChange != nil {
-		i.opts.OnChange(st, &a)
-	}
 }

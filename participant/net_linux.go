@@ -40,14 +40,16 @@ type netEnv struct {
 
 	rx      chan packet
 	linkCh  chan linkState
+	addrCh  chan addrEvent // nil: the VIP guard is off
 	done    chan struct{}
 	wg      sync.WaitGroup
 	buf     []byte
 	closeMu sync.Once
 }
 
-// openNetEnv opens the sockets of an instance.
-func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger) (e *netEnv, err error) {
+// openNetEnv opens the sockets of an instance; guard subscribes to address
+// events for the local VIP guard.
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, guard bool) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
@@ -80,9 +82,32 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 		e.dsts = []netip.Addr{group}
 		e.filter.group = group
 	}
-	if fam == vrrp.IPv6 {
+	if err := e.openVRRP(group); err != nil {
+		return nil, err
+	}
+	if e.pf, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
+		return nil, fmt.Errorf("open packet socket for gratuitous ARP: %w", err)
+	}
+	e.wg.Add(1)
+	go e.read()
+	if err := e.watchLinks(); err != nil {
+		return nil, err
+	}
+	if guard {
+		if err := e.watchAddrs(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// openVRRP opens the raw socket for protocol 112 on the instance's
+// interface, joining group unless unicast.
+func (e *netEnv) openVRRP(group netip.Addr) (err error) {
+	in, ifi := e.in, e.ifi
+	if in.Family() == vrrp.IPv6 {
 		if e.conn, err = net.ListenPacket("ip6:112", "::"); err != nil {
-			return nil, fmt.Errorf("open raw IPv6 socket: %w", err)
+			return fmt.Errorf("open raw IPv6 socket: %w", err)
 		}
 		p := ipv6.NewPacketConn(e.conn)
 		e.p6 = p
@@ -95,7 +120,7 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 		}
 	} else {
 		if e.conn, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
-			return nil, fmt.Errorf("open raw IPv4 socket: %w", err)
+			return fmt.Errorf("open raw IPv4 socket: %w", err)
 		}
 		p := ipv4.NewPacketConn(e.conn)
 		e.p4 = p
@@ -108,17 +133,9 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("configure VRRP socket on %s: %w", in.Interface, err)
+		return fmt.Errorf("configure VRRP socket on %s: %w", in.Interface, err)
 	}
-	if e.pf, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
-		return nil, fmt.Errorf("open packet socket for gratuitous ARP: %w", err)
-	}
-	e.wg.Add(1)
-	go e.read()
-	if err := e.watchLinks(); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return nil
 }
 
 func (e *netEnv) source() netip.Addr      { return e.src }
@@ -275,6 +292,158 @@ func (e *netEnv) watchLinks() error {
 		}
 	}()
 	return nil
+}
+
+func (e *netEnv) addrs() <-chan addrEvent { return e.addrCh }
+
+// watchAddrs subscribes to address events for the local VIP guard and
+// forwards those of addresses that are virtual addresses of the instance.
+// If the subscription fails (the kernel drops events when its socket
+// buffer overflows) it subscribes again and asks the driver to rescan.
+func (e *netEnv) watchAddrs() error {
+	want := map[netip.Addr]bool{}
+	for _, v := range e.allVIPs() {
+		want[v.Prefix.Addr()] = true
+	}
+	e.addrCh = make(chan addrEvent, 16)
+	ch, err := e.subscribeAddrs()
+	if err != nil {
+		return fmt.Errorf("watch addresses: %w", err)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		for {
+			for u := range ch { // until the subscription ends; drained, so its goroutine can finish
+				if ev, ok := e.addrEvent(u, want); ok {
+					e.sendAddr(ev)
+				}
+			}
+			if !e.resubscribeAddrs(&ch) {
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// subscribeAddrs opens a netlink subscription to address changes; it ends
+// (its channel closes) when e closes or on an error.
+func (e *netEnv) subscribeAddrs() (chan netlink.AddrUpdate, error) {
+	ch := make(chan netlink.AddrUpdate, 64)
+	err := netlink.AddrSubscribeWithOptions(ch, e.done, netlink.AddrSubscribeOptions{
+		ErrorCallback: func(err error) {
+			select {
+			case <-e.done:
+			default:
+				e.log.Warn("address watch", "err", err)
+			}
+		},
+	})
+	return ch, err
+}
+
+// resubscribeAddrs replaces an ended subscription, retrying every second,
+// and asks the driver to rescan; false once e is closed.
+func (e *netEnv) resubscribeAddrs(ch *chan netlink.AddrUpdate) bool {
+	for {
+		select {
+		case <-e.done:
+			return false
+		default:
+		}
+		c, err := e.subscribeAddrs()
+		if err == nil {
+			*ch = c
+			e.sendAddr(addrEvent{rescan: true, at: time.Now()})
+			return true
+		}
+		e.log.Warn("address watch: subscribe again", "err", err)
+		select {
+		case <-e.done:
+			return false
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// addrEvent turns a netlink event into an addrEvent if it adds one of the
+// wanted addresses.
+func (e *netEnv) addrEvent(u netlink.AddrUpdate, want map[netip.Addr]bool) (addrEvent, bool) {
+	if !u.NewAddr {
+		return addrEvent{}, false
+	}
+	at := time.Now()
+	a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+	if !ok || !want[a.Unmap()] {
+		return addrEvent{}, false
+	}
+	ones, _ := u.LinkAddress.Mask.Size()
+	l, err := netlink.LinkByIndex(u.LinkIndex)
+	if err != nil {
+		e.log.Warn("address watch: interface of a virtual address", "address", a, "ifindex", u.LinkIndex, "err", err)
+		return addrEvent{}, false
+	}
+	return addrEvent{dev: l.Attrs().Name, prefix: netip.PrefixFrom(a.Unmap(), ones), at: at}, true
+}
+
+func (e *netEnv) sendAddr(ev addrEvent) {
+	select {
+	case e.addrCh <- ev:
+	case <-e.done:
+	}
+}
+
+// presentVIPs lists the instance's virtual addresses configured now on
+// their interfaces.
+func (e *netEnv) presentVIPs() ([]addrEvent, error) {
+	now := time.Now()
+	lists := map[string][]netlink.Addr{}
+	var out []addrEvent
+	var errs []error
+	for _, v := range e.allVIPs() {
+		dev := vipDev(e.in, v)
+		addrs, seen := lists[dev]
+		if !seen {
+			l, err := netlink.LinkByName(dev)
+			if err == nil {
+				addrs, err = netlink.AddrList(l, netlink.FAMILY_ALL)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("addresses of %s: %w", dev, err))
+			}
+			lists[dev] = addrs
+		}
+		for _, a := range addrs {
+			ip, ok := netip.AddrFromSlice(a.IP)
+			if ok && ip.Unmap() == v.Prefix.Addr() {
+				ones, _ := a.Mask.Size()
+				out = append(out, addrEvent{dev: dev, prefix: netip.PrefixFrom(ip.Unmap(), ones), at: now})
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// delAddr removes an address with the prefix length it was found with.
+func (e *netEnv) delAddr(a addrEvent) (bool, error) {
+	l, err := netlink.LinkByName(a.dev)
+	if err != nil {
+		if errors.As(err, new(netlink.LinkNotFoundError)) {
+			return false, nil
+		}
+		return false, fmt.Errorf("remove %s from %s: %w", a.prefix, a.dev, err)
+	}
+	ip := a.prefix.Addr()
+	na := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(a.prefix.Bits(), ip.BitLen())}}
+	err = netlink.AddrDel(l, na)
+	if errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remove %s from %s: %w", a.prefix, a.dev, err)
+	}
+	return true, nil
 }
 
 // vipAddr converts a configured VIP into a netlink address and its link.

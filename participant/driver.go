@@ -1,0 +1,392 @@
+package participant
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/vrrpguard/vrrpguard/election"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+const (
+	ifTrackPrefix     = "interface:"
+	scriptTrackPrefix = "script:"
+)
+
+func (i *Instance) electionConfig(src netip.Addr) election.Config {
+	in := i.cfg
+	c := election.Config{
+		Version: in.Version, Priority: in.Priority, AdvertInt: in.AdvertInt,
+		Nopreempt: in.Nopreempt, PreemptDelay: in.PreemptDelay, PrimaryIP: src,
+	}
+	for _, t := range in.TrackInterfaces {
+		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+	}
+	for _, t := range in.TrackScripts {
+		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+	}
+	return c
+}
+
+// driver is the state of one running instance's loop.
+type driver struct {
+	i        *Instance
+	env      env
+	m        *election.Machine
+	deadline map[election.Timer]time.Time
+	garpAt   time.Time // second GARP burst
+	refresh  time.Time // periodic GARP refresh
+	adv      vrrp.Advertisement
+	rx       vrrp.Advertisement
+	prio     uint8
+	tracks   chan election.TrackChanged
+	reported bool // OnChange was called since stepReporting cleared it
+}
+
+// run drives the instance on e until ctx is cancelled: set up, take the
+// initial link and tracker states, start, loop, shut down.
+func (i *Instance) run(ctx context.Context, e env) error {
+	d, err := newDriver(i, e)
+	if err != nil {
+		return err
+	}
+	if err := d.initialLinks(); err != nil {
+		return err
+	}
+	stopScripts := d.startScripts()
+	defer stopScripts()
+	d.startup()
+	return d.loop(ctx)
+}
+
+// newDriver builds the state machine and the advertisement template.
+func newDriver(i *Instance, e env) (*driver, error) {
+	src := e.source()
+	m, err := election.New(i.electionConfig(src))
+	if err != nil {
+		return nil, err
+	}
+	d := &driver{i: i, env: e, m: m, deadline: map[election.Timer]time.Time{}, prio: m.Priority(),
+		tracks: make(chan election.TrackChanged, 16)}
+	d.adv = vrrp.Advertisement{
+		Version: uint8(i.cfg.Version), Type: vrrp.TypeAdvertisement, VRID: i.cfg.VRID,
+		Interval: i.cfg.AdvertInt, Family: i.cfg.Family(),
+	}
+	if i.cfg.Version == 2 && i.cfg.Auth.Type == "PASS" {
+		d.adv.AuthType = vrrp.AuthSimple
+		d.adv.AuthData = i.cfg.Auth.AuthData()
+	}
+	for _, v := range i.cfg.VIPs {
+		d.adv.Addresses = append(d.adv.Addresses, v.Prefix.Addr())
+	}
+	i.update(func(s *Status) { s.Source = src.String(); s.Since = time.Now() })
+	return d, nil
+}
+
+// initialLinks feeds the machine the states of the instance's interface and
+// tracked interfaces, before Startup.
+func (d *driver) initialLinks() error {
+	i := d.i
+	up, err := d.env.linkUp(i.cfg.Interface)
+	if err != nil {
+		return err
+	}
+	d.exec(d.m.Step(time.Now(), election.InterfaceChanged{Up: up}))
+	for _, t := range i.cfg.TrackInterfaces {
+		up, err := d.env.linkUp(t.Name)
+		if err != nil {
+			i.log.Warn("tracked interface", "interface", t.Name, "err", err)
+		}
+		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + t.Name, OK: up && err == nil}))
+	}
+	return nil
+}
+
+// startScripts runs each tracked vrrp_script once (its initial state, before
+// Startup) and then in a goroutine of its own that reports changes to the
+// loop; the returned function stops them and waits for them.
+func (d *driver) startScripts() (stop func()) {
+	i := d.i
+	sctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, t := range i.cfg.TrackScripts {
+		s := i.scripts[t.Name]
+		if s == nil {
+			continue
+		}
+		ok := checkScript(sctx, s) == nil && !s.InitFail
+		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runTracker(sctx, s, ok, func(ok bool) {
+				select {
+				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
+				case <-sctx.Done():
+				}
+			})
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// startup logs the start and steps the machine into its first state (a
+// demotion asked before is applied first).
+func (d *driver) startup() {
+	i := d.i
+	i.log.Info("starting", "interface", i.cfg.Interface, "vrid", i.cfg.VRID, "version", i.cfg.Version,
+		"priority", i.cfg.Priority, "source", d.env.source(), "advert_int", i.cfg.AdvertInt)
+	d.control(time.Now())
+	d.exec(d.m.Step(time.Now(), election.Startup{}))
+}
+
+// loop delivers events to the machine until ctx is cancelled or the receive
+// socket closes, then shuts the machine down.
+func (d *driver) loop(ctx context.Context) error {
+	e := d.env
+	timer := newWaker(e, d.i.log)
+	defer timer.Stop()
+	for {
+		next := d.next()
+		if next.IsZero() {
+			timer.Reset(time.Hour)
+		} else {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		case p, ok := <-e.packets():
+			if !ok {
+				d.shutdown()
+				return errors.New("receive socket closed")
+			}
+			d.received(p)
+		case l := <-e.links():
+			d.linkChanged(l)
+		case t := <-d.tracks:
+			d.exec(d.m.Step(time.Now(), t))
+		case <-timer.C():
+			d.fire(time.Now())
+		case <-d.i.wake:
+			d.control(time.Now())
+		case a := <-e.addrs():
+			d.addrAdded(a)
+		}
+	}
+}
+
+// shutdown stops the machine: a master resigns and removes its addresses.
+func (d *driver) shutdown() {
+	d.exec(d.m.Step(time.Now(), election.Shutdown{}))
+}
+
+// received validates a packet and delivers the advertisement.
+func (d *driver) received(p packet) {
+	i := d.i
+	a := &d.rx
+	if err := d.env.validate(p, a); err != nil {
+		if !errors.Is(err, errNotOurs) {
+			i.update(func(s *Status) { s.Dropped++ })
+			i.log.Debug("dropped advertisement", "src", p.src, "err", err)
+		}
+		return
+	}
+	i.update(func(s *Status) { s.Received++ })
+	// The Master_Down_Timer restarts from the advert's arrival, not from
+	// when this loop got to it.
+	now := time.Now()
+	if !p.at.IsZero() && p.at.Before(now) {
+		now = p.at
+	}
+	d.exec(d.m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+}
+
+// linkChanged delivers a change of the instance's or a tracked interface.
+func (d *driver) linkChanged(l linkState) {
+	if l.name == d.i.cfg.Interface {
+		d.exec(d.m.Step(time.Now(), election.InterfaceChanged{Up: l.up}))
+	} else {
+		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + l.name, OK: l.up}))
+	}
+}
+
+// waker wakes the driver's loop when its next deadline passes. A spurious
+// or stale wake-up is harmless: the loop delivers only deadlines that have
+// passed and re-arms.
+type waker interface {
+	C() <-chan time.Time
+	Reset(d time.Duration)
+	Stop()
+}
+
+// newWaker returns the environment's precise waker if it has one (Linux:
+// a timerfd), else a time.Timer.
+func newWaker(e env, log *slog.Logger) waker {
+	if pe, ok := e.(interface{ newWaker() (waker, error) }); ok {
+		w, err := pe.newWaker()
+		if err == nil {
+			return w
+		}
+		log.Warn("precise timer unavailable; using Go's timers (up to 1 ms late)", "err", err)
+	}
+	return stdWaker{time.NewTimer(time.Hour)}
+}
+
+// stdWaker is a time.Timer. When the process is otherwise idle the Go
+// runtime waits for timers with epoll_wait, whose timeout has millisecond
+// granularity, so it fires up to about 1 ms late.
+type stdWaker struct{ t *time.Timer }
+
+func (w stdWaker) C() <-chan time.Time   { return w.t.C }
+func (w stdWaker) Reset(d time.Duration) { w.t.Reset(d) }
+func (w stdWaker) Stop()                 { w.t.Stop() }
+
+// next returns the earliest pending deadline.
+func (d *driver) next() time.Time {
+	var n time.Time
+	for _, t := range []time.Time{d.deadline[election.MasterDownTimer], d.deadline[election.AdverTimer], d.garpAt, d.refresh} {
+		if !t.IsZero() && (n.IsZero() || t.Before(n)) {
+			n = t
+		}
+	}
+	return n
+}
+
+// fire delivers every deadline that has passed.
+func (d *driver) fire(now time.Time) {
+	for _, t := range []election.Timer{election.MasterDownTimer, election.AdverTimer} {
+		if at := d.deadline[t]; !at.IsZero() && !now.Before(at) {
+			delete(d.deadline, t)
+			d.exec(d.m.Step(now, election.TimerFired{Timer: t}))
+		}
+	}
+	if !d.garpAt.IsZero() && !now.Before(d.garpAt) {
+		d.garpAt = time.Time{}
+		d.announce(d.i.cfg.GarpMasterRepeat)
+	}
+	if !d.refresh.IsZero() && !now.Before(d.refresh) {
+		d.refresh = now.Add(d.i.cfg.GarpMasterRefresh)
+		d.announce(d.i.cfg.GarpMasterRefreshRepeat)
+	}
+}
+
+// announceBurst announces the virtual addresses as a new master does:
+// garp_master_repeat messages now, a second burst after garp_master_delay
+// (unless vrrp_min_garp), and every garp_master_refresh from now on.
+func (d *driver) announceBurst(now time.Time) {
+	i := d.i
+	d.announce(i.cfg.GarpMasterRepeat)
+	if i.cfg.GarpMasterDelay > 0 && !i.glob.MinGarp {
+		d.garpAt = now.Add(i.cfg.GarpMasterDelay)
+	}
+	if i.cfg.GarpMasterRefresh > 0 {
+		d.refresh = now.Add(i.cfg.GarpMasterRefresh)
+	}
+}
+
+// announce sends n gratuitous ARP / unsolicited NA messages per address (at
+// least one).
+func (d *driver) announce(n int) {
+	for range max(n, 1) {
+		if err := d.env.announce(); err != nil {
+			d.i.log.Warn("gratuitous ARP / NA", "err", err)
+			return
+		}
+	}
+}
+
+// exec carries out actions in order.
+func (d *driver) exec(as []election.Action) {
+	i := d.i
+	for _, a := range as {
+		switch a := a.(type) {
+		case election.SetTimer:
+			d.deadline[a.Timer] = a.At
+		case election.StopTimer:
+			delete(d.deadline, a.Timer)
+		case election.SendAdvert:
+			d.adv.Priority = a.Priority
+			if err := d.env.sendAdvert(&d.adv); err != nil {
+				i.log.Warn("send advertisement", "err", err)
+			} else {
+				i.update(func(s *Status) { s.Sent++ })
+			}
+		case election.Transition:
+			d.transition(a)
+		}
+	}
+	master, mprio := d.m.Master()
+	i.update(func(s *Status) {
+		s.Master, s.MasterPriority = "", 0
+		if master.IsValid() {
+			s.Master, s.MasterPriority = master.String(), mprio
+		}
+		s.MasterAdverInt = d.m.MasterAdverInt()
+	})
+	if p := d.m.Priority(); p != d.prio {
+		d.prio = p
+		st := i.update(func(s *Status) { s.Priority = p })
+		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
+		if i.opts.OnChange != nil {
+			i.opts.OnChange(st, nil)
+			d.reported = true
+		}
+	}
+}
+
+func (d *driver) transition(a election.Transition) {
+	i := d.i
+	now := time.Now()
+	switch {
+	case a.To == election.Master:
+		if err := d.env.addVIPs(); err != nil {
+			i.log.Error("add virtual addresses", "err", err)
+		}
+		d.announceBurst(now)
+	case a.From == election.Master || a.From == election.Initialize:
+		// Leaving master, or starting up not as master: a crash may have
+		// left the addresses behind (the guard, if on, reports them).
+		d.garpAt, d.refresh = time.Time{}, time.Time{}
+		if a.From == election.Initialize {
+			d.guardScan(a.To)
+		}
+		if err := d.env.delVIPs(); err != nil {
+			i.log.Error("remove virtual addresses", "err", err)
+		}
+	}
+	if a.From != election.Initialize {
+		d.guardScan(a.To) // entering BACKUP or FAULT
+	}
+	master, mprio := d.m.Master()
+	st := i.update(func(s *Status) {
+		s.State = a.To.String()
+		s.Priority = a.Priority
+		s.Since = now
+		s.Reason = a.Reason
+		s.Transitions++
+		s.MasterAdverInt = d.m.MasterAdverInt()
+		s.Master, s.MasterPriority = "", 0
+		if master.IsValid() {
+			s.Master, s.MasterPriority = master.String(), mprio
+		}
+	})
+	args := []any{"from", a.From.String(), "priority", a.Priority, "reason", a.Reason}
+	if demoted, _ := d.m.Demoted(); demoted {
+		args = append(args, "demoted", true)
+	}
+	i.log.Info("entering "+a.To.String()+" state", args...)
+	i.notify(a.To, a.Priority)
+	if i.opts.OnChange != nil {
+		i.opts.OnChange(st, &a)
+		d.reported = true
+	}
+}
