@@ -45,6 +45,7 @@ func (d *decoder) validate(f *File) {
 	if a.Email != nil {
 		d.validateEmail(a.Email, "alerts.email", resolve)
 	}
+	d.check(f.SelfDemote.Hold > 0, "self_demote.hold", "must be positive")
 }
 
 // resolver makes paths relative to the directory of the YAML file.

@@ -44,6 +44,23 @@ type File struct {
 	Keepalived []string `yaml:"keepalived"`
 	// Alerts configures notifications.
 	Alerts Alerts `yaml:"alerts"`
+	// SelfDemote configures self-demotion of `vrrpguard run`.
+	SelfDemote SelfDemote `yaml:"self_demote"`
+}
+
+// SelfDemote configures self-demotion (`vrrpguard run` only; README
+// "Self-demotion"): an own instance that is master next to another live
+// master it cannot hear properly steps aside when outranked, or after Hold
+// when it outranks a rival that does not yield.
+type SelfDemote struct {
+	// Enabled turns it on (the --self-demote flag does too).
+	Enabled bool `yaml:"enabled"`
+	// Hold is how long an outranking master keeps its addresses against a
+	// rival, so that a vrrpguard rival can yield first.
+	Hold time.Duration `yaml:"hold"`
+	// Guard removes (and reports) an own virtual address found on the
+	// interface while the instance is not master; on with Enabled.
+	Guard bool `yaml:"guard"`
 }
 
 // Watch configures capture and output.

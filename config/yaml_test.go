@@ -54,6 +54,7 @@ func TestLoadYAML(t *testing.T) {
 			RepeatInterval: time.Hour,
 			GroupWait:      time.Second,
 		},
+		SelfDemote: def.SelfDemote,
 	}
 	if d := diff(want, got); d != "" {
 		t.Errorf("LoadYAML (-want +got):\n%s", d)
@@ -103,7 +104,7 @@ func TestYAMLErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown top-level key", "watch: {}\nrulez:\n  a: 1\n",
-			`x.yaml:2: unknown key "rulez" in the top level (expected one of watch, rules, expect, keepalived, alerts)`},
+			`x.yaml:2: unknown key "rulez" in the top level (expected one of watch, rules, expect, keepalived, alerts, self_demote)`},
 		{"unknown key in rules", "rules:\n  flap_window: 1m\n  foo: 1\n",
 			`x.yaml:3: unknown key "foo" in rules (expected one of flap_window, flap_threshold, no_master_margin, resolve_hold, quiet_period, router_timeout, max_segments, max_routers, max_routers_per_segment, max_vips)`},
 		{"unknown key in a list entry", "expect:\n  - vrid: 1\n  - vrid: 2\n    vip: [10.0.0.1]\n",
@@ -137,6 +138,7 @@ func TestYAMLErrors(t *testing.T) {
 		{"webhook url", "alerts:\n  webhooks:\n    - url: hooks.example.com\n", `x.yaml:3: alerts.webhooks[0].url: expected an http:// or https:// URL, got "hooks.example.com"`},
 		{"webhook without url", "alerts:\n  webhooks:\n    - timeout: 1s\n", `x.yaml:3: alerts.webhooks[0].url: expected an http:// or https:// URL, got ""`},
 		{"severity", "alerts:\n  alertmanagers:\n    - url: http://am:9093\n      min_severity: high\n", `x.yaml:4: alerts.alertmanagers[0].min_severity: expected one of info, warning, critical, got "high"`},
+		{"self_demote hold", "self_demote:\n  hold: 0s\n", `x.yaml:2: self_demote.hold: must be positive`},
 		{"kind", "alerts:\n  webhooks:\n    - url: http://x/\n      kinds: [split_brain]\n", `x.yaml:4: alerts.webhooks[0].kinds[0]: unknown finding kind "split_brain" (expected one of duplicate_master, vip_on_backup, auth_mismatch, vrid_mismatch, vrid_conflict, version_mismatch, interval_mismatch, owner_conflict, master_flapping, no_master, ttl_invalid, checksum_invalid, malformed_packet, unexpected_router, table_full, stale_announcement, self_demoted, alerts_dropped)`},
 		{"zero timeout", "alerts:\n  webhooks:\n    - url: http://x/\n      timeout: 0s\n", `x.yaml:4: alerts.webhooks[0].timeout: must be positive`},
 		{"header name", "alerts:\n  webhooks:\n    - url: http://x/\n      headers: {\"a b\": c}\n", `x.yaml:4: alerts.webhooks[0].headers.a b: invalid header name "a b"`},

@@ -7,16 +7,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/demote"
 	"github.com/vrrpguard/vrrpguard/internal/status"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/rules"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -90,17 +95,17 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		"the keepalived.conf to run (default "+defaultKeepalivedConf+"), and optionally one vrrpguard YAML file (repeatable; recognised by content)",
 		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)")
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
+	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(c.stderr, "vrrpguard run: %v\n", err)
-		return ExitError
 	}
 	set, err := loadRunSettings(sf.configs, prefixWriter{c.stderr, "vrrpguard run: "})
 	if err != nil {
 		configError(c.stderr, "run", err)
 		return ExitError
+	}
+	if *selfDemote {
+		set.file.SelfDemote.Enabled = true
 	}
 	// SIGHUP reloads the configuration; registered before anything runs,
 	// since an unhandled SIGHUP would kill the process.
@@ -112,70 +117,164 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
-	reg := newRegistry(c.version)
-	m := newRunMetrics(reg)
-	r, err := participant.New(set.own, participant.Options{Logger: log, OnChange: m.change})
+	n, err := newNode(c, set, sf, log)
+	if err == nil {
+		err = n.serve(ctx, sf.listenAddr(defaultRunListen))
+	}
+	if err == nil {
+		err = n.run(ctx, hup)
+	}
 	if err != nil {
-		return fail(err)
+		fmt.Fprintf(c.stderr, "vrrpguard run: %v\n", err)
+		return ExitError
 	}
-	for _, st := range r.Status() {
-		m.change(st, nil)
+	log.Info("stopped")
+	return ExitOK
+}
+
+// node is `vrrpguard run`: the participant, the watcher of its segments
+// and, with self-demotion, what connects them.
+type node struct {
+	c    *cli
+	set  *settings
+	flag *segmentFlags
+	log  *slog.Logger
+	reg  *prometheus.Registry
+	m    *runMetrics
+	r    *participant.Router
+	w    *watcher
+	sd   *selfDemotion // nil without self-demotion
+	name string        // of this node in alerts
+}
+
+// newNode builds the participant and the watcher (capture is open when it
+// returns; run or close it).
+func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, error) {
+	n := &node{c: c, set: set, flag: sf, log: log, reg: newRegistry(c.version)}
+	n.m = newRunMetrics(n.reg)
+	sdc := set.file.SelfDemote
+	popts := participant.Options{Logger: log, OnChange: n.changed}
+	if sdc.Enabled && sdc.Guard {
+		popts.GuardVIPs, popts.OnGuard = true, n.guarded
 	}
-	opts, err := set.watcherOptions(sf, ownInterfaces(set.own), c.stdout, log, reg)
+	var err error
+	if n.r, err = participant.New(set.own, popts); err != nil {
+		return nil, err
+	}
+	for _, st := range n.r.Status() {
+		n.m.change(st, nil)
+	}
+	opts, err := set.watcherOptions(sf, ownInterfaces(set.own), c.stdout, log, n.reg)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	w, err := newWatcher(opts)
-	if err != nil {
-		return fail(fmt.Errorf("watch own segments: %w", err))
+	n.name = opts.Alerts.Instance
+	if sdc.Enabled {
+		opts.OnObservation = n.observed
 	}
-	if addr := sf.listenAddr(defaultRunListen); addr != "" {
-		doc := func() status.Doc {
-			d := w.Status()
-			d.Version, d.Command, d.Node, d.Instances = c.version, "run", opts.Alerts.Instance, r.Status()
-			return d
+	if n.w, err = newWatcher(opts); err != nil {
+		return nil, fmt.Errorf("watch own segments: %w", err)
+	}
+	if sdc.Enabled {
+		p := demote.DefaultParams()
+		p.Hold = sdc.Hold
+		n.sd = newSelfDemotion(set.own, n.r, n.w, n.reg, p, log)
+		log.Info("self-demotion on", "hold", sdc.Hold, "guard", sdc.Guard)
+	}
+	return n, nil
+}
+
+// changed is the participant's OnChange.
+func (n *node) changed(st participant.Status, tr *election.Transition) {
+	n.m.change(st, tr)
+	if n.sd != nil {
+		n.sd.changed(st, tr)
+	}
+}
+
+// observed is the watcher's OnObservation (self-demotion only).
+func (n *node) observed(o *obs.Observation) {
+	if n.sd != nil {
+		n.sd.observe(o)
+	}
+}
+
+// guarded is the participant's OnGuard: an own VIP found on the interface
+// of a non-master instance is a vip_on_backup of this node.
+func (n *node) guarded(ev participant.GuardEvent) {
+	if ev.Err != nil {
+		n.log.Error("VIP guard could not remove an address", "instance", ev.Instance, "address", ev.Address.String(), "err", ev.Err)
+	} else {
+		n.log.Warn("VIP guard removed an address this node must not hold", "instance", ev.Instance, "interface", ev.Interface,
+			"address", ev.Address.String(), "state", ev.State)
+	}
+	f := rules.LocalVIPOnBackup{Instance: ev.Instance, Interface: ev.Interface, VRID: ev.VRID, VIP: ev.Address.Addr(), Removed: ev.Removed}
+	if ifi, err := net.InterfaceByName(ev.Interface); err == nil {
+		copy(f.MAC[:], ifi.HardwareAddr)
+	}
+	if err := n.w.pl.local(ev.At, f); err != nil {
+		n.log.Error("VIP guard finding", "err", err)
+	}
+}
+
+// serve starts the HTTP server on addr ("" = none).
+func (n *node) serve(ctx context.Context, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	doc := func() status.Doc {
+		d := n.w.Status()
+		d.Version, d.Command, d.Node, d.Instances = n.c.version, "run", n.name, n.r.Status()
+		if n.sd != nil {
+			d.Demotion = status.Demotions(n.sd.snapshots())
 		}
-		mux, err := newMux(reg, func() error { return nil }, doc, log)
-		if err != nil {
-			w.Close()
-			return fail(err)
-		}
+		return d
+	}
+	mux, err := newMux(n.reg, func() error { return nil }, doc, n.log)
+	if err == nil {
 		mux.HandleFunc("GET /status", func(rw http.ResponseWriter, _ *http.Request) {
-			writeJSON(rw, statusDoc{Version: c.version, Instances: r.Status()})
+			writeJSON(rw, statusDoc{Version: n.c.version, Instances: n.r.Status()})
 		})
-		bound, err := serveHTTP(ctx, addr, mux, log)
-		if err != nil {
-			w.Close()
-			return fail(err)
+		var bound net.Addr
+		if bound, err = serveHTTP(ctx, addr, mux, n.log); err == nil {
+			n.log.Info("serving metrics and status", "addr", bound.String())
+			return nil
 		}
-		log.Info("serving metrics and status", "addr", bound.String())
 	}
-	watchDone := make(chan struct{})
+	n.w.Close()
+	return err
+}
+
+// run runs the participant, the watcher and self-demotion until ctx is
+// done; hup reloads.
+func (n *node) run(ctx context.Context, hup <-chan os.Signal) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(watchDone)
-		log.Info("watching own segments", "interfaces", w.Interfaces())
-		if err := w.Run(ctx); err != nil {
-			log.Error("capture stopped", "err", err)
+		defer wg.Done()
+		n.log.Info("watching own segments", "interfaces", n.w.Interfaces())
+		if err := n.w.Run(ctx); err != nil {
+			n.log.Error("capture stopped", "err", err)
 		}
 	}()
-	log.Info("running", "config", set.own.Files[0], "instances", len(set.own.Instances))
+	if n.sd != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); n.sd.run(ctx) }()
+	}
+	n.log.Info("running", "config", n.set.own.Files[0], "instances", len(n.set.own.Instances))
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				reloadRun(sf.configs, r, w, m, log)
+				n.reload()
 			}
 		}
 	}()
-	err = r.Run(ctx)
-	<-watchDone
-	if err != nil {
-		return fail(err)
-	}
-	log.Info("stopped")
-	return ExitOK
+	err := n.r.Run(ctx)
+	wg.Wait()
+	return err
 }
 
 // loadRunSettings loads run's --config files: exactly one keepalived.conf
@@ -213,36 +312,41 @@ func ownInterfaces(k *keepalived.Config) []string {
 	return ifaces
 }
 
-// reloadRun re-reads the configuration on SIGHUP and applies it to both
+// reload re-reads the configuration on SIGHUP and applies it to both
 // halves: unchanged instances keep running, changed ones restart, removed
-// ones stop, and the watcher takes the new expectations. A configuration
-// that does not load leaves everything as it is.
-func reloadRun(configs []string, r *participant.Router, w *watcher, m *runMetrics, log *slog.Logger) {
-	log.Info("reloading", "config", []string(configs))
-	set, err := loadRunSettings(configs, logWriter{log})
+// ones stop, the watcher takes the new expectations and self-demotion the
+// new instances. A configuration that does not load leaves everything as
+// it is.
+func (n *node) reload() {
+	configs := []string(n.flag.configs)
+	n.log.Info("reloading", "config", configs)
+	set, err := loadRunSettings(configs, logWriter{n.log})
 	if err != nil {
-		log.Error("reload failed; keeping the running configuration", "config", []string(configs), "err", err)
+		n.log.Error("reload failed; keeping the running configuration", "config", configs, "err", err)
 		return
 	}
-	res, err := r.Reload(set.own)
+	res, err := n.r.Reload(set.own)
 	if err != nil {
-		log.Error("reload failed; keeping the running configuration", "config", []string(configs), "err", err)
+		n.log.Error("reload failed; keeping the running configuration", "config", configs, "err", err)
 		return
 	}
 	for _, name := range res.Stopped {
-		m.state.DeleteLabelValues(name)
-		m.priority.DeleteLabelValues(name)
+		n.m.state.DeleteLabelValues(name)
+		n.m.priority.DeleteLabelValues(name)
 	}
-	for _, st := range r.Status() {
-		m.change(st, nil)
+	for _, st := range n.r.Status() {
+		n.m.change(st, nil)
 	}
-	log.Info("reloaded", "config", set.own.Files[0], "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
+	n.log.Info("reloaded", "config", set.own.Files[0], "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
 	for _, iface := range ownInterfaces(set.own) {
-		if !w.Captures(iface) {
-			log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", iface)
+		if !n.w.Captures(iface) {
+			n.log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", iface)
 		}
 	}
-	w.SetExpected(set.rulesExpected())
+	n.w.SetExpected(set.rulesExpected())
+	if n.sd != nil {
+		n.sd.configure(set.own, res.Kept...)
+	}
 }
 
 // logWriter logs each write (one warning line) as a configuration warning.

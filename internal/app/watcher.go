@@ -10,6 +10,7 @@ import (
 
 	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
 	"github.com/vrrpguard/vrrpguard/internal/status"
+	"github.com/vrrpguard/vrrpguard/obs"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,6 +39,9 @@ type watcherOptions struct {
 	Registry *prometheus.Registry
 	// Alerts configures the dispatcher; without sinks nothing is sent.
 	Alerts alert.Options
+	// OnObservation, if set, sees every observation after the engine (run:
+	// the self-demotion policies). It is called on the capture goroutine.
+	OnObservation func(*obs.Observation)
 }
 
 // watcher is the segment watcher of `watch` and `run`: live capture, the
@@ -46,6 +50,7 @@ type watcherOptions struct {
 type watcher struct {
 	live   *sniffer.Live
 	pl     *pipeline
+	hook   func(*obs.Observation)
 	alerts *alert.Dispatcher // nil without sinks
 	log    *slog.Logger
 }
@@ -64,7 +69,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		pl.m = newCaptureMetrics(o.Registry)
 		pl.fm = newFindingMetrics(o.Registry)
 	}
-	w := &watcher{pl: pl, log: o.Log}
+	w := &watcher{pl: pl, log: o.Log, hook: o.OnObservation}
 	if len(o.Alerts.Sinks) > 0 {
 		if w.alerts, err = newDispatcher(o.Alerts, o.Registry, o.Log); err != nil {
 			return nil, fmt.Errorf("alerts: %w", err)
@@ -82,9 +87,9 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		o.Registry.MustRegister(newLiveCollector(w.live), seg)
 	}
-	if o.Params.ProbeInterval > 0 {
-		pl.prober = sniffer.NewProber()
-	}
+	// The prober opens its sockets on first use: the engine probes when
+	// Params.ProbeInterval is set, self-demotion whenever it needs to.
+	pl.prober = sniffer.NewProber()
 	return w, nil
 }
 
@@ -114,14 +119,20 @@ func (w *watcher) Run(ctx context.Context) error {
 	alertsDone := w.startAlerts(ctx)
 	go w.tick(ctx)
 	w.log.Info("watching", "interfaces", w.live.Interfaces())
-	err := w.live.Run(ctx, w.pl.observe)
+	err := w.live.Run(ctx, w.observe)
 	cancel() // capture failed or ctx is done: stop ticks and alerts
-	if w.pl.prober != nil {
-		w.pl.prober.Close()
-	}
+	w.pl.prober.Close()
 	w.pl.flush()
 	<-alertsDone
 	return err
+}
+
+// observe hands one observation to the engine, then to the hook.
+func (w *watcher) observe(o *obs.Observation) {
+	w.pl.observe(o)
+	if w.hook != nil {
+		w.hook(o)
+	}
 }
 
 // tick runs the engine's timers every 100 ms until ctx is done.
@@ -158,7 +169,5 @@ func (w *watcher) startAlerts(ctx context.Context) <-chan struct{} {
 // Close releases what newWatcher opened, for a watcher that will not Run.
 func (w *watcher) Close() {
 	w.live.Close()
-	if w.pl.prober != nil {
-		w.pl.prober.Close()
-	}
+	w.pl.prober.Close()
 }

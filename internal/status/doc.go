@@ -10,8 +10,11 @@ package status
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/demote"
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/participant"
 	"github.com/vrrpguard/vrrpguard/rules"
@@ -32,7 +35,10 @@ type Doc struct {
 	Findings []output.FindingJSON `json:"findings"`
 	// Instances are the participant's own instances (run only).
 	Instances []participant.Status `json:"instances,omitempty"`
-	Engine    Engine               `json:"engine"`
+	// Demotion is the self-demotion state of the own instances (run
+	// --self-demote).
+	Demotion []Demotion `json:"demotion,omitempty"`
+	Engine   Engine     `json:"engine"`
 }
 
 // Segment is one virtual router on one interface.
@@ -179,5 +185,50 @@ func addrs(a []netip.Addr) []string {
 	for i, x := range a {
 		out[i] = x.String()
 	}
+	return out
+}
+
+// Demotion is the self-demotion state of an own instance (`run
+// --self-demote`).
+type Demotion struct {
+	Instance string `json:"instance"`
+	// Mode is normal, suspect (a rival is seen, not yet confirmed),
+	// holding (outranking a live rival, waiting for it to yield) or
+	// demoted.
+	Mode      string    `json:"mode"`
+	Since     time.Time `json:"since"`
+	HoldUntil time.Time `json:"hold_until,omitzero"`
+	// Reason is the last demotion's while demoted (outranked,
+	// hold_expired, rival_returned).
+	Reason string  `json:"reason,omitempty"`
+	Rivals []Rival `json:"rivals"`
+}
+
+// Rival is a router that claims an own instance's addresses.
+type Rival struct {
+	Address    string    `json:"address"`
+	MAC        string    `json:"mac"`
+	VRID       uint8     `json:"vrid"`
+	Priority   uint8     `json:"priority"`
+	Claim      string    `json:"claim"`
+	Live       bool      `json:"live"`
+	Outranks   bool      `json:"outranks"`
+	LastAdvert time.Time `json:"last_advert,omitzero"`
+	LastAnswer time.Time `json:"last_answer,omitzero"`
+}
+
+// Demotions converts the self-demotion policies' snapshots, by instance.
+func Demotions(snaps map[string]demote.Snapshot) []Demotion {
+	out := []Demotion{}
+	for _, s := range snaps {
+		d := Demotion{Instance: s.Instance, Mode: s.Mode.String(), Since: s.Since, HoldUntil: s.HoldUntil,
+			Reason: string(s.Reason), Rivals: []Rival{}}
+		for _, r := range s.Rivals {
+			d.Rivals = append(d.Rivals, Rival{Address: r.Addr.String(), MAC: r.MAC.String(), VRID: r.VRID, Priority: r.Priority,
+				Claim: string(r.Claim), Live: r.Live, Outranks: r.Outranks, LastAdvert: r.LastAdvert, LastAnswer: r.LastAnswer})
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Demotion) int { return strings.Compare(a.Instance, b.Instance) })
 	return out
 }

@@ -19,6 +19,10 @@ func WriteText(w io.Writer, d *Doc, loc *time.Location) error {
 		writeInstances(tw, d, loc)
 		fmt.Fprintln(tw)
 	}
+	if len(d.Demotion) > 0 {
+		writeDemotion(tw, d, loc)
+		fmt.Fprintln(tw)
+	}
 	writeSegments(tw, d, loc)
 	fmt.Fprintln(tw)
 	writeVIPs(tw, d, loc)
@@ -100,5 +104,20 @@ func writeFindings(tw io.Writer, d *Doc) {
 	}
 	for _, f := range d.Findings {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", f.Severity, f.Kind, dash(f.Interface), f.VRID, f.Message)
+	}
+}
+
+func writeDemotion(tw io.Writer, d *Doc, loc *time.Location) {
+	fmt.Fprintln(tw, "INSTANCE\tSELF-DEMOTION\tSINCE\tREASON\tRIVALS")
+	for _, x := range d.Demotion {
+		var rs []string
+		for _, r := range x.Rivals {
+			live := ""
+			if r.Live {
+				live = " live"
+			}
+			rs = append(rs, fmt.Sprintf("%s prio %d %s%s", r.Address, r.Priority, r.Claim, live))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.Instance, x.Mode, clock(x.Since, loc), dash(x.Reason), dash(strings.Join(rs, ", ")))
 	}
 }
