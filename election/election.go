@@ -138,7 +138,9 @@ type TrackChanged struct {
 // the router comes up. A second Demote only replaces the reason.
 type Demote struct{ Reason string }
 
-// Resume ends a [Demote]: a demoted backup arms a fresh
+// Resume ends a [Demote]: a demoted backup whose Master_Down_Timer fired
+// while it was held (no master heard for Master_Down_Interval) becomes
+// master at once; otherwise it arms a fresh
 // Master_Down_Timer, so it takes over after Master_Down_Interval unless it
 // hears a master it must not preempt. Resume of a router that is not
 // demoted does nothing.
@@ -602,8 +604,16 @@ func (s *step) resume(reason string) {
 		return
 	}
 	m.demoted, m.demoteReason = false, ""
-	if m.state == Backup {
-		m.resumed, m.resumeReason = true, reason
-		s.set(MasterDownTimer, m.MasterDownInterval())
+	if m.state != Backup {
+		return
 	}
+	if m.deadline[MasterDownTimer].IsZero() {
+		// The Master_Down_Timer fired while held: no master has been
+		// heard for Master_Down_Interval, so the one this router waited
+		// for is gone — take over now, as the timer would have.
+		s.toMaster(resumedReason(reason) + "; no master heard for " + m.MasterDownInterval().String())
+		return
+	}
+	m.resumed, m.resumeReason = true, reason
+	s.set(MasterDownTimer, m.MasterDownInterval())
 }

@@ -378,13 +378,20 @@ func TestDemotion(t *testing.T) {
 			{ms(150), adv(high, 0), []string{"SetTimer master_down +" + (ms(150) + 156*ms(100)/256).String()}},
 			{ms(150) + 156*ms(100)/256, TimerFired{MasterDownTimer}, nil},
 		}, Backup, nil},
-		{"6.4.2 resume: takes over after Master_Down_Interval when no master", cfg(nil), []stepCase{
+		{"6.4.2 resume after no master was heard for Master_Down_Interval: takes over at once", cfg(nil), []stepCase{
 			backupStart,
 			{ms(10), Demote{Reason: "r"}, nil},
 			{mdi100, TimerFired{MasterDownTimer}, nil},
-			{time.Second, Resume{Reason: "rival gone"}, []string{downAt(time.Second)}},
-			{time.Second + mdi100, TimerFired{MasterDownTimer}, []string{
-				"SendAdvert 100", "SetTimer adver +" + (time.Second + mdi100 + ms(100)).String(),
+			{time.Second, Resume{Reason: "rival gone"}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (time.Second + ms(100)).String(),
+				"Transition BACKUP->MASTER prio 100 (resumed: rival gone; no master heard for " + mdi100.String() + ")"}},
+		}, Master, demoted(false, "")},
+		{"6.4.2 resume while the Master_Down_Timer runs: takes over when it expires", cfg(nil), []stepCase{
+			backupStart,
+			{ms(10), Demote{Reason: "r"}, nil},
+			{ms(100), Resume{Reason: "rival gone"}, []string{downAt(ms(100))}},
+			{ms(100) + mdi100, TimerFired{MasterDownTimer}, []string{
+				"SendAdvert 100", "SetTimer adver +" + (ms(100) + mdi100 + ms(100)).String(),
 				"Transition BACKUP->MASTER prio 100 (resumed: rival gone; " + mdiWords + ")"}},
 		}, Master, demoted(false, "")},
 		{"6.4.2 resume without words", cfg(nil), []stepCase{
@@ -462,8 +469,9 @@ func TestDemotion(t *testing.T) {
 			{0, Startup{}, []string{"SetTimer master_down +" + (ms(300) + ms(100)/256).String(), "Transition INIT->BACKUP prio 255 (startup (demoted: r))"}},
 			{ms(100), adv(low, 100), []string{"SetTimer master_down +" + (ms(400) + ms(100)/256).String()}},
 			{ms(1000), TimerFired{MasterDownTimer}, nil},
-			{ms(1000), Resume{}, []string{"SetTimer master_down +" + (ms(1300) + ms(100)/256).String()}},
-		}, Backup, nil},
+			{ms(1000), Resume{}, []string{"SendAdvert 255", "SetTimer adver +1.1s",
+				"Transition BACKUP->MASTER prio 255 (resumed; no master heard for " + (ms(300) + ms(100)/256).String() + ")"}},
+		}, Master, nil},
 		{"6.4.3 demoted address owner resigns and leaves FAULT as BACKUP", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
 			{0, Startup{}, []string{"SendAdvert 255", "SetTimer adver +100ms", "Transition INIT->MASTER prio 255 (startup: priority 255 (address owner))"}},
 			{ms(10), Demote{}, []string{"SendAdvert 0", "StopTimer adver", "SetTimer master_down +" + (ms(310) + ms(100)/256).String(), "Transition MASTER->BACKUP prio 255 (demoted)"}},

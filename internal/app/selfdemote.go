@@ -170,7 +170,12 @@ func (sd *selfDemotion) changed(st participant.Status, _ *election.Transition) {
 		if err != nil {
 			return // not running yet
 		}
-		pol, err := demote.New(policyInstance(oi.cfg, src, st.Priority), sd.params)
+		p := sd.params
+		// Probe as often as the instance advertises (200 ms to 2 s): a
+		// demoted instance resumes Master_Down_Interval after the rival's
+		// last sign of life, so answers must come about that often.
+		p.ProbeInterval = min(max(oi.cfg.AdvertInt, 200*time.Millisecond), p.ProbeInterval)
+		pol, err := demote.New(policyInstance(oi.cfg, src, st.Priority), p)
 		if err != nil {
 			sd.log.Error("self-demotion disabled for an instance", "instance", st.Instance, "err", err)
 			return
