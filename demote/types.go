@@ -7,37 +7,22 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/election"
+
 	"github.com/vrrpguard/vrrpguard/obs"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
-// State is the own instance's VRRP state, as the participant reports it.
-// The values match package election's (Initialize, Backup, Master, Fault),
-// but map them explicitly.
-type State uint8
+// State is the own instance's VRRP state: the election's.
+type State = election.State
 
 // States of the own instance.
 const (
-	Init State = iota
-	Backup
-	Master
-	Fault
+	Init   = election.Initialize
+	Backup = election.Backup
+	Master = election.Master
+	Fault  = election.Fault
 )
-
-// String returns "INIT", "BACKUP", "MASTER" or "FAULT".
-func (s State) String() string {
-	switch s {
-	case Init:
-		return "INIT"
-	case Backup:
-		return "BACKUP"
-	case Master:
-		return "MASTER"
-	case Fault:
-		return "FAULT"
-	}
-	return "STATE(" + strconv.Itoa(int(s)) + ")"
-}
 
 // Mode is the policy's own state, for the status page.
 type Mode uint8

@@ -512,39 +512,35 @@ func (e *netEnv) allVIPs() []keepalived.VIP {
 
 // addVIPs adds every virtual address (present ones are kept).
 func (e *netEnv) addVIPs() error {
-	var errs []error
-	for _, v := range e.allVIPs() {
-		l, a, err := e.vipAddr(v)
-		if err == nil {
-			err = netlink.AddrAdd(l, a)
-			if errors.Is(err, syscall.EEXIST) {
-				err = nil
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("add %s: %w", v.Prefix, err))
-		}
-	}
-	return errors.Join(errs...)
+	return e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST)
 }
 
 // delVIPs removes every virtual address (absent ones are fine), except the
 // instance's own source address (an address owner's real address).
 func (e *netEnv) delVIPs() error {
+	return e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
+		syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)
+}
+
+// eachVIP applies op to every virtual address that pick selects; errors
+// in fine are success (already done).
+func (e *netEnv) eachVIP(what string, pick func(keepalived.VIP) bool, op func(netlink.Link, *netlink.Addr) error, fine ...syscall.Errno) error {
 	var errs []error
 	for _, v := range e.allVIPs() {
-		if v.Prefix.Addr() == e.src {
+		if !pick(v) {
 			continue
 		}
 		l, a, err := e.vipAddr(v)
 		if err == nil {
-			err = netlink.AddrDel(l, a)
-			if errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) {
-				err = nil
+			err = op(l, a)
+			for _, f := range fine {
+				if errors.Is(err, f) {
+					err = nil
+				}
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", v.Prefix, err))
+			errs = append(errs, fmt.Errorf("%s %s: %w", what, v.Prefix, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -97,14 +97,11 @@ func (sd *selfDemotion) clock(t time.Time) time.Time {
 
 // run ticks the policies and carries out their actions until ctx is done.
 func (sd *selfDemotion) run(ctx context.Context) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
+	go every(ctx, 20*time.Millisecond, sd.tick)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			sd.tick(now)
 		case a := <-sd.todo:
 			sd.carryOut(a)
 		}

@@ -54,10 +54,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 			}
 			s.file = f
 		case config.KindKeepalived:
-			k, ws, err := keepalived.Load(p)
-			for _, w := range ws {
-				fmt.Fprintf(warn, "warning: %s\n", w)
-			}
+			k, err := loadKeepalived(p, warn)
 			if err != nil {
 				return nil, err
 			}
@@ -68,10 +65,7 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 	}
 	s.given = len(kfiles)
 	for _, p := range s.file.Keepalived {
-		k, ws, err := keepalived.Load(p)
-		for _, w := range ws {
-			fmt.Fprintf(warn, "warning: %s\n", w)
-		}
+		k, err := loadKeepalived(p, warn)
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +86,15 @@ func loadSettings(paths []string, warn io.Writer) (*settings, error) {
 		return nil, fmt.Errorf("%s: rules: %w", where, err)
 	}
 	return s, nil
+}
+
+// loadKeepalived reads a keepalived.conf; its warnings go to warn.
+func loadKeepalived(path string, warn io.Writer) (*keepalived.Config, error) {
+	k, ws, err := keepalived.Load(path)
+	for _, w := range ws {
+		fmt.Fprintf(warn, "warning: %s\n", w)
+	}
+	return k, err
 }
 
 // rulesExpected is what the engine expects: a keepalived.conf names the

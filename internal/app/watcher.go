@@ -117,7 +117,7 @@ func (w *watcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
-	go w.tick(ctx)
+	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
 	w.log.Info("watching", "interfaces", w.live.Interfaces())
 	err := w.live.Run(ctx, w.observe)
 	cancel() // capture failed or ctx is done: stop ticks and alerts
@@ -135,16 +135,16 @@ func (w *watcher) observe(o *obs.Observation) {
 	}
 }
 
-// tick runs the engine's timers every 100 ms until ctx is done.
-func (w *watcher) tick(ctx context.Context) {
-	t := time.NewTicker(100 * time.Millisecond)
+// every calls fn with the time every d until ctx is done.
+func every(ctx context.Context, d time.Duration, fn func(time.Time)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			w.pl.tick(now)
+			fn(now)
 		}
 	}
 }
