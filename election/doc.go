@@ -21,7 +21,8 @@
 // vrrpguard's own extension: a [Demote] event holds the router out of the
 // election (a master resigns with a priority-0 advertisement, as on
 // shutdown, and becomes backup; a demoted router never becomes master) and
-// [Resume] lets it take part again, from a fresh Master_Down_Timer. They are
+// [Resume] lets it take part again — at once as master when its
+// Master_Down_Timer fired while it was held, else from a fresh one. They are
 // how a split brain is resolved when this router outranks a master it
 // cannot hear properly; when to send them is decided elsewhere.
 //
