@@ -15,7 +15,7 @@ import (
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 )
 
-// alertFlags are the alert sink flags of watch and test-alert; they add to
+// alertFlags are the alert sink flags of watch, run and test-alert; they add to
 // the alerts section of the configuration.
 type alertFlags struct {
 	webhooks, alertmanagers, mailTo stringList
