@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -346,6 +347,15 @@ func (n *node) reload() {
 	n.w.SetExpected(set.rulesExpected())
 	if n.sd != nil {
 		n.sd.configure(set.own, res.Kept...)
+	}
+	for _, part := range []struct {
+		name      string
+		old, next any
+	}{{"alerts", n.set.file.Alerts, set.file.Alerts}, {"rules", n.set.file.Rules, set.file.Rules},
+		{"self_demote", n.set.file.SelfDemote, set.file.SelfDemote}, {"watch", n.set.file.Watch, set.file.Watch}} {
+		if !reflect.DeepEqual(part.old, part.next) {
+			n.log.Warn("the reloaded YAML changes a section that needs a restart to apply; still using the running one", "section", part.name)
+		}
 	}
 }
 
