@@ -119,6 +119,9 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
 	n, err := newNode(c, set, sf, log)
+	if n != nil {
+		n.selfDemoteFlag = *selfDemote
+	}
 	if err == nil {
 		err = n.serve(ctx, sf.listenAddr(defaultRunListen))
 	}
@@ -146,6 +149,9 @@ type node struct {
 	w    *watcher
 	sd   *selfDemotion // nil without self-demotion
 	name string        // of this node in alerts
+	// selfDemoteFlag: --self-demote was given (it overrides the YAML's
+	// self_demote.enabled, also on reload).
+	selfDemoteFlag bool
 }
 
 // newNode builds the participant and the watcher (capture is open when it
@@ -326,6 +332,7 @@ func (n *node) reload() {
 		n.log.Error("reload failed; keeping the running configuration", "config", configs, "err", err)
 		return
 	}
+	set.file.SelfDemote.Enabled = set.file.SelfDemote.Enabled || n.selfDemoteFlag
 	res, err := n.r.Reload(set.own)
 	if err != nil {
 		n.log.Error("reload failed; keeping the running configuration", "config", configs, "err", err)
