@@ -337,6 +337,9 @@ func TestLabAlertSurvivesKill9(t *testing.T) {
 	}
 	w2.Signal(syscall.SIGTERM)
 	<-w2.Done()
+	if err := w2.Err(); err != nil {
+		t.Errorf("restarted watch: %v", err)
+	}
 }
 
 // pairConfOn is a keepalived.conf for one node of a VRID 51 pair.

@@ -86,7 +86,7 @@ func TestLabNormalLifeHasNoFindings(t *testing.T) {
 	t.Parallel()
 	l := newPairLab(t)
 	ka := l.a.StartKeepalived(t, pairConf(netlab.Instance{State: "MASTER", Priority: 150, AuthPass: "pw"}))
-	kb := l.b.StartKeepalived(t, pairConf(netlab.Instance{State: "BACKUP", Priority: 100, AuthPass: "pw"}))
+	l.b.StartKeepalived(t, pairConf(netlab.Instance{State: "BACKUP", Priority: 100, AuthPass: "pw"}))
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(3 * time.Second)
 	// Crash failover.
@@ -105,7 +105,6 @@ func TestLabNormalLifeHasNoFindings(t *testing.T) {
 	}
 	l.b.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(3 * time.Second)
-	_ = kb
 	out := l.stop()
 	if len(out.findings) > 0 {
 		t.Errorf("findings in normal life: %+v", out.findings)
@@ -304,8 +303,11 @@ func TestLabBothStoppedIsNoMaster(t *testing.T) {
 	ka, kb := startPair(t, l, netlab.Instance{}, netlab.Instance{})
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(2 * time.Second)
-	kb.Stop()
-	ka.Stop()
+	for _, k := range []*netlab.Keepalived{kb, ka} {
+		if err := k.Stop(); err != nil {
+			t.Fatalf("keepalived stop: %v", err)
+		}
+	}
 	f := l.waitFinding("no_master", "raised", 15*time.Second)
 	checkFinding(t, f, 51)
 	// One node comes back: resolved.

@@ -136,7 +136,10 @@ func TestReplayHostilePacketsNeverChangeTheModel(t *testing.T) {
 		}
 	}
 	// The invalid packets are printed with --adverts, with their reason.
-	_, advertsOut, _ := run(t, "replay", "--format", "json", "--adverts", path)
+	st, advertsOut, errs := run(t, "replay", "--format", "json", "--adverts", path)
+	if st != ExitFindings {
+		t.Fatalf("replay --adverts: exit %d: %s", st, errs)
+	}
 	var reasons []string
 	for _, in := range decodeJSONLines(t, advertsOut, false, false).invalid {
 		reasons = append(reasons, in.Reason)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,8 +283,17 @@ func TestRunNopreempt(t *testing.T) {
 				if strings.Contains(k.Log(), "Entering MASTER STATE") {
 					t.Errorf("keepalived (nopreempt) preempted:\n%s", k.Log())
 				}
-			} else if strings.Contains(g.proc.Output(), "entering MASTER state") {
-				t.Errorf("vrrpguard (nopreempt) preempted:\n%s", g.proc.Output())
+			} else {
+				// Its state changes, from its log records: BACKUP, never MASTER.
+				var states []string
+				for _, rec := range logRecords(t, g.proc.Output()) {
+					if s, ok := strings.CutPrefix(rec["msg"], "entering "); ok {
+						states = append(states, s)
+					}
+				}
+				if !slices.Contains(states, "BACKUP state") || slices.Contains(states, "MASTER state") {
+					t.Errorf("vrrpguard (nopreempt) went through %q, want BACKUP and never MASTER:\n%s", states, g.proc.Output())
+				}
 			}
 		})
 	}
