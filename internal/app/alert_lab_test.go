@@ -221,7 +221,7 @@ func TestLabAlertsEndToEnd(t *testing.T) {
 		msg.Alerts[0].Annotations["reported_by"] != "mon" || !strings.Contains(msg.Alerts[0].Annotations["description"], "10.89.0.100") {
 		t.Errorf("webhook message %+v", msg)
 	}
-	f := waitFinding(t, w1, "duplicate_master", "raised", 10*time.Second)
+	f := waitJSONFinding(t, w1, "duplicate_master", "raised", 10*time.Second)
 	t.Logf("finding raised → webhook received: %v", got.Sub(jsonTime(t, "finding time", f.Time)))
 
 	var firing []amAlert
@@ -323,7 +323,7 @@ func TestLabAlertSurvivesKill9(t *testing.T) {
 	a.WaitAddr(t, "10.90.0.100", 15*time.Second)
 	time.Sleep(time.Second)
 	b.DropVRRPFrom(t, "10.90.0.1")
-	waitFinding(t, w, "duplicate_master", "raised", 30*time.Second)
+	waitJSONFinding(t, w, "duplicate_master", "raised", 30*time.Second)
 	time.Sleep(time.Second) // past the group wait: written to the outbox, delivery failing
 	w.Kill()
 	b.ClearDrops(t)

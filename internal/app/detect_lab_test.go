@@ -62,7 +62,7 @@ func (l *pairLab) output() jsonOutput {
 // waitFinding waits until a finding of kind in state appears.
 func (l *pairLab) waitFinding(kind, state string, timeout time.Duration) output.FindingJSON {
 	l.t.Helper()
-	return waitFinding(l.t, l.watch, kind, state, timeout)
+	return waitJSONFinding(l.t, l.watch, kind, state, timeout)
 }
 
 // stop ends the watcher and checks it exited 0.

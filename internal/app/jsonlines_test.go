@@ -193,9 +193,9 @@ func (o jsonOutput) reasons() []string {
 	return r
 }
 
-// waitFinding waits until p (run with --format json) printed a finding of
+// waitJSONFinding waits until p (run with --format json) printed a finding of
 // kind in state, and returns it.
-func waitFinding(t testing.TB, p *netlab.Proc, kind, state string, timeout time.Duration) output.FindingJSON {
+func waitJSONFinding(t testing.TB, p *netlab.Proc, kind, state string, timeout time.Duration) output.FindingJSON {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

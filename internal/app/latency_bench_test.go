@@ -65,7 +65,7 @@ func detectOnce(b *testing.B, iv time.Duration) (time.Duration, time.Duration) {
 	time.Sleep(5 * iv)
 	cut := time.Now()
 	bh.DropVRRPFrom(b, "10.66.0.1")
-	raised := jsonTime(b, "finding time", waitFinding(b, watch, "duplicate_master", "raised", 30*time.Second).Time)
+	raised := jsonTime(b, "finding time", waitJSONFinding(b, watch, "duplicate_master", "raised", 30*time.Second).Time)
 	time.Sleep(3*iv + 200*time.Millisecond) // adverts-only detection needs up to two more
 	path := capt.Stop()
 	var onset, advRaised time.Time
