@@ -88,7 +88,6 @@ func TestStep(t *testing.T) {
 		final State
 	}{
 		{"6.4.1 startup non-owner goes backup", cfg(nil), []stepCase{backupStart}, Backup},
-		{"6.4.1 state MASTER below 255 still starts in backup (keepalived)", cfg(nil), []stepCase{backupStart}, Backup},
 		{"6.4.1 startup owner goes master", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
 			{0, Startup{}, []string{"SendAdvert 255", "SetTimer adver +100ms", "Transition INIT->MASTER prio 255"}},
 		}, Master},

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -287,6 +288,44 @@ func TestDriverTimeline(t *testing.T) {
 		}
 		if d := diffStrings([]string{"BACKUP", "MASTER", "BACKUP", "MASTER", "INIT"}, changes); d != "" {
 			t.Errorf("transitions (-want +got):\n%s", d)
+		}
+	})
+}
+
+// TestDriverStateMasterStartsInBackup: like keepalived, an instance with
+// "state MASTER" and a priority below 255 starts in BACKUP and sends its
+// first advert only after Master_Down_Interval (the election machine has
+// no initial state; this is the configuration reaching it).
+func TestDriverStateMasterStartsInBackup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		i := testInstance(t, strings.Replace(testConf, "state BACKUP", "state MASTER", 1))
+		if i.cfg.State != "MASTER" || i.cfg.Priority != 100 {
+			t.Fatalf("config state %q priority %d, want MASTER 100", i.cfg.State, i.cfg.Priority)
+		}
+		f := newFakeEnv(i.cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- i.run(ctx, f) }()
+		mdi := 300*time.Millisecond + 156*100*time.Millisecond/256
+		time.Sleep(mdi - time.Millisecond)
+		synctest.Wait()
+		if sent, _, _ := f.snapshot(); len(sent) != 0 {
+			t.Errorf("adverts before Master_Down_Interval: %v", sent)
+		}
+		if st := i.Status(); st.State != "BACKUP" {
+			t.Errorf("state %s just before Master_Down_Interval, want BACKUP", st.State)
+		}
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+		if sent, _, _ := f.snapshot(); !equalSent(sent, []sentAdvert{{mdi, 100}}) {
+			t.Errorf("adverts %v, want the first at Master_Down_Interval %v", sent, mdi)
+		}
+		if st := i.Status(); st.State != "MASTER" {
+			t.Errorf("state %s after Master_Down_Interval, want MASTER", st.State)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 }

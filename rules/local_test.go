@@ -38,10 +38,10 @@ func localRun(t *testing.T, end float64, steps ...localStep) result {
 			if err != nil {
 				t.Fatalf("Local(%+v): %v", steps[i].fact, err)
 			}
-			collect(outs)
+			collect(noteRaised(t, outs))
 			i++
 		}
-		collect(e.Tick(at(now)))
+		collect(noteRaised(t, e.Tick(at(now))))
 	}
 	return res
 }

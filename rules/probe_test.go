@@ -17,7 +17,7 @@ type probeSim struct {
 }
 
 func (s *probeSim) collect(t *testing.T, now float64, outs []Output) {
-	for _, o := range outs {
+	for _, o := range noteRaised(t, outs) {
 		switch {
 		case o.Finding != nil:
 			s.res.findings = append(s.res.findings, *o.Finding)

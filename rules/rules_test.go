@@ -432,7 +432,7 @@ func TestTableFullUnderFlood(t *testing.T) {
 		src := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		o := ad{src: src.String(), prio: uint8(1 + i%254), vrid: uint8(1 + i%255), iface: "eth" + string(rune('0'+i%3)),
 			vips: []string{netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)}).String()}}.obs(float64(i) / 1000)
-		for _, out := range e.Observe(&o) {
+		for _, out := range noteRaised(t, e.Observe(&o)) {
 			if out.Finding != nil && out.Finding.Kind == TableFull && out.Finding.State == Raised {
 				raised++
 			}
@@ -475,15 +475,23 @@ func TestFingerprintStableAcrossWatchersAndRestarts(t *testing.T) {
 	}
 }
 
-func TestEveryKindHasATest(t *testing.T) {
-	// Guard: adding a kind without handling it fails here.
-	for _, k := range Kinds() {
-		if SeverityOf(k) == "" {
-			t.Errorf("%s has no severity", k)
-		}
+func TestTableFullRaisedAndResolved(t *testing.T) {
+	// Room for two segments. A advertises VRID 51 every second; C sends
+	// one advert for VRID 52 at 20.5 and one for 53 at 20.6: the third
+	// segment evicts the least recently seen (51), and A's next advert
+	// (21.0) evicts 52. No eviction after that: resolved QuietPeriod and
+	// ResolveHold after the last one.
+	p := DefaultParams()
+	p.MaxSegments = 2
+	r := runScript(t, p, nil, 120, every(A, 0, 120, 1),
+		[]obs.Observation{with(C, func(a *ad) { a.vrid = 52 }).obs(20.5), with(C, func(a *ad) { a.vrid = 53 }).obs(20.6)})
+	f := r.raisedBetween(t, TableFull, 20.6, 20.6)
+	if !strings.Contains(f.Message, "segments") {
+		t.Errorf("message %q does not name the full table", f.Message)
 	}
-	if len(Kinds()) != 18 {
-		t.Errorf("%d kinds", len(Kinds()))
+	r.resolvedBetween(t, TableFull, 21+65, 21+65)
+	if st := r.engine.Stats(); st.Segments != 2 || st.Evictions != 2 {
+		t.Errorf("stats %+v, want 2 segments after 2 evictions", st)
 	}
 }
 

@@ -101,7 +101,10 @@ func garp(t float64, vip, mac string) obs.Observation {
 }
 
 func na(t float64, target, mac string) obs.Observation {
-	m, _ := obs.ParseMAC(mac)
+	m, err := obs.ParseMAC(mac)
+	if err != nil {
+		panic(err)
+	}
 	return obs.Observation{Kind: obs.KindND, Time: at(t), Interface: "eth0", SrcMAC: m, Family: vrrp.IPv6, TTL: 255,
 		ND: obs.NDInfo{Target: ip(target), TargetMAC: m, Override: true}}
 }
@@ -142,9 +145,9 @@ func runScript(t *testing.T, p Params, exp []Expected, end float64, parts ...[]o
 		}
 	}
 	for i := range all {
-		collect(e.Observe(&all[i]))
+		collect(noteRaised(t, e.Observe(&all[i])))
 	}
-	collect(e.Tick(at(end)))
+	collect(noteRaised(t, e.Tick(at(end))))
 	return res
 }
 

@@ -221,13 +221,8 @@ func TestLabAlertsEndToEnd(t *testing.T) {
 		msg.Alerts[0].Annotations["reported_by"] != "mon" || !strings.Contains(msg.Alerts[0].Annotations["description"], "10.89.0.100") {
 		t.Errorf("webhook message %+v", msg)
 	}
-	var raisedAt time.Time
-	for _, l := range splitLines(w1.Output()) {
-		if f, ok := parseFinding(l); ok && f.Kind == "duplicate_master" && f.State == "raised" {
-			raisedAt, _ = time.Parse(time.RFC3339Nano, f.Time)
-		}
-	}
-	t.Logf("finding raised → webhook received: %v", got.Sub(raisedAt))
+	f := waitJSONFinding(t, w1, "duplicate_master", "raised", 10*time.Second)
+	t.Logf("finding raised → webhook received: %v", got.Sub(jsonTime(t, "finding time", f.Time)))
 
 	var firing []amAlert
 	waitFor(t, "the alert in Alertmanager from both watchers", 30*time.Second, func() bool {
@@ -237,7 +232,8 @@ func TestLabAlertsEndToEnd(t *testing.T) {
 				firing = append(firing, x)
 			}
 		}
-		return len(firing) > 0 && strings.Contains(w2.Output(), `"kind":"duplicate_master","state":"raised"`)
+		_, raised := procJSON(t, w2).finding("duplicate_master", "raised")
+		return len(firing) > 0 && raised
 	})
 	time.Sleep(2 * time.Second) // both watchers have posted by now
 	firing = nil
@@ -267,8 +263,11 @@ func TestLabAlertsEndToEnd(t *testing.T) {
 	var full struct {
 		Text string `json:"Text"`
 	}
-	json.NewDecoder(resp.Body).Decode(&full)
+	err = json.NewDecoder(resp.Body).Decode(&full)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("mailpit message %s: %v", mailID, err)
+	}
 	for _, want := range []string{"10.89.0.100", "10.89.0.1", "10.89.0.2", "protocol 112"} {
 		if !strings.Contains(full.Text, want) {
 			t.Errorf("alert mail body lacks %q:\n%s", want, full.Text)
@@ -324,7 +323,7 @@ func TestLabAlertSurvivesKill9(t *testing.T) {
 	a.WaitAddr(t, "10.90.0.100", 15*time.Second)
 	time.Sleep(time.Second)
 	b.DropVRRPFrom(t, "10.90.0.1")
-	w.WaitOutput(t, `"kind":"duplicate_master","state":"raised"`, 30*time.Second)
+	waitJSONFinding(t, w, "duplicate_master", "raised", 30*time.Second)
 	time.Sleep(time.Second) // past the group wait: written to the outbox, delivery failing
 	w.Kill()
 	b.ClearDrops(t)
@@ -338,6 +337,9 @@ func TestLabAlertSurvivesKill9(t *testing.T) {
 	}
 	w2.Signal(syscall.SIGTERM)
 	<-w2.Done()
+	if err := w2.Err(); err != nil {
+		t.Errorf("restarted watch: %v", err)
+	}
 }
 
 // pairConfOn is a keepalived.conf for one node of a VRID 51 pair.

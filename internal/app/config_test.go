@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,12 +56,14 @@ virtual_server 10.99.0.100 80 {
 	if st != ExitFindings {
 		t.Fatalf("exit %d: %s", st, errs)
 	}
+	o := decodeJSONLines(t, out, false, false)
 	want := "10.99.0.1 advertises VRID 51 for 10.99.0.100, the config (" + conf + ":10) expects 50"
-	if !strings.Contains(out, want) {
-		t.Errorf("no finding naming the node %q:\n%s", want, out)
+	if f, ok := o.finding("vrid_mismatch", "raised"); !ok || !strings.Contains(f.Message, want) {
+		t.Errorf("no vrid_mismatch naming the node %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, `"kind":"no_master","state":"raised","severity":"critical","interface":"","family":"ipv4","vrid":50`) {
-		t.Errorf("configured VRID 50 never seen should raise no_master:\n%s", out)
+	nm, ok := o.finding("no_master", "raised")
+	if !ok || nm.Severity != "critical" || nm.Interface != "" || nm.Family != "ipv4" || nm.VRID != 50 {
+		t.Errorf("configured VRID 50 never seen should raise no_master (critical, ipv4, no interface), got %+v:\n%s", nm, out)
 	}
 	// Unknown keywords are warnings with file:line, never fatal.
 	if !strings.Contains(errs, conf+":27") || !strings.Contains(errs, "warning") {
@@ -87,18 +90,23 @@ func TestReplayConfigAuthMismatch(t *testing.T) {
     }
 }
 `)
-	_, out, errs := run(t, "replay", "--format", "json", "--config", conf, capV2Pass)
-	for _, want := range []string{`"kind":"auth_mismatch","state":"raised"`, `"kind":"unexpected_router","state":"raised"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing %s:\n%s\n%s", want, out, errs)
+	st, out, errs := run(t, "replay", "--format", "json", "--config", conf, capV2Pass)
+	if st != ExitFindings {
+		t.Fatalf("exit %d: %s", st, errs)
+	}
+	o := decodeJSONLines(t, out, false, false)
+	for _, kind := range []string{"auth_mismatch", "unexpected_router"} {
+		if _, ok := o.finding(kind, "raised"); !ok {
+			t.Errorf("%s not raised:\n%s\n%s", kind, out, errs)
 		}
 	}
 	if strings.Contains(out, "s3cretpw") || strings.Contains(out, "wrongpw") {
 		t.Error("password printed")
 	}
 	// 10.99.0.1 is a configured peer, 10.99.0.2 is not.
-	if !strings.Contains(out, `10.99.0.2 (02:00:00:00:00:02) advertises VRID 51 on v2pass.pcap but the config`) {
-		t.Errorf("unexpected_router does not name 10.99.0.2:\n%s", out)
+	if f, _ := o.finding("unexpected_router", "raised"); !strings.Contains(f.Message, `10.99.0.2 (02:00:00:00:00:02) advertises VRID 51 on v2pass.pcap but the config`) ||
+		!slices.Equal(f.Sources, []string{"10.99.0.2"}) {
+		t.Errorf("unexpected_router does not name 10.99.0.2 (alone): %+v", f)
 	}
 }
 
@@ -135,11 +143,12 @@ expect:
 	if st != ExitFindings {
 		t.Fatalf("exit %d %s", st, errs)
 	}
-	if !strings.Contains(out, `"kind":"version_mismatch","state":"raised"`) || !strings.Contains(out, y+":4") {
+	o := decodeJSONLines(t, out, false, false)
+	if f, ok := o.finding("version_mismatch", "raised"); !ok || !strings.Contains(f.Message, y+":4") {
 		t.Errorf("version mismatch against YAML expect not raised with file:line:\n%s", out)
 	}
 	// A 30s margin: the silence at the end of the recording is too short.
-	if strings.Contains(out, `"kind":"no_master"`) {
+	if n := o.kinds("raised")["no_master"] + o.kinds("resolved")["no_master"]; n > 0 {
 		t.Errorf("no_master_margin ignored:\n%s", out)
 	}
 }

@@ -1,7 +1,7 @@
 package app
 
 import (
-	"encoding/json"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 // pairLab is a keepalived pair (a: 10.88.0.1, b: 10.88.0.2) and a
@@ -49,51 +51,22 @@ func pairConf(in netlab.Instance) string {
 	return netlab.Conf(in)
 }
 
-type labOutput struct {
-	findings []output.FindingJSON
-	events   []output.EventJSON
-}
-
-func (l *pairLab) output() labOutput {
-	var o labOutput
-	for _, line := range strings.Split(l.watch.Output(), "\n") {
-		switch {
-		case strings.HasPrefix(line, `{"type":"finding"`):
-			var f output.FindingJSON
-			if err := json.Unmarshal([]byte(line), &f); err != nil {
-				l.t.Fatalf("bad finding line %q: %v", line, err)
-			}
-			o.findings = append(o.findings, f)
-		case strings.HasPrefix(line, `{"type":"event"`):
-			var e output.EventJSON
-			if err := json.Unmarshal([]byte(line), &e); err != nil {
-				l.t.Fatalf("bad event line %q: %v", line, err)
-			}
-			o.events = append(o.events, e)
-		}
-	}
-	return o
+// output decodes everything the watcher printed so far (see
+// decodeJSONLines: a line that is not JSON of a known type, nor a log
+// record, fails the test).
+func (l *pairLab) output() jsonOutput {
+	l.t.Helper()
+	return procJSON(l.t, l.watch)
 }
 
 // waitFinding waits until a finding of kind in state appears.
 func (l *pairLab) waitFinding(kind, state string, timeout time.Duration) output.FindingJSON {
 	l.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		for _, f := range l.output().findings {
-			if f.Kind == kind && f.State == state {
-				return f
-			}
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("no %s %s within %v; watch printed:\n%s", kind, state, timeout, l.watch.Output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return waitJSONFinding(l.t, l.watch, kind, state, timeout)
 }
 
 // stop ends the watcher and checks it exited 0.
-func (l *pairLab) stop() labOutput {
+func (l *pairLab) stop() jsonOutput {
 	l.t.Helper()
 	l.watch.Signal(syscall.SIGTERM)
 	select {
@@ -107,42 +80,13 @@ func (l *pairLab) stop() labOutput {
 	return l.output()
 }
 
-func splitLines(s string) []string { return strings.Split(s, "\n") }
-
-// parseFinding parses a JSON finding line.
-func parseFinding(line string) (output.FindingJSON, bool) {
-	var f output.FindingJSON
-	if !strings.HasPrefix(line, `{"type":"finding"`) || json.Unmarshal([]byte(line), &f) != nil {
-		return f, false
-	}
-	return f, true
-}
-
-func (o labOutput) kinds(state string) map[string]int {
-	m := map[string]int{}
-	for _, f := range o.findings {
-		if f.State == state {
-			m[f.Kind]++
-		}
-	}
-	return m
-}
-
-func (o labOutput) reasons() []string {
-	var r []string
-	for _, e := range o.events {
-		r = append(r, e.Reason)
-	}
-	return r
-}
-
 // --- normal life: no findings ---
 
 func TestLabNormalLifeHasNoFindings(t *testing.T) {
 	t.Parallel()
 	l := newPairLab(t)
 	ka := l.a.StartKeepalived(t, pairConf(netlab.Instance{State: "MASTER", Priority: 150, AuthPass: "pw"}))
-	kb := l.b.StartKeepalived(t, pairConf(netlab.Instance{State: "BACKUP", Priority: 100, AuthPass: "pw"}))
+	l.b.StartKeepalived(t, pairConf(netlab.Instance{State: "BACKUP", Priority: 100, AuthPass: "pw"}))
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(3 * time.Second)
 	// Crash failover.
@@ -161,7 +105,6 @@ func TestLabNormalLifeHasNoFindings(t *testing.T) {
 	}
 	l.b.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(3 * time.Second)
-	_ = kb
 	out := l.stop()
 	if len(out.findings) > 0 {
 		t.Errorf("findings in normal life: %+v", out.findings)
@@ -199,17 +142,18 @@ func TestLabOneWayLossIsDuplicateMaster(t *testing.T) {
 	startPair(t, l, netlab.Instance{}, netlab.Instance{})
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(2 * time.Second)
+	cut := time.Now()
 	l.b.DropVRRPFrom(t, "10.88.0.1") // b stops hearing a: both become master
 	f := l.waitFinding("duplicate_master", "raised", 20*time.Second)
 	checkFinding(t, f, 51)
 	if f.Severity != "critical" || len(f.Sources) != 2 {
 		t.Errorf("finding %+v", f)
 	}
-	first, _ := time.Parse(time.RFC3339Nano, f.FirstSeen)
-	raised, _ := time.Parse(time.RFC3339Nano, f.Time)
-	t.Logf("duplicate_master raised %v after the second master's first advert (interval 1s)", raised.Sub(first))
-	if d := raised.Sub(first); d > 2*time.Second+100*time.Millisecond {
-		t.Errorf("detection took %v, want within two intervals", d)
+	first := jsonTime(t, "first_seen", f.FirstSeen)
+	raised := jsonTime(t, "time", f.Time)
+	if first.Before(cut) || raised.Before(first) {
+		t.Errorf("first seen %v, raised %v: want both after the loss began (%v), in that order",
+			first.Format(time.RFC3339Nano), raised.Format(time.RFC3339Nano), cut.Format(time.RFC3339Nano))
 	}
 	l.b.ClearDrops(t)
 	l.waitFinding("duplicate_master", "resolved", 30*time.Second)
@@ -219,21 +163,24 @@ func TestLabOneWayLossIsDuplicateMaster(t *testing.T) {
 			t.Errorf("unexpected %s", k)
 		}
 	}
+	// Detection latency: from the second master's first advert, as tcpdump
+	// recorded it on the monitoring host, to the raise (the time of the
+	// packet that raised it, taken by the same host's kernel).
+	path := capture.Stop()
+	onset := firstAdvertAfter(t, path, "10.88.0.2", cut)
+	d := raised.Sub(onset)
+	t.Logf("duplicate_master raised %v after the second master's first advert (interval 1s)", d)
+	if d < -time.Millisecond || d > 2*time.Second+100*time.Millisecond {
+		t.Errorf("raised %v after the onset (first advert of 10.88.0.2 at %v), want within two intervals", d, onset.Format(time.RFC3339Nano))
+	}
 	// replay of the same traffic raises the same findings (kind and
 	// fingerprint) and the same events.
-	_, replayed, _ := run(t, "replay", "--format", "json", capture.Stop())
-	var rep labOutput
-	for _, line := range splitLines(replayed) {
-		if f, ok := parseFinding(line); ok {
-			rep.findings = append(rep.findings, f)
-		}
-		if strings.HasPrefix(line, `{"type":"event"`) {
-			var e output.EventJSON
-			json.Unmarshal([]byte(line), &e)
-			rep.events = append(rep.events, e)
-		}
+	st, replayed, errs := run(t, "replay", "--format", "json", path)
+	if st != ExitFindings {
+		t.Fatalf("replay exit %d: %s", st, errs)
 	}
-	raisedSet := func(o labOutput) string {
+	rep := decodeJSONLines(t, replayed, false, false)
+	raisedSet := func(o jsonOutput) string {
 		var s []string
 		for _, f := range o.findings {
 			if f.State == "raised" {
@@ -245,9 +192,29 @@ func TestLabOneWayLossIsDuplicateMaster(t *testing.T) {
 	if a, b := raisedSet(out), raisedSet(rep); a != b || a == "" {
 		t.Errorf("watch raised %q, replay of its traffic %q", a, b)
 	}
-	if a, b := strings.Join(out.reasons(), ","), strings.Join(rep.reasons(), ","); a != b {
+	if a, b := strings.Join(out.reasons(), ","), strings.Join(rep.reasons(), ","); a != b || a == "" {
 		t.Errorf("watch events %q, replay events %q", a, b)
 	}
+}
+
+// firstAdvertAfter returns the time of src's first advert with a priority
+// above 0 after the given time in the recording at path; none fails the
+// test.
+func firstAdvertAfter(t *testing.T, path, src string, after time.Time) time.Time {
+	t.Helper()
+	addr := netip.MustParseAddr(src)
+	var first time.Time
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
+		if first.IsZero() && o.Kind == obs.KindAdvert && o.Src == addr && o.Advert.Priority > 0 && o.Time.After(after) {
+			first = o.Time
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if first.IsZero() {
+		t.Fatalf("no advert from %s after %v in %s", src, after.Format(time.RFC3339Nano), path)
+	}
+	return first
 }
 
 func TestLabAuthMismatch(t *testing.T) {
@@ -336,8 +303,11 @@ func TestLabBothStoppedIsNoMaster(t *testing.T) {
 	ka, kb := startPair(t, l, netlab.Instance{}, netlab.Instance{})
 	l.a.WaitAddr(t, "10.88.0.100", 15*time.Second)
 	time.Sleep(2 * time.Second)
-	kb.Stop()
-	ka.Stop()
+	for _, k := range []*netlab.Keepalived{kb, ka} {
+		if err := k.Stop(); err != nil {
+			t.Fatalf("keepalived stop: %v", err)
+		}
+	}
 	f := l.waitFinding("no_master", "raised", 15*time.Second)
 	checkFinding(t, f, 51)
 	// One node comes back: resolved.

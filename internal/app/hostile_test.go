@@ -1,11 +1,13 @@
 package app
 
 import (
+	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -33,9 +36,14 @@ func TestReplayHostilePacketsNeverChangeTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "hostile.pcap")
-	out, _ := os.Create(path)
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := pcapgo.NewWriterNanos(out)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
 	forger := netip.MustParseAddr("10.99.0.66")
 	forge := func(ts time.Time, ttl uint8, mutate func([]byte) []byte) {
 		adv := vrrp.Advertisement{Version: 3, VRID: 52, Priority: 254, Interval: 100 * time.Millisecond,
@@ -46,20 +54,29 @@ func TestReplayHostilePacketsNeverChangeTheModel(t *testing.T) {
 		}
 		msg = mutate(msg)
 		buf := gopacket.NewSerializeBuffer()
-		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
 			&layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x66}, DstMAC: net.HardwareAddr{1, 0, 0x5e, 0, 0, 0x12}, EthernetType: layers.EthernetTypeIPv4},
 			&layers.IPv4{Version: 4, IHL: 5, TTL: ttl, Protocol: 112, SrcIP: forger.AsSlice(), DstIP: vrrp.MulticastIPv4.AsSlice()},
-			gopacket.Payload(msg))
+			gopacket.Payload(msg)); err != nil {
+			t.Fatal(err)
+		}
 		b := buf.Bytes()
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}, b)
+		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}, b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n := 0
 	for {
 		data, ci, err := r.ReadPacketData()
-		if err != nil {
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		w.WritePacket(ci, data)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
 		n++
 		if n%10 == 5 { // forged packets spread through the recording
 			// Within the microsecond after the real packet, so the file
@@ -71,43 +88,65 @@ func TestReplayHostilePacketsNeverChangeTheModel(t *testing.T) {
 			forge(ts.Add(300*time.Nanosecond), 255, func(b []byte) []byte { return b[:5] })
 		}
 	}
-	out.Close()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Fatalf("%s: %d packets, too few to hide forged ones in", src, n)
+	}
 
-	_, clean, _ := run(t, "replay", "--format", "json", src)
-	st, dirty, errs := run(t, "replay", "--format", "json", path)
+	st, cleanOut, errs := run(t, "replay", "--format", "json", src)
+	if st != ExitOK {
+		t.Fatalf("clean recording: exit %d: %s", st, errs)
+	}
+	st, dirtyOut, errs := run(t, "replay", "--format", "json", path)
 	if st != ExitFindings {
 		t.Fatalf("exit %d: %s", st, errs)
 	}
-	events := func(s string) []string {
-		var ev []string
-		for _, l := range strings.Split(s, "\n") {
-			if strings.Contains(l, `"type":"event"`) {
-				ev = append(ev, strings.Replace(strings.Replace(l, "hostile.pcap", "X", 1), "v3v4.pcap", "X", 1))
-			}
+	clean, dirty := decodeJSONLines(t, cleanOut, false, false), decodeJSONLines(t, dirtyOut, false, false)
+	// The events, but for the file name that replay uses as interface.
+	events := func(o jsonOutput) []output.EventJSON {
+		ev := slices.Clone(o.events)
+		for i := range ev {
+			ev[i].Interface = "X"
 		}
 		return ev
 	}
-	if a, b := events(clean), events(dirty); strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) == 0 {
-		t.Errorf("forged packets changed the events:\nclean:\n%s\nwith forged packets:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	if a, b := events(clean), events(dirty); !slices.Equal(a, b) || len(a) == 0 {
+		t.Errorf("forged packets changed the events:\nclean:\n%+v\nwith forged packets:\n%+v", a, b)
+	}
+	if len(clean.findings) != 0 {
+		t.Errorf("findings in the clean recording: %+v", clean.findings)
 	}
 	for _, kind := range []string{"ttl_invalid", "checksum_invalid", "malformed_packet"} {
-		if !strings.Contains(dirty, `"kind":"`+kind+`","state":"raised"`) {
-			t.Errorf("%s not raised:\n%s", kind, dirty)
+		f, ok := dirty.finding(kind, "raised")
+		if !ok {
+			t.Errorf("%s not raised:\n%s", kind, dirtyOut)
+			continue
+		}
+		if !slices.Equal(f.Sources, []string{"10.99.0.66"}) {
+			t.Errorf("%s does not name the forger alone: %v", kind, f.Sources)
 		}
 	}
-	for _, kind := range []string{"duplicate_master", "owner_conflict", "vrid_conflict", "unexpected_router"} {
-		if strings.Contains(dirty, `"kind":"`+kind+`"`) {
-			t.Errorf("forged packets raised %s", kind)
+	for _, f := range dirty.findings {
+		switch f.Kind {
+		case "ttl_invalid", "checksum_invalid", "malformed_packet":
+		default:
+			t.Errorf("forged packets raised %s: %+v", f.Kind, f)
 		}
-	}
-	if !strings.Contains(dirty, `"sources":["10.99.0.66"]`) {
-		t.Error("the forger is not named")
 	}
 	// The invalid packets are printed with --adverts, with their reason.
-	_, adverts, _ := run(t, "replay", "--format", "json", "--adverts", path)
-	for _, reason := range []string{`"reason":"address_count"`, `"reason":"truncated"`} {
-		if !strings.Contains(adverts, reason) {
-			t.Errorf("no invalid line with %s", reason)
+	st, advertsOut, errs := run(t, "replay", "--format", "json", "--adverts", path)
+	if st != ExitFindings {
+		t.Fatalf("replay --adverts: exit %d: %s", st, errs)
+	}
+	var reasons []string
+	for _, in := range decodeJSONLines(t, advertsOut, false, false).invalid {
+		reasons = append(reasons, in.Reason)
+	}
+	for _, reason := range []string{"address_count", "truncated"} {
+		if !slices.Contains(reasons, reason) {
+			t.Errorf("no invalid line with reason %s (reasons: %v)", reason, reasons)
 		}
 	}
 }

@@ -65,24 +65,15 @@ func detectOnce(b *testing.B, iv time.Duration) (time.Duration, time.Duration) {
 	time.Sleep(5 * iv)
 	cut := time.Now()
 	bh.DropVRRPFrom(b, "10.66.0.1")
-	deadline := time.Now().Add(30 * time.Second)
-	var raised time.Time
-	for raised.IsZero() {
-		if time.Now().After(deadline) {
-			b.Fatalf("no duplicate_master:\n%s", watch.Output())
-		}
-		time.Sleep(50 * time.Millisecond)
-		for _, line := range splitLines(watch.Output()) {
-			if f, ok := parseFinding(line); ok && f.Kind == "duplicate_master" && f.State == "raised" {
-				raised, _ = time.Parse(time.RFC3339Nano, f.Time)
-			}
-		}
-	}
+	raised := jsonTime(b, "finding time", waitJSONFinding(b, watch, "duplicate_master", "raised", 30*time.Second).Time)
 	time.Sleep(3*iv + 200*time.Millisecond) // adverts-only detection needs up to two more
 	path := capt.Stop()
 	var onset, advRaised time.Time
 	bAddr := netip.MustParseAddr("10.66.0.2")
-	engine, _ := rules.New(rules.DefaultParams(), nil)
+	engine, err := rules.New(rules.DefaultParams(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
 		if onset.IsZero() && o.Kind == obs.KindAdvert && o.Src == bAddr && o.Advert.Priority > 0 && o.Time.After(cut) {
 			onset = o.Time

@@ -1,10 +1,8 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"net"
 	"net/netip"
 	"os"
@@ -31,42 +29,11 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return st, out.String(), errb.String()
 }
 
-// jsonLines parses JSON output into generic objects.
-func jsonLines(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("not JSON: %q: %v", sc.Text(), err)
-		}
-		if _, ok := m["type"]; !ok {
-			t.Fatalf("JSON line without type: %s", sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// advertsJSON returns the advert lines of JSON output, typed.
+// advertsJSON returns the adverts of replay's JSON output (decoded with
+// decodeJSONLines: any line that does not decode fails the test).
 func advertsJSON(t *testing.T, s string) []output.Advert {
 	t.Helper()
-	var out []output.Advert
-	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if !strings.Contains(l, `"type":"advert"`) {
-			continue
-		}
-		var a output.Advert
-		dec := json.NewDecoder(strings.NewReader(l))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil {
-			t.Fatalf("advert line %q: %v", l, err)
-		}
-		out = append(out, a)
-	}
-	return out
+	return decodeJSONLines(t, s, false, false).adverts
 }
 
 // CompareWithTcpdump replays path and checks every advertisement against
@@ -126,7 +93,7 @@ func TestReplayMatchesTcpdumpOnOddPackets(t *testing.T) {
 		}
 	}
 	if len(ours) != len(want) {
-		t.Errorf("%d adverts, want %d", len(ours), len(want))
+		t.Fatalf("%d adverts, want %d", len(ours), len(want))
 	}
 	if ours[4].TTL != 64 || ours[5].VLAN != 100 || ours[5].Interface != "odd.pcap.100" || ours[7].AuthType != "ah" {
 		t.Errorf("odd adverts: %+v", ours)
@@ -218,8 +185,7 @@ func writeOddCapture(t *testing.T, path string) {
 
 func TestReplayErrors(t *testing.T) {
 	dir := t.TempDir()
-	txt := filepath.Join(dir, "notes.txt")
-	os.WriteFile(txt, []byte("hello, not a capture\n"), 0o644)
+	txt := writeFile(t, "notes.txt", "hello, not a capture\n")
 	cases := []struct {
 		args []string
 		want string
@@ -247,8 +213,7 @@ func TestReplayTruncatedFileWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut := filepath.Join(t.TempDir(), "cut.pcap")
-	os.WriteFile(cut, full[:len(full)-20], 0o644)
+	cut := writeFile(t, "cut.pcap", string(full[:len(full)-20]))
 	st, out, errs := run(t, "replay", "--adverts", "--format", "json", cut)
 	if st != ExitOK || !strings.Contains(errs, "warning: "+cut) || !strings.Contains(errs, "middle of a packet record") {
 		t.Errorf("exit %d stderr %q", st, errs)
@@ -307,5 +272,4 @@ func TestReplayTextFormat(t *testing.T) {
 	if st != ExitOK || strings.Contains(out, " v3 vrid") || !strings.Contains(out, "election") {
 		t.Errorf("replay without --adverts: %d %q", st, out)
 	}
-	_ = jsonLines
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,18 +15,15 @@ import (
 )
 
 func TestRunConfigErrors(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.conf")
-	os.WriteFile(bad, []byte("vrrp_instance X {\n  interface eth0\n  priority 100\n}\n"), 0o644)
-	empty := filepath.Join(dir, "empty.conf")
-	os.WriteFile(empty, []byte("global_defs {\n  bogus_keyword 1\n}\n"), 0o644)
+	bad := writeFile(t, "bad.conf", "vrrp_instance X {\n  interface eth0\n  priority 100\n}\n")
+	empty := writeFile(t, "empty.conf", "global_defs {\n  bogus_keyword 1\n}\n")
 	tests := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"run", "--config", bad}, "bad.conf:1: vrrp_instance X: missing virtual_router_id"},
 		{[]string{"run", "--config", empty}, "no vrrp_instance"},
-		{[]string{"run", "--config", filepath.Join(dir, "missing.conf")}, "no such file"},
+		{[]string{"run", "--config", filepath.Join(t.TempDir(), "missing.conf")}, "no such file"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer

@@ -1,15 +1,18 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
+	"github.com/vrrpguard/vrrpguard/internal/status"
 )
 
 // runFlavour is one kind of VRRP the participant must interoperate with
@@ -139,9 +142,7 @@ func TestRunBackupToKeepalived(t *testing.T) {
 			onlyHolder(t, lab, a, f.vip, f.mdi(100)+f.interval)
 			g.proc.WaitOutput(t, "entering BACKUP state", time.Second)
 			// vrrpguard status, in b's namespace (its own loopback).
-			if out := b.Run(t, binary(t), "status"); !regexp.MustCompile(`VI_\S+\s+eth0\s+61\s+v\d/ipv\d\s+BACKUP\s+100\s+(` + regexp.QuoteMeta(f.subnet) + `1|fe80::ff:fe00:1)\s`).MatchString(out) {
-				t.Errorf("vrrpguard status:\n%s", out)
-			}
+			checkRunStatus(t, b.Run(t, binary(t), "status", "--format", "json"), f)
 			if out := b.Run(t, "curl", "-s", "http://"+defaultRunListen+"/metrics"); !strings.Contains(out, `vrrpguard_instance_state{instance="VI_`) {
 				t.Errorf("metrics lack vrrpguard_instance_state:\n%s", out)
 			}
@@ -174,6 +175,31 @@ func TestRunBackupToKeepalived(t *testing.T) {
 				t.Errorf("no master-down takeover logged:\n%s", g.proc.Output())
 			}
 		})
+	}
+}
+
+// checkRunStatus checks `vrrpguard status --format json` of the backup
+// node of TestRunBackupToKeepalived: one instance, BACKUP at priority 100,
+// hearing a (keepalived, priority 150) as master.
+func checkRunStatus(t *testing.T, out string, f runFlavour) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	var doc status.Doc
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("vrrpguard status --format json: %v:\n%s", err, out)
+	}
+	family, master := "ipv4", f.subnet+"1"
+	if strings.Contains(f.subnet, ":") {
+		family, master = "ipv6", "fe80::ff:fe00:1" // v6 adverts come from the link-local address
+	}
+	if len(doc.Instances) != 1 {
+		t.Fatalf("vrrpguard status: %d instances, want 1:\n%s", len(doc.Instances), out)
+	}
+	s := doc.Instances[0]
+	if !strings.HasPrefix(s.Instance, "VI_") || s.Interface != "eth0" || s.VRID != 61 || s.Version != f.version || s.Family != family ||
+		s.State != "BACKUP" || s.Priority != 100 || s.Master != master || s.MasterPriority != 150 {
+		t.Errorf("vrrpguard status: %+v, want VI_* on eth0, VRID 61, v%d/%s, BACKUP at 100, master %s at 150", s, f.version, family, master)
 	}
 }
 
@@ -258,8 +284,17 @@ func TestRunNopreempt(t *testing.T) {
 				if strings.Contains(k.Log(), "Entering MASTER STATE") {
 					t.Errorf("keepalived (nopreempt) preempted:\n%s", k.Log())
 				}
-			} else if strings.Contains(g.proc.Output(), "entering MASTER state") {
-				t.Errorf("vrrpguard (nopreempt) preempted:\n%s", g.proc.Output())
+			} else {
+				// Its state changes, from its log records: BACKUP, never MASTER.
+				var states []string
+				for _, rec := range logRecords(t, g.proc.Output()) {
+					if s, ok := strings.CutPrefix(rec["msg"], "entering "); ok {
+						states = append(states, s)
+					}
+				}
+				if !slices.Contains(states, "BACKUP state") || slices.Contains(states, "MASTER state") {
+					t.Errorf("vrrpguard (nopreempt) went through %q, want BACKUP and never MASTER:\n%s", states, g.proc.Output())
+				}
 			}
 		})
 	}

@@ -16,9 +16,14 @@ func TestTestAlertCommand(t *testing.T) {
 	var mu sync.Mutex
 	var got []alert.WebhookMessage
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
+		b, err := io.ReadAll(r.Body)
 		var m alert.WebhookMessage
-		json.Unmarshal(b, &m)
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			t.Errorf("webhook body %q: %v", b, err)
+		}
 		mu.Lock()
 		got = append(got, m)
 		mu.Unlock()
