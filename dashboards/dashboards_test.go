@@ -474,6 +474,9 @@ func TestDashboardQueriesHaveTitles(t *testing.T) {
 		if q.Panel == "" || q.UID == "" || q.Dashboard == "" {
 			t.Errorf("query %+v lacks its dashboard or panel", q)
 		}
+		if strings.HasPrefix(q.Panel, "variable ") != (q.Label != "") {
+			t.Errorf("query %s: label %q; want the label of label_values() for a variable, none for a panel or annotation", q, q.Label)
+		}
 		perUID[q.UID]++
 	}
 	for _, uid := range wantUIDs {

@@ -24,6 +24,9 @@ type Query struct {
 	RefID     string // target refId; "" for variables and annotations
 	Expr      string // as written, with Grafana's variables
 	Instant   bool   // the panel asks for one instant (tables, stats), not a range
+	// Label is, for a templating variable, the label whose values
+	// label_values() offers (Expr is then its series selector); "" otherwise.
+	Label string
 }
 
 // String names the query: dashboard file, panel title and refId.
@@ -226,7 +229,7 @@ func (d *dashboard) queries() ([]Query, error) {
 		if m == nil {
 			return nil, fmt.Errorf("%s: variable %s: query %q is not label_values(SELECTOR, LABEL)", d.file, v.Name, q)
 		}
-		out = append(out, Query{Dashboard: d.file, UID: d.UID, Panel: "variable " + v.Name, Expr: m[1], Instant: true})
+		out = append(out, Query{Dashboard: d.file, UID: d.UID, Panel: "variable " + v.Name, Expr: m[1], Instant: true, Label: m[2]})
 	}
 	for _, a := range d.Annotations.List {
 		if a.Expr != "" {
