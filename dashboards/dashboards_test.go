@@ -1,6 +1,3 @@
-// Package dashboards holds the Grafana dashboards, the Prometheus alerting
-// rules with their promtool unit tests, and Grafana provisioning files; its
-// tests check them against the metrics vrrpguard defines.
 package dashboards
 
 import (
@@ -335,7 +332,7 @@ func readYAML(t *testing.T, file string, v any) {
 // and every go_*/process_* metric to come from the runtime collectors.
 func TestQueriesUseDefinedMetrics(t *testing.T) {
 	defined, runtime := definedMetrics(t), runtimeMetrics(t)
-	qs, err := DashboardQueries(".")
+	qs, err := Queries(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +395,7 @@ func diffLines(want, got []string) string {
 // `promtool check rules` parses it as PromQL.
 func TestDashboardQueriesParse(t *testing.T) {
 	testenv.RequireTools(t, "promtool")
-	qs, err := DashboardQueries(".")
+	qs, err := Queries(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +465,7 @@ func TestQueryPromQL(t *testing.T) {
 }
 
 func TestDashboardQueriesHaveTitles(t *testing.T) {
-	qs, err := DashboardQueries(".")
+	qs, err := Queries(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,6 +473,9 @@ func TestDashboardQueriesHaveTitles(t *testing.T) {
 	for _, q := range qs {
 		if q.Panel == "" || q.UID == "" || q.Dashboard == "" {
 			t.Errorf("query %+v lacks its dashboard or panel", q)
+		}
+		if strings.HasPrefix(q.Panel, "variable ") != (q.Label != "") {
+			t.Errorf("query %s: label %q; want the label of label_values() for a variable, none for a panel or annotation", q, q.Label)
 		}
 		perUID[q.UID]++
 	}

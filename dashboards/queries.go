@@ -1,3 +1,7 @@
+// Package dashboards holds vrrpguard's Grafana dashboards, its Prometheus
+// alerting rules with their promtool unit tests, and Grafana provisioning
+// files; its Go code lists the dashboards' PromQL expressions (Queries) so
+// that tests can run them against a real Prometheus.
 package dashboards
 
 import (
@@ -20,8 +24,12 @@ type Query struct {
 	RefID     string // target refId; "" for variables and annotations
 	Expr      string // as written, with Grafana's variables
 	Instant   bool   // the panel asks for one instant (tables, stats), not a range
+	// Label is, for a templating variable, the label whose values
+	// label_values() offers (Expr is then its series selector); "" otherwise.
+	Label string
 }
 
+// String names the query: dashboard file, panel title and refId.
 func (q Query) String() string {
 	s := fmt.Sprintf("%s %q", q.Dashboard, q.Panel)
 	if q.RefID != "" {
@@ -89,7 +97,7 @@ func (q Query) PromQL(vars map[string]string) (string, error) {
 	return out, nil
 }
 
-// dashboard is the part of a Grafana dashboard the tests read.
+// dashboard is the part of a Grafana dashboard Queries and the tests read.
 type dashboard struct {
 	file          string
 	raw           any    // the whole document, for scans of every string
@@ -221,7 +229,7 @@ func (d *dashboard) queries() ([]Query, error) {
 		if m == nil {
 			return nil, fmt.Errorf("%s: variable %s: query %q is not label_values(SELECTOR, LABEL)", d.file, v.Name, q)
 		}
-		out = append(out, Query{Dashboard: d.file, UID: d.UID, Panel: "variable " + v.Name, Expr: m[1], Instant: true})
+		out = append(out, Query{Dashboard: d.file, UID: d.UID, Panel: "variable " + v.Name, Expr: m[1], Instant: true, Label: m[2]})
 	}
 	for _, a := range d.Annotations.List {
 		if a.Expr != "" {
@@ -231,12 +239,12 @@ func (d *dashboard) queries() ([]Query, error) {
 	return out, nil
 }
 
-// DashboardQueries returns every PromQL expression of the dashboards in dir
-// (panel targets, label_values() selectors of templating variables,
+// Queries returns every PromQL expression of the dashboards (*.json) in
+// dir (panel targets, label_values() selectors of templating variables,
 // annotations), in file and panel order, each with the panel it belongs to.
 // Expand Grafana's variables with Query.PromQL before sending one to
 // Prometheus.
-func DashboardQueries(dir string) ([]Query, error) {
+func Queries(dir string) ([]Query, error) {
 	ds, err := loadDashboards(dir)
 	if err != nil {
 		return nil, err
