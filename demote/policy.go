@@ -70,6 +70,10 @@ type Policy struct {
 	cause     Evidence // of the last Demote
 	last      Evidence // the rival seen live last while holding
 	nextProbe time.Time
+	lastProbe time.Time // when the last probes were asked for
+	// reannounced is when a Holding instance re-announced because its
+	// rivals stopped answering (zero: not since they last showed life).
+	reannounced time.Time
 
 	routers []*router
 	out     []Action
@@ -227,6 +231,14 @@ func (p *Policy) Next() time.Time {
 	}
 	if p.mode == Holding {
 		consider(p.holdStart.Add(p.p.Hold))
+		if p.reannounced.IsZero() {
+			consider(p.lastProbe.Add(p.answerWait()))
+			for _, r := range p.routers {
+				if r.engaged && !r.lastAdvert.IsZero() {
+					consider(r.lastAdvert.Add(advertGap(r, p.in.AdvertInt)))
+				}
+			}
+		}
 	}
 	for _, r := range p.routers {
 		if !r.lastAdvert.IsZero() {
@@ -532,7 +544,7 @@ func (p *Policy) setMode(m Mode, now time.Time) {
 		p.mode, p.since = m, now
 	}
 	if m != Holding {
-		p.holdStart = time.Time{}
+		p.holdStart, p.reannounced = time.Time{}, time.Time{}
 	}
 }
 
@@ -551,7 +563,7 @@ func (p *Policy) eval(now time.Time) {
 		for _, v := range p.in.VIPs {
 			p.emit(Probe{Interface: p.in.Interface, VIP: v})
 		}
-		p.nextProbe = now.Add(p.p.ProbeInterval)
+		p.nextProbe, p.lastProbe = now.Add(p.p.ProbeInterval), now
 	}
 }
 
@@ -631,7 +643,7 @@ func (p *Policy) evalActive(now time.Time) {
 		}
 	}
 	if best == nil {
-		if p.mode == Holding {
+		if p.mode == Holding && p.reannounced.IsZero() {
 			p.emit(Reannounce{Instance: p.in.Name, Evidence: p.last})
 		}
 		p.last = Evidence{}
@@ -658,7 +670,68 @@ func (p *Policy) evalActive(now time.Time) {
 			p.holdStart = now
 		}
 		p.last = p.evidence(best, now)
+		p.reannounceEarly(now)
 	}
+}
+
+// reannounceEarly re-announces the VIPs of a Holding instance as soon as
+// its rivals stopped holding them, not only once they are silent for
+// their whole Master_Down_Interval and answer window (see stopped). A
+// keepalived that finally hears this node's higher priority steps down
+// without a priority-0 advertisement or an announcement, and hosts keep
+// sending to it until this node re-announces. A wrong guess (an answer
+// and an advertisement both lost) costs one announcement burst for
+// addresses this node holds anyway. Once per silence: a rival that shows
+// life again re-arms it.
+func (p *Policy) reannounceEarly(now time.Time) {
+	if !p.reannounced.IsZero() {
+		for _, r := range p.routers {
+			if r.engaged && (r.lastAdvert.After(p.reannounced) || r.lastAnswer.After(p.reannounced)) {
+				p.reannounced = time.Time{}
+				break
+			}
+		}
+		if !p.reannounced.IsZero() {
+			return
+		}
+	}
+	for _, r := range p.routers {
+		if r.engaged && !p.stopped(r, now) {
+			return
+		}
+	}
+	p.emit(Reannounce{Instance: p.in.Name, Evidence: p.last})
+	p.reannounced = now
+}
+
+// stopped reports whether an engaged rival of a Holding instance answered
+// for the VIPs during this hold and then stopped: the last probe, sent
+// answerWait ago or more, got no answer, and it has not advertised for
+// 1.5 of its intervals nor since that probe.
+func (p *Policy) stopped(r *router, now time.Time) bool {
+	switch {
+	case r.lastAnswer.IsZero() || r.lastAnswer.Before(p.holdStart):
+		return false // no answer seen this time: its silence says nothing
+	case p.lastProbe.IsZero() || !p.lastProbe.After(r.lastAnswer) || now.Sub(p.lastProbe) < p.answerWait():
+		return false
+	case !r.lastAdvert.IsZero() && (!p.lastProbe.After(r.lastAdvert) || now.Sub(r.lastAdvert) < advertGap(r, p.in.AdvertInt)):
+		return false
+	}
+	return true
+}
+
+// answerWait is how long an answer to a probe may take: half the probe
+// interval.
+func (p *Policy) answerWait() time.Duration { return p.p.ProbeInterval / 2 }
+
+// advertGap is how long a rival advertising every interval has missed an
+// advertisement: 1.5 intervals (def when it advertises 0).
+func advertGap(r *router, def time.Duration) time.Duration {
+	iv := r.interval
+	if iv <= 0 {
+		iv = def
+	}
+	return iv + iv/2
 }
 
 func (p *Policy) demote(now time.Time, reason Reason, r *router) {

@@ -441,6 +441,46 @@ func TestPolicy(t *testing.T) {
 				"+600ms Reannounce 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 500ms answer -"),
 		},
 		{
+			// keepalived (50) that cannot hear this node is master too;
+			// once it hears this node it steps down without a word: it
+			// stops advertising and answering. The instance re-announces
+			// after the first unanswered probe (answer wait: half the probe
+			// interval) and 1.5 missed intervals, not after the whole
+			// answer window (+8.501s), and only once.
+			name: "reannounce as soon as an outranked rival stops answering and advertising",
+			script: script(master(100),
+				every(sec(0.5), 5*time.Second, time.Second, advert(lo, loMAC, 51, 50, true))),
+			resp: answers(loMAC, before(5*time.Second)), participant: true, until: 12 * time.Second,
+			want: merge(
+				lines("+6.5s Reannounce 10.0.0.1 vrid 51 prio 50/100 unheard_adverts advert 4.5s answer 3.501s"),
+				probes(sec(1.5), 7500*time.Millisecond, 2*time.Second)),
+		},
+		{
+			name: "no early reannounce while the rival advertises though an answer is lost",
+			script: script(master(100),
+				every(sec(0.5), 20*time.Second, time.Second, advert(lo, loMAC, 51, 50, false))),
+			resp: answers(loMAC, lostBetween(2*time.Second, 3*time.Second, time.Hour)), participant: true, until: 12 * time.Second,
+			want: merge(
+				lines("+10.5s Demote hold_expired 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 10.5s answer 8.501s"),
+				probes(sec(0.5), 12*time.Second, 2*time.Second)),
+		},
+		{
+			// Quiet from 5 s to 8 s: re-announced at 7.5 s; back at 8 s,
+			// which re-arms it; quiet again from 12.2 s: re-announced at
+			// 13.5 s; no third one when it is finally not live.
+			name:   "early reannounce once per silence of the rival",
+			params: Params{Hold: 20 * time.Second},
+			script: script(master(100),
+				every(sec(0.5), 5*time.Second, time.Second, advert(lo, loMAC, 51, 50, false)),
+				every(8*time.Second, sec(12.1), time.Second, advert(lo, loMAC, 51, 50, false))),
+			resp:        answers(loMAC, func(t time.Duration) bool { return t < 5*time.Second || (t >= 8*time.Second && t < sec(12.2)) }),
+			participant: true, until: 17 * time.Second,
+			want: merge(
+				lines("+7.5s Reannounce 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 4.5s answer 4.501s",
+					"+13.5s Reannounce 10.0.0.1 vrid 51 prio 50/100 rejected_adverts advert 12s answer 10.501s"),
+				probes(sec(0.5), 17*time.Second, 2*time.Second)),
+		},
+		{
 			name: "own MAC never a rival",
 			inst: func(in *Instance) { in.Addrs = []netip.Addr{netip.MustParseAddr("10.0.0.200")} },
 			script: script(master(100),

@@ -298,7 +298,11 @@ type Probe struct {
 // Reannounce asks the MASTER instance to send its gratuitous ARP /
 // unsolicited neighbour advertisement burst again: a rival that held the
 // VIPs went silent, and hosts may still send to it (keepalived does not
-// re-announce: its issue #166). Evidence names that rival.
+// re-announce: its issue #166). While holding, it comes as soon as the
+// rivals stop answering the probes and advertising (a keepalived that
+// hears this node's higher priority steps down without a word), once per
+// such silence; otherwise when they are no longer live. Evidence names
+// that rival.
 type Reannounce struct {
 	Instance string
 	Evidence Evidence

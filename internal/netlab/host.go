@@ -27,6 +27,7 @@ type Host struct {
 	idx       int
 	mac       net.HardwareAddr
 	linkLocal netip.Addr
+	port      string // its veth peer, a port of br0 in the bridge namespace
 	bridge    bool
 }
 
@@ -77,6 +78,10 @@ func (l *Lab) addHost(name string, addrs []string) (*Host, error) {
 		return nil, errors.New("too many hosts")
 	}
 	h := &Host{lab: l, name: name, ns: l.prefix + name, idx: len(l.hosts) + 1}
+	h.port = fmt.Sprintf("p%d-%s", h.idx, name)
+	if len(h.port) > 15 {
+		h.port = h.port[:15]
+	}
 	h.mac = net.HardwareAddr{0x02, 0, 0, 0, 0, byte(h.idx)}
 	l.hosts = append(l.hosts, h)
 	l.mu.Unlock()
@@ -92,10 +97,7 @@ func (l *Lab) addHost(name string, addrs []string) (*Host, error) {
 	}); err != nil {
 		return nil, err
 	}
-	port := fmt.Sprintf("p%d-%s", h.idx, name)
-	if len(port) > 15 {
-		port = port[:15]
-	}
+	port := h.port
 	br := l.bridge.ns
 	// Both ends are created directly in their namespaces, so nothing ever
 	// lives in the test's own namespace.
@@ -162,6 +164,10 @@ func (h *Host) MAC() net.HardwareAddr { return h.mac }
 // LinkLocal returns the fe80:: address of eth0, without zone (invalid for
 // the bridge).
 func (h *Host) LinkLocal() netip.Addr { return h.linkLocal }
+
+// Port returns the name of the bridge port (in the bridge namespace) that
+// the host's eth0 is plugged into, e.g. "p1-a" (empty for the bridge).
+func (h *Host) Port() string { return h.port }
 
 // String returns the host name.
 func (h *Host) String() string { return h.name }

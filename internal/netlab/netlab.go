@@ -475,3 +475,58 @@ func poll(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// wireTable is the nftables table (bridge family, in the bridge namespace)
+// used by [Lab.DropVRRPOnWire].
+const wireTable = "vrrpguard_wire"
+
+// DropVRRPOnWire makes the bridge drop the VRRP frames (IPv4 protocol or
+// IPv6 next header 112) that host from sends towards host to, as a faulty
+// switch port or filter between them would: neither to's namespace nor
+// anything it runs ever sees them, not even on a packet socket, while every
+// other host of the lab still does. Everything else (ARP, ND, other IP
+// traffic) passes. It adds a rule, matching from's and to's bridge ports,
+// to the forward hook of the nftables table "bridge vrrpguard_wire" in the
+// bridge namespace; calls accumulate (call it twice, swapped, for a loss in
+// both directions).
+func (l *Lab) DropVRRPOnWire(t testing.TB, from, to *Host) {
+	t.Helper()
+	if from == nil || to == nil || from.port == "" || to.port == "" || from == to {
+		t.Fatalf("netlab: drop VRRP on the wire: want two different hosts of the lab")
+	}
+	script := fmt.Sprintf("table bridge %[1]s {\n"+
+		"\tchain forward {\n\t\ttype filter hook forward priority -300; policy accept;\n\t}\n}\n"+
+		"add rule bridge %[1]s forward iifname %[2]q oifname %[3]q meta l4proto 112 counter drop\n",
+		wireTable, from.port, to.port)
+	if _, err := runIn(script, "ip", "netns", "exec", l.bridge.ns, tool("nft"), "-f", "-"); err != nil {
+		t.Fatalf("netlab: drop VRRP from %s to %s on the wire: %v", from, to, err)
+	}
+}
+
+// WireDrops returns how many frames the rules of [Lab.DropVRRPOnWire] have
+// dropped so far.
+func (l *Lab) WireDrops(t testing.TB) int {
+	t.Helper()
+	out, err := run("ip", "netns", "exec", l.bridge.ns, tool("nft"), "list", "table", "bridge", wireTable)
+	if err != nil {
+		t.Fatalf("netlab: list wire drops: %v", err)
+	}
+	n := 0
+	for _, m := range wirePackets.FindAllStringSubmatch(out, -1) {
+		k, _ := strconv.Atoi(m[1])
+		n += k
+	}
+	return n
+}
+
+var wirePackets = regexp.MustCompile(`counter packets (\d+) `)
+
+// ClearWireDrops removes every rule added by [Lab.DropVRRPOnWire] (the
+// whole table); it is a no-op when there is none.
+func (l *Lab) ClearWireDrops(t testing.TB) {
+	t.Helper()
+	script := fmt.Sprintf("table bridge %[1]s\ndelete table bridge %[1]s\n", wireTable)
+	if _, err := runIn(script, "ip", "netns", "exec", l.bridge.ns, tool("nft"), "-f", "-"); err != nil {
+		t.Fatalf("netlab: clear wire drops: %v", err)
+	}
+}

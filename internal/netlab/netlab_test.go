@@ -208,6 +208,69 @@ func TestDropVRRP(t *testing.T) {
 	}
 }
 
+// TestDropVRRPOnWire: dropping the master's adverts on the bridge, towards
+// the backup's port only, makes both masters while a third host still sees
+// both; captures on the backup see none of the master's adverts but its
+// ARP; clearing the drop restores a single master.
+func TestDropVRRPOnWire(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		version  int
+		interval time.Duration
+		vip      string
+		filter   func(a *Host) string // tcpdump: a's adverts
+	}{
+		{"ipv4-v2", 2, time.Second, "10.99.0.100/24", func(*Host) string { return "vrrp and src host 10.99.0.1" }},
+		{"ipv6-v3", 3, 100 * time.Millisecond, "fd99::100/64", func(a *Host) string { return "ip6 proto 112 and src host " + a.LinkLocal().String() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			lab := New(t)
+			a := lab.AddHost("a", "10.99.0.1/24", "fd99::1/64")
+			b := lab.AddHost("b", "10.99.0.2/24", "fd99::2/64")
+			c := lab.AddHost("c", "10.99.0.3/24", "fd99::3/64")
+			if a.Port() != "p1-a" || c.Port() != "p3-c" {
+				t.Errorf("ports %q, %q, want p1-a, p3-c", a.Port(), c.Port())
+			}
+			vip := tc.vip[:strings.IndexByte(tc.vip, '/')]
+			wait := 4*tc.interval + time.Second
+
+			a.StartKeepalived(t, vrrpConf(tc.version, tc.interval, 150, tc.vip))
+			kb := b.StartKeepalived(t, vrrpConf(tc.version, tc.interval, 100, tc.vip))
+			if got := lab.WaitVIP(t, vip, 2*wait); got != a {
+				t.Fatalf("VIP on %s, want a", got)
+			}
+
+			lab.DropVRRPOnWire(t, a, b)
+			capB := b.StartCapture(t, "eth0")
+			capC := c.StartCapture(t, "eth0")
+			b.WaitAddr(t, vip, wait)
+			kb.WaitLog(t, "Entering MASTER STATE", time.Second)
+			time.Sleep(3 * tc.interval)
+			if n := len(lab.Holders(vip)); n != 2 {
+				t.Fatalf("%d hosts hold %s, want 2", n, vip)
+			}
+			a.Ping(t, "10.99.0.2") // other traffic passes
+			if n := lab.WireDrops(t); n == 0 {
+				t.Errorf("the wire drop counted no frames")
+			}
+			if got := capB.Read(t, tc.filter(a)); len(got) != 0 {
+				t.Errorf("b captured %d adverts of a despite the drop:\n%s", len(got), strings.Join(got, "\n"))
+			}
+			if got := capC.Read(t, tc.filter(a)); len(got) < 2 {
+				t.Errorf("c captured %d adverts of a, want them all", len(got))
+			}
+
+			lab.ClearWireDrops(t)
+			lab.ClearWireDrops(t) // idempotent
+			if got := lab.WaitVIP(t, vip, wait); got != a {
+				t.Fatalf("VIP on %s after clearing drops, want a", got)
+			}
+		})
+	}
+}
+
 // TestTeardown: Close kills every process, including strays, and deletes
 // every namespace; it is idempotent; t.Cleanup does the same.
 func TestTeardown(t *testing.T) {
