@@ -49,22 +49,8 @@ type PostableAlert struct {
 
 // NewAlertmanager returns an Alertmanager notifier.
 func NewAlertmanager(o AlertmanagerOptions) (*Alertmanager, error) {
-	if err := checkHTTPURL(o.URL); err != nil {
-		return nil, fmt.Errorf("alertmanager: %w", err)
-	}
-	for k := range o.Headers {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("alertmanager %s: invalid header name %q", redactURL(o.URL), k)
-		}
-	}
-	if o.Name == "" {
-		o.Name = "alertmanager:" + redactURL(o.URL)
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultHTTPTimeout
-	}
-	if o.Client == nil {
-		o.Client = newHTTPClient()
+	if err := completeHTTPSink("alertmanager", o.URL, o.Headers, &o.Name, &o.Timeout, &o.Client); err != nil {
+		return nil, err
 	}
 	u, _ := url.Parse(o.URL)
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v2/alerts"

@@ -77,24 +77,33 @@ type Webhook struct {
 
 // NewWebhook returns a webhook notifier.
 func NewWebhook(o WebhookOptions) (*Webhook, error) {
-	if err := checkHTTPURL(o.URL); err != nil {
-		return nil, fmt.Errorf("webhook: %w", err)
-	}
-	for k := range o.Headers {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("webhook %s: invalid header name %q", redactURL(o.URL), k)
-		}
-	}
-	if o.Name == "" {
-		o.Name = "webhook:" + redactURL(o.URL)
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultHTTPTimeout
-	}
-	if o.Client == nil {
-		o.Client = newHTTPClient()
+	if err := completeHTTPSink("webhook", o.URL, o.Headers, &o.Name, &o.Timeout, &o.Client); err != nil {
+		return nil, err
 	}
 	return &Webhook{o: o}, nil
+}
+
+// completeHTTPSink checks the options every HTTP sink (kind "webhook" or
+// "alertmanager") shares and fills in their defaults.
+func completeHTTPSink(kind, rawURL string, headers map[string]string, name *string, timeout *time.Duration, client **http.Client) error {
+	if err := checkHTTPURL(rawURL); err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
+	}
+	for k := range headers {
+		if !validHeaderName(k) {
+			return fmt.Errorf("%s %s: invalid header name %q", kind, redactURL(rawURL), k)
+		}
+	}
+	if *name == "" {
+		*name = kind + ":" + redactURL(rawURL)
+	}
+	if *timeout <= 0 {
+		*timeout = DefaultHTTPTimeout
+	}
+	if *client == nil {
+		*client = newHTTPClient()
+	}
+	return nil
 }
 
 // Name is the sink's name.

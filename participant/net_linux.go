@@ -157,42 +157,47 @@ func (e *netEnv) close() {
 	})
 }
 
+// readPacket reads one packet with what the IP layer says of it.
+func (e *netEnv) readPacket(b []byte) (packet, error) {
+	p := packet{ttl: -1}
+	var (
+		n   int
+		src net.Addr
+		err error
+	)
+	if e.p6 != nil {
+		var cm *ipv6.ControlMessage
+		if n, cm, src, err = e.p6.ReadFrom(b); cm != nil {
+			p.ttl, p.ifindex = cm.HopLimit, cm.IfIndex
+			p.dst, _ = netip.AddrFromSlice(cm.Dst)
+		}
+	} else {
+		var cm *ipv4.ControlMessage
+		if n, cm, src, err = e.p4.ReadFrom(b); cm != nil {
+			p.ttl, p.ifindex = cm.TTL, cm.IfIndex
+			p.dst, _ = netip.AddrFromSlice(cm.Dst)
+		}
+	}
+	if err != nil {
+		return p, err
+	}
+	p.at = time.Now()
+	if ia, ok := src.(*net.IPAddr); ok {
+		p.src, _ = netip.AddrFromSlice(ia.IP)
+	}
+	p.data = append([]byte(nil), b[:n]...)
+	return p, nil
+}
+
 // read delivers received packets until the socket is closed.
 func (e *netEnv) read() {
 	defer e.wg.Done()
 	defer close(e.rx)
 	b := make([]byte, 65536)
 	for {
-		var p packet
-		p.ttl = -1
-		if e.p6 != nil {
-			n, cm, src, err := e.p6.ReadFrom(b)
-			if err != nil {
-				return
-			}
-			p.at = time.Now()
-			if ia, ok := src.(*net.IPAddr); ok {
-				p.src, _ = netip.AddrFromSlice(ia.IP)
-			}
-			if cm != nil {
-				p.ttl, p.ifindex = cm.HopLimit, cm.IfIndex
-				p.dst, _ = netip.AddrFromSlice(cm.Dst)
-			}
-			p.data = append([]byte(nil), b[:n]...)
-		} else {
-			n, cm, src, err := e.p4.ReadFrom(b)
-			if err != nil {
-				return
-			}
-			p.at = time.Now()
-			if ia, ok := src.(*net.IPAddr); ok {
-				p.src, _ = netip.AddrFromSlice(ia.IP)
-			}
-			if cm != nil {
-				p.ttl, p.ifindex = cm.TTL, cm.IfIndex
-				p.dst, _ = netip.AddrFromSlice(cm.Dst)
-			}
-			p.data = append([]byte(nil), b[:n]...)
+		p, err := e.readPacket(b)
+		if err != nil {
+			return
 		}
 		p.src, p.dst = p.src.Unmap().WithZone(""), p.dst.Unmap()
 		select {
