@@ -99,7 +99,8 @@ func TestTextAndPageShowTheSame(t *testing.T) {
 	if err := p.Write(&page, &d); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"VI_1", "SPLIT_BRAIN", "10.0.0.1", "10.0.0.2", "duplicate_master", "auth_mismatch", "10.0.0.100"} {
+	digest := "10.0.0.1 prio 150 master auth " + vrrp.AuthDigest(vrrp.PasswordAuthData("secret1"))
+	for _, want := range []string{"VI_1", "SPLIT_BRAIN", "10.0.0.1", "10.0.0.2", "duplicate_master", "auth_mismatch", "10.0.0.100", digest} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}

@@ -71,7 +71,11 @@ func writeSegments(tw io.Writer, d *Doc, loc *time.Location) {
 		}
 		var rs []string
 		for _, r := range g.Routers {
-			rs = append(rs, fmt.Sprintf("%s prio %d %s", r.Address, r.Priority, r.Role))
+			rt := fmt.Sprintf("%s prio %d %s", r.Address, r.Priority, r.Role)
+			if r.AuthDigest != "" {
+				rt += " auth " + r.AuthDigest // as the page shows it
+			}
+			rs = append(rs, rt)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", g.Interface, g.Family, g.VRID, strings.ToUpper(g.Health),
 			g.Masters, master, clock(g.MasterSince, loc), dash(strings.Join(rs, ", ")))
