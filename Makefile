@@ -36,6 +36,11 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Lab tests keep what a person should look at (the status page screenshots)
+# under artifacts/.
+VRRPGUARD_ARTIFACTS ?= $(CURDIR)/artifacts
+export VRRPGUARD_ARTIFACTS
+
 # test: everything, nothing skipped (VRRPGUARD_REQUIRE_LAB=1 turns a missing
 # requirement into a failure).
 test: deps check
@@ -59,4 +64,4 @@ demo: build deps
 	./scripts/demo.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin artifacts
