@@ -96,6 +96,10 @@ type Instance struct {
 	st     Status
 	ctl    control
 	shared map[netip.Addr]bool // virtual addresses other instances have too
+	grp    *syncGroup          // the vrrp_sync_group the instance is in, or nil
+	// syncName is the name of the sync group the configuration puts the
+	// instance in ("" if none).
+	syncName string
 }
 
 // control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
@@ -105,6 +109,10 @@ type control struct {
 	demote     bool
 	reason     string // of the last Demote or Resume, as given
 	reannounce bool
+	// sync is the sync group's verdict not yet applied; resync asks the
+	// loop to report its state to a (new) group.
+	sync   *election.Sync
+	resync bool
 }
 
 // Config returns the instance's configuration.
@@ -170,6 +178,7 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 		r.instances = append(r.instances, inst)
 	}
 	markShared(r.instances)
+	linkSyncGroups(k, r.instances, opts.Logger)
 	return r, nil
 }
 
@@ -184,7 +193,7 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
+		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1), syncName: syncGroupName(k, in.Name)}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
@@ -358,6 +367,7 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	r.k, r.instances = k, next
 	r.listMu.Unlock()
 	markShared(next)
+	linkSyncGroups(k, next, r.opts.Logger)
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -370,6 +380,9 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 // instance configuration, tracked scripts and used global settings, ignoring
 // where in the files they are written.
 func sameInstance(a, b *Instance) bool {
+	if a.syncName != b.syncName {
+		return false
+	}
 	if !reflect.DeepEqual(stripInstance(a.cfg), stripInstance(b.cfg)) || len(a.scripts) != len(b.scripts) {
 		return false
 	}

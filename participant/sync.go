@@ -1,0 +1,173 @@
+package participant
+
+import (
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/election"
+)
+
+// syncGroup is a running vrrp_sync_group: the pure decision
+// (election.SyncGroup) behind a lock, fed by its members' drivers, whose
+// orders it hands to the members' loops.
+type syncGroup struct {
+	cfg *keepalived.SyncGroup
+	log *slog.Logger
+
+	mu      sync.Mutex // serialises step; taken before a member's mu
+	g       *election.SyncGroup
+	members map[string]*Instance
+}
+
+// linkSyncGroups builds the sync groups of k over the instances is (by
+// name) and tells every instance its group (nil: none). Members named in a
+// group but not configured are left out (the parser has warned); a group
+// with no configured member is dropped. An instance in two groups stays in
+// the first, with a warning (keepalived refuses the second).
+func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
+	byName := map[string]*Instance{}
+	for _, i := range is {
+		byName[i.cfg.Name] = i
+	}
+	groupOf := map[*Instance]*syncGroup{}
+	for _, sg := range k.SyncGroups {
+		g := &syncGroup{cfg: sg, log: log.With("sync_group", sg.Name), members: map[string]*Instance{}}
+		var names []string
+		for _, n := range sg.Instances {
+			i := byName[n]
+			if i == nil || g.members[n] != nil {
+				continue
+			}
+			if other := groupOf[i]; other != nil {
+				log.Warn("instance in two sync groups; keeping the first", "instance", n,
+					"first", other.cfg.Name, "second", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
+				continue
+			}
+			g.members[n] = i
+			groupOf[i] = g
+			names = append(names, n)
+		}
+		if len(names) == 0 {
+			continue
+		}
+		eg, err := election.NewSyncGroup(sg.Name, names)
+		if err != nil { // cannot happen: names are distinct and non-empty
+			log.Error("sync group", "err", err)
+			continue
+		}
+		g.g = eg
+		if len(sg.TrackInterfaces)+len(sg.TrackScripts) > 0 {
+			log.Warn("track_interface / track_script of a vrrp_sync_group are not supported; put them in the member instances",
+				"sync_group", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
+		}
+		for kw := range sg.Other {
+			log.Warn("sync group keyword not supported; ignored", "sync_group", sg.Name, "keyword", kw,
+				"at", sg.File+":"+strconv.Itoa(sg.Line))
+		}
+	}
+	for _, i := range is {
+		i.setSyncGroup(groupOf[i])
+	}
+}
+
+// syncGroupName returns the name of the group k puts the instance called
+// name in ("" if none): the first group listing it.
+func syncGroupName(k *keepalived.Config, name string) string {
+	for _, sg := range k.SyncGroups {
+		for _, n := range sg.Instances {
+			if n == name {
+				return sg.Name
+			}
+		}
+	}
+	return ""
+}
+
+// setSyncGroup links the instance to g and has its loop report its state
+// to it anew.
+func (i *Instance) setSyncGroup(g *syncGroup) {
+	i.mu.Lock()
+	i.grp = g
+	i.ctl.resync = g != nil
+	i.mu.Unlock()
+	if g != nil {
+		i.poke()
+	}
+}
+
+func (i *Instance) syncGroup() *syncGroup {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.grp
+}
+
+// step feeds one member's change to the group, hands the orders to the
+// members' loops and runs the group's notify scripts on a change of its
+// state.
+func (g *syncGroup) step(c election.MemberChanged) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tr, orders := g.g.Step(c)
+	if tr != nil {
+		g.log.Info("sync group entering "+tr.To.String()+" state", "from", tr.From.String(), "reason", tr.Reason)
+		g.notify(tr.To)
+	}
+	for _, o := range orders {
+		if i := g.members[o.Member]; i != nil {
+			i.orderSync(o.Sync)
+		}
+	}
+}
+
+// notify runs the group's notify scripts for entering state, with
+// keepalived's arguments: notify_master/backup/fault/stop as written, and
+// notify with "GROUP" NAME STATE 0 appended.
+func (g *syncGroup) notify(state election.State) {
+	var specific string
+	switch state {
+	case election.Master:
+		specific = g.cfg.NotifyMaster
+	case election.Backup:
+		specific = g.cfg.NotifyBackup
+	case election.Fault:
+		specific = g.cfg.NotifyFault
+	case election.Initialize:
+		specific = g.cfg.NotifyStop
+	}
+	name := state.String()
+	if state == election.Initialize {
+		name = "STOP"
+	}
+	if specific != "" {
+		runScript(g.log, specific)
+	}
+	if g.cfg.Notify != "" {
+		runScript(g.log, g.cfg.Notify, "GROUP", g.cfg.Name, name, "0")
+	}
+}
+
+// orderSync records the group's verdict for the loop and wakes it (the
+// latest verdict replaces one not yet applied).
+func (i *Instance) orderSync(s election.Sync) {
+	i.mu.Lock()
+	i.ctl.sync = &s
+	i.mu.Unlock()
+	i.poke()
+}
+
+// reportSync tells the instance's sync group of a change of its state,
+// own fault or wish to be master.
+func (d *driver) reportSync() {
+	g := d.i.syncGroup()
+	if g == nil {
+		return
+	}
+	m := election.Member{State: d.m.State(), Fault: d.m.Faulty(), WantMaster: d.m.WantsMaster()}
+	if d.synced && m == d.lastSync {
+		return
+	}
+	d.synced, d.lastSync = true, m
+	g.step(election.MemberChanged{Name: d.i.cfg.Name, Member: m})
+}
