@@ -680,6 +680,7 @@ func resumedReason(why string) string {
 func (s *step) demote(reason string) {
 	m := s.m
 	m.demoted, m.demoteReason, m.resumed = true, reason, false
+	s.unwant() // a held sync group member no longer wants to be master
 	if m.state != Master {
 		return // Backup: held from now on; Fault, Initialize: applies on the way up
 	}
