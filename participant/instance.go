@@ -115,7 +115,8 @@ type control struct {
 	resync bool
 }
 
-// Config returns the instance's configuration.
+// Config returns the instance's configuration, with the tracking of its
+// vrrp_sync_group applied if it is in one (see syncTracking).
 func (i *Instance) Config() *keepalived.Instance { return i.cfg }
 
 // Status returns a snapshot of the instance.
@@ -192,8 +193,16 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	if in.Interface == "" {
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
-	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
-		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1), syncName: syncGroupName(k, in.Name)}
+	log := opts.Logger.With("instance", in.Name)
+	sg := syncGroupOf(k, in.Name)
+	if sg != nil {
+		in = syncTracking(sg, in, k, log)
+	}
+	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: log,
+		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
+	if sg != nil {
+		inst.syncName = sg.Name
+	}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s

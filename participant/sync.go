@@ -58,11 +58,10 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 			continue
 		}
 		g.g = eg
-		if len(sg.TrackInterfaces)+len(sg.TrackScripts) > 0 {
-			log.Warn("track_interface / track_script of a vrrp_sync_group are not supported; put them in the member instances",
-				"sync_group", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
-		}
 		for kw := range sg.Other {
+			if kw == trackingWeight {
+				continue
+			}
 			log.Warn("sync group keyword not supported; ignored", "sync_group", sg.Name, "keyword", kw,
 				"at", sg.File+":"+strconv.Itoa(sg.Line))
 		}
@@ -72,17 +71,84 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 	}
 }
 
-// syncGroupName returns the name of the group k puts the instance called
-// name in ("" if none): the first group listing it.
-func syncGroupName(k *keepalived.Config, name string) string {
+// syncGroupOf returns the group k puts the instance called name in (nil if
+// none): the first group listing it.
+func syncGroupOf(k *keepalived.Config, name string) *keepalived.SyncGroup {
 	for _, sg := range k.SyncGroups {
 		for _, n := range sg.Instances {
 			if n == name {
-				return sg.Name
+				return sg
 			}
 		}
 	}
-	return ""
+	return nil
+}
+
+// trackingWeight is the vrrp_sync_group keyword that lets members keep
+// their weighted tracking.
+const trackingWeight = "sync_group_tracking_weight"
+
+// syncTracking returns a copy of the member in with keepalived 2.2.7's
+// tracking of a sync group member: unless the group says
+// sync_group_tracking_weight, a tracked interface with a weight is tracked
+// with weight 0 (a fault when down) and a tracked script with a weight is
+// not tracked at all (keepalived: "ignoring tracked script ... with weights
+// due to SYNC group"); then the group's track_interface and track_script
+// are added to the member, with their weights (cleared if a member is the
+// address owner). A group tracker the member already tracks is not added
+// twice.
+func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepalived.Config, log *slog.Logger) *keepalived.Instance {
+	c := *in
+	c.TrackInterfaces = append([]keepalived.Track(nil), in.TrackInterfaces...)
+	c.TrackScripts = nil
+	at := sg.File + ":" + strconv.Itoa(sg.Line)
+	if _, weighted := sg.Other[trackingWeight]; !weighted {
+		for n, t := range c.TrackInterfaces {
+			if t.Weight != 0 {
+				log.Warn("tracked interface weight ignored in a sync group (keepalived: weight 0); set "+trackingWeight+" to keep it",
+					"interface", t.Name, "weight", t.Weight, "sync_group", sg.Name, "at", in.Pos())
+				c.TrackInterfaces[n].Weight = 0
+			}
+		}
+		for _, t := range in.TrackScripts {
+			if t.Weight != 0 {
+				log.Warn("weighted track_script ignored in a sync group (as keepalived does); set "+trackingWeight+" to keep it",
+					"script", t.Name, "weight", t.Weight, "sync_group", sg.Name, "at", in.Pos())
+				continue
+			}
+			c.TrackScripts = append(c.TrackScripts, t)
+		}
+	} else {
+		c.TrackScripts = append(c.TrackScripts, in.TrackScripts...)
+	}
+	owner := false
+	for _, n := range sg.Instances {
+		if m := k.Instance(n); m != nil && m.Priority == 255 {
+			owner = true
+		}
+	}
+	add := func(list []keepalived.Track, t keepalived.Track, kind string) []keepalived.Track {
+		for _, have := range list {
+			if have.Name == t.Name {
+				log.Warn("sync group "+kind+" also tracked by the instance; the instance's is used",
+					"name", t.Name, "sync_group", sg.Name, "at", at)
+				return list
+			}
+		}
+		if owner && t.Weight != 0 {
+			log.Warn("sync group "+kind+" weight cleared: a member is the address owner (priority 255)",
+				"name", t.Name, "sync_group", sg.Name, "at", at)
+			t.Weight = 0
+		}
+		return append(list, t)
+	}
+	for _, t := range sg.TrackInterfaces {
+		c.TrackInterfaces = add(c.TrackInterfaces, t, "track_interface")
+	}
+	for _, t := range sg.TrackScripts {
+		c.TrackScripts = add(c.TrackScripts, t, "track_script")
+	}
+	return &c
 }
 
 // setSyncGroup links the instance to g and has its loop report its state

@@ -2,8 +2,11 @@ package participant
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -116,4 +119,90 @@ func TestDriverSyncGroup(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSyncTracking checks a member's effective tracking as keepalived 2.2.7
+// sets it up: weights dropped in a sync group unless
+// sync_group_tracking_weight, the group's trackers added.
+func TestSyncTracking(t *testing.T) {
+	conf := func(groupExtra string, prioB int) string {
+		return `
+vrrp_script w { script "/bin/true" }
+vrrp_script z { script "/bin/true" }
+vrrp_script g { script "/bin/true" }
+vrrp_sync_group G {
+    group {
+        VI_A
+        VI_B
+    }
+    track_script {
+        g weight -20
+    }
+    track_interface {
+        eth7
+    }
+` + groupExtra + `
+}
+vrrp_instance VI_A {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    track_interface {
+        eth1 weight -30
+        eth2
+    }
+    track_script {
+        w weight -50
+        z weight 0
+    }
+    virtual_ipaddress {
+        10.9.0.100/24
+    }
+}
+vrrp_instance VI_B {
+    interface eth0
+    virtual_router_id 52
+    priority ` + fmt.Sprint(prioB) + `
+    virtual_ipaddress {
+        10.9.0.101/24
+    }
+}
+`
+	}
+	tests := []struct {
+		name       string
+		conf       string
+		ifs, scrs  string
+		scriptsRun []string
+	}{
+		{"weights dropped", conf("", 100), "eth1/0 eth2/0 eth7/0", "z/0 g/-20", []string{"g", "z"}},
+		{"sync_group_tracking_weight keeps them", conf("sync_group_tracking_weight", 100), "eth1/-30 eth2/0 eth7/0", "w/-50 z/0 g/-20", []string{"g", "w", "z"}},
+		{"an owner member clears the group's weights", conf("", 255), "eth1/0 eth2/0 eth7/0", "z/0 g/0", []string{"g", "z"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			i := testInstance(t, tc.conf)
+			fmtTracks := func(ts []keepalived.Track) string {
+				var out []string
+				for _, x := range ts {
+					out = append(out, fmt.Sprintf("%s/%d", x.Name, x.Weight))
+				}
+				return strings.Join(out, " ")
+			}
+			if got := fmtTracks(i.cfg.TrackInterfaces); got != tc.ifs {
+				t.Errorf("track_interface %q, want %q", got, tc.ifs)
+			}
+			if got := fmtTracks(i.cfg.TrackScripts); got != tc.scrs {
+				t.Errorf("track_script %q, want %q", got, tc.scrs)
+			}
+			var run []string
+			for name := range i.scripts {
+				run = append(run, name)
+			}
+			slices.Sort(run)
+			if !slices.Equal(run, tc.scriptsRun) {
+				t.Errorf("scripts run %q, want %q", run, tc.scriptsRun)
+			}
+		})
+	}
 }
