@@ -59,7 +59,7 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 		}
 		g.g = eg
 		for kw := range sg.Other {
-			if kw == trackingWeight {
+			if kw == trackingWeight || kw == "global_tracking" {
 				continue
 			}
 			log.Warn("sync group keyword not supported; ignored", "sync_group", sg.Name, "keyword", kw,
@@ -90,19 +90,23 @@ const trackingWeight = "sync_group_tracking_weight"
 
 // syncTracking returns a copy of the member in with keepalived 2.2.7's
 // tracking of a sync group member: unless the group says
-// sync_group_tracking_weight, a tracked interface with a weight is tracked
-// with weight 0 (a fault when down) and a tracked script with a weight is
-// not tracked at all (keepalived: "ignoring tracked script ... with weights
-// due to SYNC group"); then the group's track_interface and track_script
-// are added to the member, with their weights (cleared if a member is the
-// address owner). A group tracker the member already tracks is not added
-// twice.
+// sync_group_tracking_weight (or global_tracking, its deprecated name), a
+// tracked interface with a weight is tracked with weight 0 (a fault when
+// down) and a tracked script with a weight is not tracked at all
+// (keepalived: "ignoring tracked script ... with weights due to SYNC
+// group"); then the group's track_interface and track_script are added to
+// the member, with their weights (cleared if a member is the address
+// owner). A group tracker the member already tracks is not added twice.
 func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepalived.Config, log *slog.Logger) *keepalived.Instance {
 	c := *in
 	c.TrackInterfaces = append([]keepalived.Track(nil), in.TrackInterfaces...)
 	c.TrackScripts = nil
 	at := sg.File + ":" + strconv.Itoa(sg.Line)
-	if _, weighted := sg.Other[trackingWeight]; !weighted {
+	_, weighted := sg.Other[trackingWeight]
+	if _, old := sg.Other["global_tracking"]; old {
+		weighted = true // keepalived: deprecated, the same
+	}
+	if !weighted {
 		for n, t := range c.TrackInterfaces {
 			if t.Weight != 0 {
 				log.Warn("tracked interface weight ignored in a sync group (keepalived: weight 0); set "+trackingWeight+" to keep it",
