@@ -45,7 +45,7 @@ type Member struct {
 
 // MemberChanged is an input of [SyncGroup.Step]: the new view of one member.
 // A member reporting Initialize has a fresh (or stopped) machine: it is
-// sent the group's verdict again on its next report.
+// sent the group's verdict again.
 type MemberChanged struct {
 	Name string
 	Member
@@ -108,8 +108,8 @@ func (g *SyncGroup) State() State { return g.state }
 func (g *SyncGroup) Name() string { return g.name }
 
 // Step takes one member's change and returns the group's transition (nil
-// if its state did not change) and the orders for the running members whose
-// verdict changed, in configuration order. A change of an unknown member is
+// if its state did not change) and the orders for the members whose verdict
+// changed (or that reported Initialize), in configuration order. A change of an unknown member is
 // ignored.
 func (g *SyncGroup) Step(c MemberChanged) (*GroupTransition, []Order) {
 	if _, ok := g.members[c.Name]; !ok {
@@ -124,9 +124,6 @@ func (g *SyncGroup) Step(c MemberChanged) (*GroupTransition, []Order) {
 	g.state = to
 	var orders []Order
 	for _, name := range g.order {
-		if g.members[name].State == Initialize {
-			continue // not running: ordered when it reports a state
-		}
 		v := Sync{Fault: to == Fault, Master: to == Master, Reason: why}
 		if last, ok := g.sent[name]; ok && last.Fault == v.Fault && last.Master == v.Master {
 			continue

@@ -147,8 +147,9 @@ func TestSyncGroup(t *testing.T) {
 		want []string
 	}
 	start := []step{
-		{ch("A", Backup, false, false), []string{"group INIT->BACKUP (sync group G: member A is BACKUP)", "A: fault=false master=false"}},
-		{ch("B", Backup, false, false), []string{"B: fault=false master=false"}},
+		{ch("A", Backup, false, false), []string{"group INIT->BACKUP (sync group G: member A is BACKUP)",
+			"A: fault=false master=false", "B: fault=false master=false"}},
+		{ch("B", Backup, false, false), nil},
 	}
 	allMaster := append(append([]step(nil), start...),
 		step{ch("A", Backup, false, true), nil},
@@ -181,13 +182,20 @@ func TestSyncGroup(t *testing.T) {
 		), Backup},
 		{"a restarted member is told the verdict again", append(append([]step(nil), allMaster...),
 			step{ch("B", Initialize, false, false), []string{"group MASTER->BACKUP (sync group G: member B is INIT)",
-				"A: fault=false master=false"}},
-			step{ch("B", Backup, false, false), []string{"B: fault=false master=false"}},
+				"A: fault=false master=false", "B: fault=false master=false"}},
+			step{ch("B", Backup, false, false), nil},
 		), Backup},
 		{"all stopped", append(append([]step(nil), start...),
-			step{ch("A", Initialize, false, false), nil},
-			step{ch("B", Initialize, false, false), []string{"group BACKUP->INIT (sync group G: no member running)"}},
+			step{ch("A", Initialize, false, false), []string{"A: fault=false master=false"}},
+			step{ch("B", Initialize, false, false), []string{"group BACKUP->INIT (sync group G: no member running)",
+				"B: fault=false master=false"}},
 		), Initialize},
+		{"a member faulty before it starts faults the others", []step{
+			{ch("A", Backup, false, false), []string{"group INIT->BACKUP (sync group G: member A is BACKUP)",
+				"A: fault=false master=false", "B: fault=false master=false"}},
+			{ch("B", Initialize, true, false), []string{"group BACKUP->FAULT (sync group G: member B in FAULT)",
+				"A: fault=true master=false", "B: fault=true master=false"}},
+		}, Fault},
 		{"unknown member ignored", []step{{ch("X", Fault, true, false), nil}}, Initialize},
 	}
 	for _, tc := range tests {

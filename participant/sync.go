@@ -186,7 +186,7 @@ func (g *syncGroup) step(c election.MemberChanged) {
 	}
 	for _, o := range orders {
 		if i := g.members[o.Member]; i != nil {
-			i.orderSync(o.Sync)
+			i.orderSync(g, o.Sync)
 		}
 	}
 }
@@ -218,10 +218,15 @@ func (g *syncGroup) notify(state election.State) {
 	}
 }
 
-// orderSync records the group's verdict for the loop and wakes it (the
-// latest verdict replaces one not yet applied).
-func (i *Instance) orderSync(s election.Sync) {
+// orderSync records the verdict of g for the loop and wakes it (the latest
+// verdict replaces one not yet applied); a verdict of a group the instance
+// is no longer in (replaced by Reload) is dropped.
+func (i *Instance) orderSync(g *syncGroup, s election.Sync) {
 	i.mu.Lock()
+	if i.grp != g {
+		i.mu.Unlock()
+		return
+	}
 	i.ctl.sync = &s
 	i.mu.Unlock()
 	i.poke()
