@@ -25,7 +25,7 @@ type syncGroup struct {
 // name) and tells every instance its group (nil: none). Members named in a
 // group but not configured are left out (the parser has warned); a group
 // with no configured member is dropped. An instance in two groups stays in
-// the first, with a warning (keepalived refuses the second).
+// the first, with a warning (keepalived ignores it in the second).
 func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 	byName := map[string]*Instance{}
 	for _, i := range is {
@@ -50,7 +50,12 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 			names = append(names, n)
 		}
 		if len(names) == 0 {
+			log.Warn("sync group without a running member; ignored", "sync_group", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
 			continue
+		}
+		if len(names) == 1 {
+			log.Warn("sync group of one instance; probably not what is wanted", "sync_group", sg.Name,
+				"at", sg.File+":"+strconv.Itoa(sg.Line))
 		}
 		eg, err := election.NewSyncGroup(sg.Name, names)
 		if err != nil { // cannot happen: names are distinct and non-empty
