@@ -50,7 +50,7 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 			names = append(names, n)
 		}
 		if len(names) == 0 {
-			log.Warn("sync group without a running member; ignored", "sync_group", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
+			log.Warn("sync group without a configured member; ignored", "sync_group", sg.Name, "at", sg.File+":"+strconv.Itoa(sg.Line))
 			continue
 		}
 		if len(names) == 1 {
