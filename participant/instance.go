@@ -50,6 +50,8 @@ type Status struct {
 	// last Demote ("demoted: …") or Resume ("resumed: …") and
 	// DemotionSince when it was asked (a second Demote changes only the
 	// reason); both are empty if neither ever was.
+	// SyncGroup is the vrrp_sync_group the instance is in ("" if none).
+	SyncGroup      string    `json:"sync_group,omitempty"`
 	Demoted        bool      `json:"demoted"`
 	DemotionReason string    `json:"demotion_reason,omitempty"`
 	DemotionSince  time.Time `json:"demotion_since,omitzero"`
@@ -211,7 +213,7 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	inst.st = Status{
 		Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
 		Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
-		AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt,
+		AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt, SyncGroup: inst.syncName,
 	}
 	for _, v := range in.VIPs {
 		inst.st.VIPs = append(inst.st.VIPs, v.Prefix.String())

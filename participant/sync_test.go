@@ -97,8 +97,8 @@ func TestDriverSyncGroup(t *testing.T) {
 		if vipsB[len(vipsB)-1] != "del" {
 			t.Errorf("B's VIP operations %v: not removed", vipsB)
 		}
-		if st := b.Status(); st.Reason != "sync group G: member VI_A in FAULT" {
-			t.Errorf("B's reason %q", st.Reason)
+		if st := b.Status(); st.Reason != "sync group G: member VI_A in FAULT" || st.SyncGroup != "G" {
+			t.Errorf("B's reason %q, sync group %q", st.Reason, st.SyncGroup)
 		}
 
 		// Back up: backup, then master together after Master_Down_Interval.
