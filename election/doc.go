@@ -26,6 +26,14 @@
 // how a split brain is resolved when this router outranks a master it
 // cannot hear properly; when to send them is decided elsewhere.
 //
+// keepalived's vrrp_sync_group is decided by [SyncGroup], also pure: fed
+// its members' changes ([MemberChanged]), it returns its own transitions and
+// a [Sync] verdict per member, which the driver steps into the member's
+// machine (Config.Sync). A faulty member puts every member into FAULT;
+// members become master together, only once each is master or wants to be
+// ([SyncWant]: its Master_Down_Timer fired while held back); one member
+// back to BACKUP takes the others back, without a priority-0 advertisement.
+//
 // keepalived behaviour kept here (measured with keepalived 2.2.7): every
 // instance starts in BACKUP, whatever its "state" says, and becomes master
 // after Master_Down_Interval unless its priority is 255 (the address owner,

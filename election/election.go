@@ -91,6 +91,11 @@ type Config struct {
 	// Trackers are the tracked interfaces and scripts; each starts up (use
 	// a TrackChanged event before Startup for keepalived's init_fail).
 	Trackers []Tracker
+	// Sync makes the router a member of a sync group (keepalived's
+	// vrrp_sync_group): it becomes master only while the group lets it
+	// ([Sync] with Master); when it would otherwise, it stays backup and
+	// reports [SyncWant].
+	Sync bool
 }
 
 // Event is an input of [Machine.Step].
@@ -210,6 +215,11 @@ type Machine struct {
 	// been heard since (the takeover it leads to names resumeReason).
 	resumed      bool
 	resumeReason string
+	// Sync group (Config.Sync): the group's last verdict, and whether the
+	// router, held in Backup, wants to be master.
+	syncFault, syncMaster bool
+	syncReason            string
+	wantMaster            bool
 }
 
 // New checks cfg and returns a machine in Initialize.
@@ -263,8 +273,31 @@ func (m *Machine) Priority() uint8 {
 	return uint8(min(max(p, 1), 254))
 }
 
-// faulty reports whether the interface is down or a weight-0 tracker is.
+// Faulty reports whether the router is faulty of its own accord: its
+// interface is down or a weight-0 tracker is (not a sync group's Fault).
+func (m *Machine) Faulty() bool {
+	bad, _ := m.ownFault()
+	return bad
+}
+
+// WantsMaster reports whether the router, a sync group member held in
+// Backup, wants to be master (see [SyncWant]).
+func (m *Machine) WantsMaster() bool { return m.wantMaster }
+
+// faulty reports whether the router is faulty of its own accord or because
+// its sync group is, and why.
 func (m *Machine) faulty() (bool, string) {
+	if bad, why := m.ownFault(); bad {
+		return bad, why
+	}
+	if m.cfg.Sync && m.syncFault {
+		return true, m.syncReason
+	}
+	return false, ""
+}
+
+// ownFault reports whether the interface is down or a weight-0 tracker is.
+func (m *Machine) ownFault() (bool, string) {
 	if m.ifDown {
 		return true, "interface down"
 	}
@@ -346,6 +379,8 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 		s.demote(e.Reason)
 	case Resume:
 		s.resume(e.Reason)
+	case Sync:
+		s.sync(e)
 	}
 	return s.out
 }
@@ -385,6 +420,7 @@ func (s *step) transition(to State, reason string) {
 	from := s.m.state
 	s.m.state = to
 	s.m.resumed = false
+	s.m.wantMaster = false
 	if to != Backup {
 		s.m.master, s.m.masterPrio = netip.Addr{}, 0
 	}
@@ -416,10 +452,63 @@ func (s *step) up(reason string) {
 		return
 	}
 	if s.m.Priority() == 255 {
-		s.toMaster(reason + ": priority 255 (address owner)")
+		if s.m.cfg.Sync && !s.m.syncMaster {
+			s.toBackup(reason)
+		}
+		s.goMaster(reason + ": priority 255 (address owner)")
 		return
 	}
 	s.toBackup(reason)
+}
+
+// goMaster becomes master, unless a sync group holds the router back: then
+// it stays backup wanting to be master (reported with SyncWant) and re-arms
+// the Master_Down_Timer, as keepalived's vrrp_sync_can_goto_master does.
+func (s *step) goMaster(reason string) {
+	m := s.m
+	if m.cfg.Sync && !m.syncMaster {
+		if !m.wantMaster {
+			m.wantMaster = true
+			s.emit(SyncWant{Master: true})
+		}
+		s.set(MasterDownTimer, m.MasterDownInterval())
+		return
+	}
+	s.toMaster(reason)
+}
+
+// unwant ends a held backup's wish to be master (it heard a master it
+// follows).
+func (s *step) unwant() {
+	if s.m.wantMaster {
+		s.m.wantMaster = false
+		s.emit(SyncWant{Master: false})
+	}
+}
+
+// sync applies a sync group's verdict.
+func (s *step) sync(e Sync) {
+	m := s.m
+	if !m.cfg.Sync {
+		return
+	}
+	m.syncFault, m.syncMaster, m.syncReason = e.Fault, e.Master, e.Reason
+	if m.state == Initialize {
+		return
+	}
+	wasFault := m.state == Fault
+	if bad, _ := m.faulty(); bad != wasFault {
+		s.tracking()
+		return
+	}
+	switch {
+	case m.state == Master && !e.Master:
+		// keepalived's vrrp_sync_backup: no priority-0 advertisement.
+		m.master, m.masterPrio = netip.Addr{}, 0
+		s.toBackup(e.Reason)
+	case m.state == Backup && e.Master && m.wantMaster && !m.demoted:
+		s.toMaster(e.Reason)
+	}
 }
 
 func (s *step) startup() {
@@ -472,7 +561,7 @@ func (s *step) timer(t Timer) {
 		if m.resumed {
 			reason = resumedReason(m.resumeReason) + "; " + reason
 		}
-		s.toMaster(reason)
+		s.goMaster(reason)
 	case t == AdverTimer && m.state == Master:
 		s.emit(SendAdvert{Priority: m.Priority()})
 		s.set(AdverTimer, m.cfg.AdvertInt)
@@ -513,6 +602,7 @@ func (s *step) advert(e AdvertReceived) {
 		if m.cfg.Nopreempt || higher || holdBack || m.demoted {
 			m.master, m.masterPrio = e.Src, e.Priority
 			m.resumed = false
+			s.unwant()
 			s.learn(e)
 			s.set(MasterDownTimer, m.MasterDownInterval())
 		}
@@ -590,6 +680,7 @@ func resumedReason(why string) string {
 func (s *step) demote(reason string) {
 	m := s.m
 	m.demoted, m.demoteReason, m.resumed = true, reason, false
+	s.unwant() // a held sync group member no longer wants to be master
 	if m.state != Master {
 		return // Backup: held from now on; Fault, Initialize: applies on the way up
 	}
@@ -611,7 +702,7 @@ func (s *step) resume(reason string) {
 		// The Master_Down_Timer fired while held: no master has been
 		// heard for Master_Down_Interval, so the one this router waited
 		// for is gone — take over now, as the timer would have.
-		s.toMaster(resumedReason(reason) + "; no master heard for " + m.MasterDownInterval().String())
+		s.goMaster(resumedReason(reason) + "; no master heard for " + m.MasterDownInterval().String())
 		return
 	}
 	m.resumed, m.resumeReason = true, reason

@@ -150,8 +150,16 @@ func (d *driver) control(now time.Time) {
 	i := d.i
 	i.mu.Lock()
 	c := i.ctl
-	i.ctl.reannounce = false
+	i.ctl.reannounce, i.ctl.sync, i.ctl.resync = false, nil, false
 	i.mu.Unlock()
+	if c.resync {
+		d.synced = false
+		d.reportSync()
+	}
+	if c.sync != nil {
+		i.log.Debug("sync group verdict", "fault", c.sync.Fault, "master", c.sync.Master, "reason", c.sync.Reason)
+		d.exec(d.m.Step(now, *c.sync))
+	}
 	on, why := d.m.Demoted()
 	switch {
 	case c.demote && (!on || why != c.reason):

@@ -11,8 +11,10 @@
 // addresses with netlink (IPv6 ones without duplicate address detection),
 // announces them with gratuitous ARP and unsolicited neighbour
 // advertisements (keepalived's garp_master_* schedule), watches links with
-// netlink for the FAULT state, runs track scripts, and runs keepalived's
-// notify scripts asynchronously. Beyond keepalived, an instance can be held
+// netlink for the FAULT state, runs track scripts, keeps the members of a
+// vrrp_sync_group in step as keepalived does (package election's SyncGroup
+// decides), and runs keepalived's notify scripts, the groups' too,
+// asynchronously. Beyond keepalived, an instance can be held
 // out of the election and let back in ([Router.Demote], [Router.Resume]),
 // a master can re-announce its addresses ([Router.Reannounce]), and a local
 // guard removes virtual addresses configured while not master

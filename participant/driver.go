@@ -22,6 +22,7 @@ func (i *Instance) electionConfig(src netip.Addr) election.Config {
 	c := election.Config{
 		Version: in.Version, Priority: in.Priority, AdvertInt: in.AdvertInt,
 		Nopreempt: in.Nopreempt, PreemptDelay: in.PreemptDelay, PrimaryIP: src,
+		Sync: i.syncName != "",
 	}
 	for _, t := range in.TrackInterfaces {
 		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
@@ -45,6 +46,9 @@ type driver struct {
 	prio     uint8
 	tracks   chan election.TrackChanged
 	reported bool // OnChange was called since stepReporting cleared it
+	// lastSync is what was last reported to the sync group (if synced).
+	lastSync election.Member
+	synced   bool
 }
 
 // run drives the instance on e until ctx is cancelled: set up, take the
@@ -332,6 +336,7 @@ func (d *driver) exec(as []election.Action) {
 		}
 		s.MasterAdverInt = d.m.MasterAdverInt()
 	})
+	d.reportSync()
 	if p := d.m.Priority(); p != d.prio {
 		d.prio = p
 		st := i.update(func(s *Status) { s.Priority = p })

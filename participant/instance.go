@@ -50,6 +50,8 @@ type Status struct {
 	// last Demote ("demoted: …") or Resume ("resumed: …") and
 	// DemotionSince when it was asked (a second Demote changes only the
 	// reason); both are empty if neither ever was.
+	// SyncGroup is the vrrp_sync_group the instance is in ("" if none).
+	SyncGroup      string    `json:"sync_group,omitempty"`
 	Demoted        bool      `json:"demoted"`
 	DemotionReason string    `json:"demotion_reason,omitempty"`
 	DemotionSince  time.Time `json:"demotion_since,omitzero"`
@@ -96,6 +98,10 @@ type Instance struct {
 	st     Status
 	ctl    control
 	shared map[netip.Addr]bool // virtual addresses other instances have too
+	grp    *syncGroup          // the vrrp_sync_group the instance is in, or nil
+	// syncName is the name of the sync group the configuration puts the
+	// instance in ("" if none).
+	syncName string
 }
 
 // control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
@@ -105,9 +111,14 @@ type control struct {
 	demote     bool
 	reason     string // of the last Demote or Resume, as given
 	reannounce bool
+	// sync is the sync group's verdict not yet applied; resync asks the
+	// loop to report its state to a (new) group.
+	sync   *election.Sync
+	resync bool
 }
 
-// Config returns the instance's configuration.
+// Config returns the instance's configuration, with the tracking of its
+// vrrp_sync_group applied if it is in one (see syncTracking).
 func (i *Instance) Config() *keepalived.Instance { return i.cfg }
 
 // Status returns a snapshot of the instance.
@@ -170,6 +181,7 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 		r.instances = append(r.instances, inst)
 	}
 	markShared(r.instances)
+	linkSyncGroups(k, r.instances, opts.Logger)
 	return r, nil
 }
 
@@ -183,8 +195,16 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	if in.Interface == "" {
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
-	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: opts.Logger.With("instance", in.Name),
+	log := opts.Logger.With("instance", in.Name)
+	sg := syncGroupOf(k, in.Name)
+	if sg != nil {
+		in = syncTracking(sg, in, k, log)
+	}
+	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: log,
 		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
+	if sg != nil {
+		inst.syncName = sg.Name
+	}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
@@ -193,7 +213,7 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	inst.st = Status{
 		Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
 		Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
-		AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt,
+		AdvertInt: in.AdvertInt, MasterAdverInt: in.AdvertInt, SyncGroup: inst.syncName,
 	}
 	for _, v := range in.VIPs {
 		inst.st.VIPs = append(inst.st.VIPs, v.Prefix.String())
@@ -358,6 +378,7 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	r.k, r.instances = k, next
 	r.listMu.Unlock()
 	markShared(next)
+	linkSyncGroups(k, next, r.opts.Logger)
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -370,6 +391,9 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 // instance configuration, tracked scripts and used global settings, ignoring
 // where in the files they are written.
 func sameInstance(a, b *Instance) bool {
+	if a.syncName != b.syncName {
+		return false
+	}
 	if !reflect.DeepEqual(stripInstance(a.cfg), stripInstance(b.cfg)) || len(a.scripts) != len(b.scripts) {
 		return false
 	}

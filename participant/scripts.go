@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"strconv"
 	"time"
@@ -37,17 +38,19 @@ func (i *Instance) notify(state election.State, prio uint8) {
 		name = "STOP"
 	}
 	if specific != "" {
-		i.runScript(specific)
+		runScript(i.log, specific)
 	}
 	if in.Notify != "" {
-		i.runScript(in.Notify, "INSTANCE", in.Name, name, strconv.Itoa(int(prio)))
+		runScript(i.log, in.Notify, "INSTANCE", in.Name, name, strconv.Itoa(int(prio)))
 	}
 }
 
-func (i *Instance) runScript(cmdline string, extra ...string) {
+// runScript starts a notify script with extra arguments appended and reaps
+// it in the background, logging failures to log.
+func runScript(log *slog.Logger, cmdline string, extra ...string) {
 	argv, err := keepalived.SplitScript(cmdline)
 	if err != nil || len(argv) == 0 {
-		i.log.Warn("notify script", "script", cmdline, "err", fmt.Errorf("cannot split command line: %w", err))
+		log.Warn("notify script", "script", cmdline, "err", fmt.Errorf("cannot split command line: %w", err))
 		return
 	}
 	argv = append(argv, extra...)
@@ -55,13 +58,13 @@ func (i *Instance) runScript(cmdline string, extra ...string) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
 		cancel()
-		i.log.Warn("notify script", "script", cmdline, "err", err)
+		log.Warn("notify script", "script", cmdline, "err", err)
 		return
 	}
 	go func() {
 		defer cancel()
 		if err := cmd.Wait(); err != nil {
-			i.log.Warn("notify script", "script", cmdline, "err", err)
+			log.Warn("notify script", "script", cmdline, "err", err)
 		}
 	}()
 }
