@@ -27,7 +27,8 @@ type instanceReader struct {
 type instanceKeyword func(r *instanceReader, n *node) error
 
 // instanceKeywords are the vrrp_instance keywords vrrpguard reads; the
-// others keepalived knows are kept in Instance.Other (knownInstance).
+// others keepalived knows (keywordTable) are kept in Instance.Other with a
+// warning.
 var instanceKeywords = map[string]instanceKeyword{
 	"state":             (*instanceReader).state,
 	"interface":         (*instanceReader).iface,
@@ -117,16 +118,16 @@ func (p *parser) newInstance(blk *node) (*Instance, error) {
 func (r *instanceReader) keyword(n *node) error {
 	kw := n.kw()
 	if read, ok := instanceKeywords[kw]; ok {
-		return read(r, n)
-	}
-	if !knownInstance[kw] {
-		r.skip(n, false, "vrrp_instance "+r.in.Name)
+		if err := read(r, n); err != nil {
+			return err
+		}
+		r.read("vrrp_instance", n)
 		return nil
 	}
 	if kw == "unicast_fault_no_peer" || kw == "check_unicast_src" || kw == "old_unicast_checksum" {
 		r.in.unicastConfig = true
 	}
-	other(r.in.Other, n)
+	r.known("vrrp_instance", "vrrp_instance "+r.in.Name, n, r.in.Other)
 	return nil
 }
 
@@ -389,7 +390,7 @@ func (r *instanceReader) auth(blk *node) error {
 				p.warn(n, "auth_pass is %d characters long; only the first %d are used", len(s), vrrp.AuthDataLen)
 			}
 		default:
-			p.skip(n, false, "authentication")
+			p.skip(n, "authentication")
 		}
 	}
 	return nil
