@@ -437,6 +437,7 @@ func (p *parser) vip(n *node) (VIP, error) {
 				return v, err
 			}
 		case "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac":
+			p.unusedOption(n, opt, "")
 		default:
 			p.warn(n, "address %s: unknown option %q; keepalived ignores it", w[0], opt)
 		}
@@ -481,10 +482,20 @@ func (p *parser) vipOption(n *node, v *VIP, opt, val string) error {
 			return nil
 		}
 		v.Peer = a
-	case "track_group":
-		p.warn(n, "address %s: track_group is only for static addresses; ignored", addr)
+	case "track_group", "preferred_lft":
+		p.unusedOption(n, opt, val)
 	}
 	return nil
+}
+
+// unusedOption warns about an address option vrrpguard does not apply,
+// saying what keepalived would do (the table's virtual_ipaddress rows).
+func (p *parser) unusedOption(n *node, opt, val string) {
+	k, _ := lookupKeyword("virtual_ipaddress", opt)
+	if val != "" {
+		opt += " " + val
+	}
+	p.warn(n, "address %s: option '%s' is not used by vrrpguard; keepalived would %s", n.words[0], opt, k.Keepalived)
 }
 
 // ParseVIP parses an address as virtual_ipaddress takes it: ADDR or

@@ -121,6 +121,7 @@ const (
 	vsg = "vrrp_sync_group"
 	vs  = "vrrp_script"
 	au  = "authentication"
+	va  = "virtual_ipaddress" // the options of an address line, also in virtual_ipaddress_excluded
 )
 
 // keywordTable is the keyword list of keepalived 2.2.7 with vrrpguard's
@@ -365,6 +366,22 @@ var keywordTable = []Keyword{
 	warned(vi, "higher_prio_send_advert", "send an advert on hearing a higher priority while master"),
 	warned(vi, "kernel_rx_buf_size", "size the instance's receive buffer"),
 	impl(vi, "authentication", "authenticate adverts (VRRP version 2)"),
+
+	impl(va, "dev", "add the address on this interface"),
+	impl(va, "brd", "give the address this broadcast address"),
+	impl(va, "broadcast", "give the address this broadcast address"),
+	impl(va, "scope", "give the address this scope"),
+	impl(va, "label", "give the address this label"),
+	impl(va, "peer", "add the address as a point-to-point address with this peer"),
+	warned(va, "track_group", "ignore it, as track_group applies only to static addresses"),
+	warned(va, "home", "add the IPv6 address with the home-address flag"),
+	warned(va, "-nodad", "add the IPv6 address without duplicate address detection"),
+	warned(va, "mngtmpaddr", "make the kernel manage temporary IPv6 addresses from this one"),
+	warned(va, "noprefixroute", "add the address without its prefix route"),
+	warned(va, "autojoin", "join the multicast group of the address"),
+	warned(va, "no_track", "stay master when the address is deleted"),
+	warned(va, "use_vmac", "add the address on a macvlan interface with the virtual MAC"),
+	warned(va, "preferred_lft", "give the IPv6 address this preferred lifetime"),
 
 	impl(au, "auth_type", "use PASS (or AH) authentication"),
 	impl(au, "auth_pass", "use this password"),

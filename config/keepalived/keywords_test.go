@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ vrrp_instance VI_1 {
  @vrrp_instance
  virtual_ipaddress {
   10.0.0.1/24
+  @virtual_ipaddress
  }
  authentication {
   @authentication
@@ -37,7 +39,7 @@ vrrp_sync_group G {
 
 // keywordSample is how the test uses a keyword: text replaces the slot of
 // its block, base is the configuration to compare with (a comment when
-// empty). The keyword's own line is the first that starts with its name.
+// empty). The keyword's own line is the first that has it as a word.
 type keywordSample struct {
 	text, base string
 	files      memFS
@@ -108,6 +110,13 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_instance/garp_master_refresh_repeat": {text: "garp_master_refresh_repeat 2"},
 	"vrrp_instance/authentication":             {text: "authentication {\n  auth_pass secret\n }"},
 
+	"virtual_ipaddress/dev":       {text: "10.0.0.5/24 dev eth1"},
+	"virtual_ipaddress/brd":       {text: "10.0.0.5/24 brd 10.0.0.255"},
+	"virtual_ipaddress/broadcast": {text: "10.0.0.5/24 broadcast 10.0.0.255"},
+	"virtual_ipaddress/scope":     {text: "10.0.0.5/24 scope host"},
+	"virtual_ipaddress/label":     {text: "10.0.0.5/24 label eth0:1"},
+	"virtual_ipaddress/peer":      {text: "10.0.0.5 peer 10.0.0.6"},
+
 	"authentication/auth_type": {text: "auth_type PASS\n  auth_pass secret", base: "#\n  auth_pass secret"},
 	"authentication/auth_pass": {text: "auth_pass secret"},
 
@@ -123,7 +132,16 @@ var implementedSamples = map[string]keywordSample{
 
 // warnedSamples are the warned keywords that need more than "NAME 1".
 var warnedSamples = map[string]keywordSample{
-	"top level/vrrp_sync_group": {text: "vrrp_sync_group G2 {\n}"},
+	"virtual_ipaddress/track_group":   {text: "10.0.0.5/24 track_group G"},
+	"virtual_ipaddress/home":          {text: "2001:db8::5 home"},
+	"virtual_ipaddress/-nodad":        {text: "10.0.0.5/24 -nodad"},
+	"virtual_ipaddress/mngtmpaddr":    {text: "10.0.0.5/24 mngtmpaddr"},
+	"virtual_ipaddress/noprefixroute": {text: "10.0.0.5/24 noprefixroute"},
+	"virtual_ipaddress/autojoin":      {text: "10.0.0.5/24 autojoin"},
+	"virtual_ipaddress/no_track":      {text: "10.0.0.5/24 no_track"},
+	"virtual_ipaddress/use_vmac":      {text: "10.0.0.5/24 use_vmac"},
+	"virtual_ipaddress/preferred_lft": {text: "10.0.0.5/24 preferred_lft forever"},
+	"top level/vrrp_sync_group":       {text: "vrrp_sync_group G2 {\n}"},
 }
 
 // fill returns the template with text in block's slot and comments in the
@@ -144,7 +162,7 @@ func fill(t *testing.T, block, name, text string) (string, int) {
 			continue
 		}
 		for _, s := range strings.Split(text, "\n") {
-			if at == 0 && strings.HasPrefix(strings.TrimSpace(s), name) {
+			if at == 0 && (name == "" || slices.Contains(strings.Fields(s), name)) {
 				at = len(out) + 1
 			}
 			out = append(out, s)
