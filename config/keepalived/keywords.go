@@ -1,5 +1,7 @@
 package keepalived
 
+//go:generate env VRRPGUARD_UPDATE_README=1 go test -run TestREADMEKeywords -count=1 .
+
 import "slices"
 
 // Status says what vrrpguard does with a keyword keepalived accepts.

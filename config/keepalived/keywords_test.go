@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -286,4 +287,78 @@ func TestKeywordReadersListed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Markers around README's generated keyword list.
+const (
+	readmeBegin = "<!-- keywords: generated from config/keepalived/keywords.go by `go generate ./config/keepalived`; do not edit -->\n"
+	readmeEnd   = "<!-- keywords: end -->\n"
+)
+
+// readmeKeywords renders the keyword table for README: per status, the
+// keywords of each block in table order.
+func readmeKeywords() string {
+	var b strings.Builder
+	for _, st := range []struct {
+		status Status
+		title  string
+	}{
+		{Implemented, "* keywords vrrpguard acts on (keepalived 2.2.7 names):"},
+		{Warned, "* keywords accepted but not acted on — each use is a warning with `file:line` saying what\n  keepalived would have done:"},
+	} {
+		b.WriteString(st.title + "\n")
+		var blocks []string
+		byBlock := map[string][]string{}
+		for _, k := range Keywords() {
+			if k.Status != st.status {
+				continue
+			}
+			if _, ok := byBlock[k.Block]; !ok {
+				blocks = append(blocks, k.Block)
+			}
+			byBlock[k.Block] = append(byBlock[k.Block], "`"+k.Name+"`")
+		}
+		for _, bl := range blocks {
+			name := "`" + bl + "`"
+			switch bl {
+			case Top:
+				name = "top level"
+			case "virtual_ipaddress":
+				name = "address options of `virtual_ipaddress`/`virtual_ipaddress_excluded`"
+			}
+			b.WriteString("  * " + name + ": " + strings.Join(byBlock[bl], ", ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestREADMEKeywords checks that README's keyword list is the table's;
+// go generate (VRRPGUARD_UPDATE_README=1) rewrites it.
+func TestREADMEKeywords(t *testing.T) {
+	const path = "../../README.md"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	before, rest, ok := strings.Cut(readme, readmeBegin)
+	if !ok {
+		t.Fatalf("%s: no line %q", path, readmeBegin)
+	}
+	got, after, ok := strings.Cut(rest, readmeEnd)
+	if !ok {
+		t.Fatalf("%s: no line %q", path, readmeEnd)
+	}
+	want := readmeKeywords()
+	if got == want {
+		return
+	}
+	if os.Getenv("VRRPGUARD_UPDATE_README") == "1" {
+		if err := os.WriteFile(path, []byte(before+readmeBegin+want+readmeEnd+after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README's keyword list is not the table's; run go generate ./config/keepalived (-want +got):\n%s",
+		diff(strings.Split(want, "\n"), strings.Split(got, "\n")))
 }
