@@ -48,7 +48,7 @@ type Keyword struct {
 }
 
 // Keywords returns the table of keepalived 2.2.7 keywords vrrpguard knows,
-// in the order of keepalived.conf(5). A keyword of a block vrrpguard skips
+// in the order keepalived's parsers install them. A keyword of a block vrrpguard skips
 // (virtual_server, bfd_instance, …) is covered by the warning about that
 // block.
 func Keywords() []Keyword { return slices.Clone(keywordTable) }
