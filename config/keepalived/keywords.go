@@ -80,9 +80,11 @@ func (p *parser) warnUnused(n *node, k Keyword, skipped bool) {
 	p.warn(n, "'%s'%s is not used by vrrpguard; keepalived would %s%s", n.head(), in, k.Keepalived, also)
 }
 
-// known handles a keyword of block that vrrpguard has no reader for: one
-// the table lists is kept in other (if not nil) with a warning, and an
-// unknown one is warned about as such (where names the block for that).
+// known handles a keyword of block that the parser has no reader for: one
+// the table lists is kept in other (if not nil), with a warning unless the
+// table says it is implemented (read from other by the package acting on
+// it), and an unknown one is warned about as such (where names the block
+// for that).
 func (p *parser) known(block, where string, n *node, other map[string][]string) {
 	k, ok := lookupKeyword(block, n.kw())
 	if !ok {
@@ -92,7 +94,9 @@ func (p *parser) known(block, where string, n *node, other map[string][]string) 
 	if other != nil {
 		keepOther(other, n)
 	}
-	p.warnUnused(n, k, other == nil)
+	if k.Status != Implemented {
+		p.warnUnused(n, k, other == nil)
+	}
 }
 
 // read warns after a reader has read a keyword that the table says
