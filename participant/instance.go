@@ -187,7 +187,7 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 
 func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*Instance, error) {
 	if in.UseVMAC {
-		opts.Logger.Warn("use_vmac is not supported; running on the interface itself", "instance", in.Name)
+		opts.Logger.Warn("use_vmac is not supported (this kernel has no macvlan); running on the interface itself", "instance", in.Name, "at", in.Pos())
 	}
 	if in.Auth.Type == "AH" {
 		return nil, fmt.Errorf("instance %s: auth_type AH is not supported", in.Name)

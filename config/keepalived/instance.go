@@ -27,7 +27,8 @@ type instanceReader struct {
 type instanceKeyword func(r *instanceReader, n *node) error
 
 // instanceKeywords are the vrrp_instance keywords vrrpguard reads; the
-// others keepalived knows are kept in Instance.Other (knownInstance).
+// others keepalived knows (keywordTable) are kept in Instance.Other with a
+// warning.
 var instanceKeywords = map[string]instanceKeyword{
 	"state":             (*instanceReader).state,
 	"interface":         (*instanceReader).iface,
@@ -117,16 +118,16 @@ func (p *parser) newInstance(blk *node) (*Instance, error) {
 func (r *instanceReader) keyword(n *node) error {
 	kw := n.kw()
 	if read, ok := instanceKeywords[kw]; ok {
-		return read(r, n)
-	}
-	if !knownInstance[kw] {
-		r.skip(n, false, "vrrp_instance "+r.in.Name)
+		if err := read(r, n); err != nil {
+			return err
+		}
+		r.read("vrrp_instance", n)
 		return nil
 	}
 	if kw == "unicast_fault_no_peer" || kw == "check_unicast_src" || kw == "old_unicast_checksum" {
 		r.in.unicastConfig = true
 	}
-	other(r.in.Other, n)
+	r.known("vrrp_instance", "vrrp_instance "+r.in.Name, n, r.in.Other)
 	return nil
 }
 
@@ -389,7 +390,7 @@ func (r *instanceReader) auth(blk *node) error {
 				p.warn(n, "auth_pass is %d characters long; only the first %d are used", len(s), vrrp.AuthDataLen)
 			}
 		default:
-			p.skip(n, false, "authentication")
+			p.skip(n, "authentication")
 		}
 	}
 	return nil
@@ -436,6 +437,7 @@ func (p *parser) vip(n *node) (VIP, error) {
 				return v, err
 			}
 		case "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "use_vmac":
+			p.unusedOption(n, opt, "")
 		default:
 			p.warn(n, "address %s: unknown option %q; keepalived ignores it", w[0], opt)
 		}
@@ -480,10 +482,20 @@ func (p *parser) vipOption(n *node, v *VIP, opt, val string) error {
 			return nil
 		}
 		v.Peer = a
-	case "track_group":
-		p.warn(n, "address %s: track_group is only for static addresses; ignored", addr)
+	case "track_group", "preferred_lft":
+		p.unusedOption(n, opt, val)
 	}
 	return nil
+}
+
+// unusedOption warns about an address option vrrpguard does not apply,
+// saying what keepalived would do (the table's virtual_ipaddress rows).
+func (p *parser) unusedOption(n *node, opt, val string) {
+	k, _ := lookupKeyword("virtual_ipaddress", opt)
+	if val != "" {
+		opt += " " + val
+	}
+	p.warn(n, "address %s: option '%s' is not used by vrrpguard; keepalived would %s", n.words[0], opt, k.Keepalived)
 }
 
 // ParseVIP parses an address as virtual_ipaddress takes it: ADDR or

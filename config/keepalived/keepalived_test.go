@@ -60,8 +60,16 @@ func TestNginxPair(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(w) != 0 {
-				t.Errorf("warnings: %q", warningStrings(w))
+			// The global_defs keywords vrrpguard does not act on are warned
+			// about, with what keepalived would do.
+			wantWarn := []string{
+				want.File + ":13: 'vrrp_skip_check_adv_addr' in global_defs is not used by vrrpguard; keepalived would not check the addresses in adverts from the current master",
+				want.File + ":14: 'vrrp_garp_interval 0.001' in global_defs is not used by vrrpguard; keepalived would pace gratuitous ARPs on an interface this far apart",
+				want.File + ":15: 'script_user root' in global_defs is not used by vrrpguard; keepalived would run scripts as this user by default",
+				want.File + ":16: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
+			}
+			if d := diff(wantWarn, warningStrings(w)); d != "" {
+				t.Errorf("warnings (-want +got):\n%s", d)
 			}
 			if len(k.Instances) != 1 {
 				t.Fatalf("got %d instances, want 1", len(k.Instances))
@@ -99,9 +107,12 @@ func TestLVSConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantWarn := []string{
-		"testdata/lvs.conf:43: block 'virtual_server_group web' is not used by vrrpguard; skipped",
-		"testdata/lvs.conf:47: block 'virtual_server 10.10.10.100 80' is not used by vrrpguard; skipped",
-		"testdata/lvs.conf:76: block 'virtual_server 10.10.10.100 443' is not used by vrrpguard; skipped",
+		"testdata/lvs.conf:4: 'lvs_flush' in global_defs is not used by vrrpguard; keepalived would flush the IPVS table at start-up",
+		"testdata/lvs.conf:5: 'script_user root' in global_defs is not used by vrrpguard; keepalived would run scripts as this user by default",
+		"testdata/lvs.conf:6: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
+		"testdata/lvs.conf:43: block 'virtual_server_group web' is not used by vrrpguard; skipped (keepalived would group services for IPVS load balancing)",
+		"testdata/lvs.conf:47: block 'virtual_server 10.10.10.100 80' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
+		"testdata/lvs.conf:76: block 'virtual_server 10.10.10.100 443' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
 	}
 	if d := diff(wantWarn, warningStrings(w)); d != "" {
 		t.Errorf("warnings (-want +got):\n%s", d)
@@ -402,6 +413,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 			src: "global_defs {\n router_id a\n enable_script_security\n bogus_global 1\n}\nvrrp_strict\nbogus_block {\n a { b }\n}\n" +
 				head + vips + " bogus_instance x\n authentication {\n  auth_bogus\n }\n}\n",
 			want: []string{
+				"keepalived.conf:3: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
 				"keepalived.conf:4: unknown keyword 'bogus_global' in global_defs; ignored",
 				"keepalived.conf:6: unknown keyword 'vrrp_strict'; ignored",
 				"keepalived.conf:7: unknown keyword 'bogus_block'; block skipped",
@@ -420,8 +432,8 @@ func TestKeepalivedWarnings(t *testing.T) {
 			src: "static_ipaddress {\n 1.2.3.4/24 dev eth0\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\n" +
 				"net_namespace blue\n" + head + vips + "}\n",
 			want: []string{
-				"keepalived.conf:1: block 'static_ipaddress' is not used by vrrpguard; skipped",
-				"keepalived.conf:4: block 'virtual_server 10.0.0.1 80' is not used by vrrpguard; skipped",
+				"keepalived.conf:1: block 'static_ipaddress' is not used by vrrpguard; skipped (keepalived would add these addresses at start-up, outside any instance)",
+				"keepalived.conf:4: block 'virtual_server 10.0.0.1 80' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
 				`keepalived.conf:10: keepalived runs in network namespace "blue": its interfaces are those of that namespace`,
 			}},
 		{name: "mixed families in virtual_ipaddress",
@@ -536,6 +548,7 @@ func TestKeepalivedWarnings(t *testing.T) {
 			src: "global_defs {\n vrrp_gna_interval 0\n vrrp_garp_master_delay soon\n smtp_server 10.0.0.1 99999\n vrrp_garp_master_repeat 0\n}\n",
 			want: []string{
 				`keepalived.conf:2: vrrp_gna_interval: expected seconds 0.000001-4294.967295 (e.g. 1 or 0.5), got "0"; keepalived ignores it`,
+				"keepalived.conf:2: 'vrrp_gna_interval 0' in global_defs is not used by vrrpguard; keepalived would pace unsolicited neighbour adverts on an interface this far apart",
 				`keepalived.conf:3: vrrp_garp_master_delay: expected whole seconds 0-4293, got "soon"; keepalived ignores it`,
 				`keepalived.conf:4: smtp_server: expected a port 1-65535, got "99999"; keepalived ignores it`,
 				"keepalived.conf:5: vrrp_garp_master_repeat must be greater than 0; keepalived uses 1",
@@ -555,6 +568,10 @@ func TestKeepalivedWarnings(t *testing.T) {
 			}},
 		{name: "accept, preempt_delay, use_vmac",
 			src: head + vips + " no_accept\n preempt_delay 2.5\n use_vmac vrrp.51 00:00:5e:00:01\n dont_track_primary\n}\n",
+			want: []string{
+				"keepalived.conf:9: 'use_vmac vrrp.51 00:00:5e:00:01' in vrrp_instance is not used by vrrpguard; keepalived would run the instance on a macvlan interface with the virtual MAC 00:00:5e:00:01:VRID; this kernel has no macvlan, so vrrpguard runs the instance on the interface itself with its own MAC",
+				"keepalived.conf:10: 'dont_track_primary' in vrrp_instance is not used by vrrpguard; keepalived would ignore faults of the instance's own interface",
+			},
 			check: func(t *testing.T, k *Config) {
 				in := k.Instances[0]
 				if in.Accept == nil || *in.Accept || in.PreemptDelay != 2500*time.Millisecond || !in.UseVMAC || in.VMACInterface != "vrrp.51" || !in.DontTrackPrimary {
@@ -562,8 +579,10 @@ func TestKeepalivedWarnings(t *testing.T) {
 				}
 			}},
 		{name: "sync group naming a missing instance",
-			src:  head + vips + "}\nvrrp_sync_group G {\n group {\n  VI_1 VI_9\n }\n}\n",
-			want: []string{"keepalived.conf:8: vrrp_sync_group G: no vrrp_instance VI_9"}},
+			src: head + vips + "}\nvrrp_sync_group G {\n group {\n  VI_1 VI_9\n }\n}\n",
+			want: []string{
+				"keepalived.conf:8: vrrp_sync_group G: no vrrp_instance VI_9",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,61 +81,6 @@ func errAt(n *node, format string, args ...any) *Error {
 	return &Error{File: n.file, Line: n.line, Message: fmt.Sprintf(format, args...)}
 }
 
-// Keywords keepalived 2.2.7 accepts that vrrpguard does not interpret.
-var (
-	ignoredRoot = set("virtual_server", "virtual_server_group", "SSL", "bfd_instance", "static_ipaddress",
-		"static_routes", "static_rules", "track_file", "vrrp_track_file", "vrrp_track_process", "garp_group",
-		"linkbeat_interfaces", "interface_up_down_delays", "track_group", "net_namespace", "net_namespace_ipvs",
-		"namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time", "linkbeat_use_polling")
-	knownGlobal = set("process_names", "process_name", "vrrp_process_name", "checker_process_name",
-		"lvs_process_name", "bfd_process_name", "router_id", "notification_email_from", "smtp_server",
-		"smtp_helo_name", "smtp_connect_timeout", "notification_email", "smtp_alert", "startup_script",
-		"startup_script_timeout", "shutdown_script", "shutdown_script_timeout", "max_auto_priority",
-		"min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker", "checker_log_all_failures",
-		"dynamic_interfaces", "no_email_faults", "default_interface", "disable_local_igmp", "lvs_timeouts",
-		"lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop", "lvs_sync_daemon", "vrrp_mcast_group4",
-		"vrrp_mcast_group6", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
-		"vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
-		"vrrp_down_timer_adverts", "vrrp_garp_interval", "vrrp_gna_interval", "vrrp_min_garp",
-		"vrrp_garp_extra_if", "vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert",
-		"vrrp_higher_prio_send_advert", "vrrp_version", "vrrp_iptables", "vrrp_ipsets", "nftables",
-		"nftables_priority", "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority",
-		"nftables_ipvs_start_fwmark", "nftables_counters", "vrrp_check_unicast_src",
-		"vrrp_skip_check_adv_addr", "vrrp_strict", "vrrp_priority", "vrrp_no_swap", "vrrp_rt_priority",
-		"vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime", "notify_fifo", "notify_fifo_script",
-		"vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes",
-		"fifo_write_vrrp_states_on_reload", "lvs_notify_fifo", "lvs_notify_fifo_script", "checker_priority",
-		"checker_no_swap", "checker_rt_priority", "checker_cpu_affinity", "checker_rlimit_rttime",
-		"checker_rlimit_rtime", "bfd_priority", "bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity",
-		"bfd_rlimit_rttime", "bfd_rlimit_rtime", "snmp_socket", "enable_traps", "enable_snmp_vrrp",
-		"enable_snmp_keepalived", "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3",
-		"enable_snmp_checker", "enable_dbus", "dbus_service_name", "script_user", "enable_script_security",
-		"vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
-		"vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
-		"lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs",
-		"lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies", "no_checker_emails", "vrrp_rx_bufs_policy",
-		"vrrp_rx_bufs_multiplier", "vrrp_startup_delay", "log_unknown_vrids", "vmac_prefix",
-		"vmac_addr_prefix", "umask", "random_seed", "reload_check_config", "reload_time_file", "reload_repeat",
-		"reload_file", "include_check", "config_save_dir", "tmp_config_directory", "data_use_instance")
-	knownInstance = set("use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-		"check_unicast_src", "old_unicast_checksum", "vrf", "track_file", "track_process", "track_bfd",
-		"track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling", "virtual_routes",
-		"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted", "notify_master_rx_lower_pri",
-		"smtp_alert", "notify_priority_changes", "lvs_sync_daemon_interface", "garp_lower_prio_delay",
-		"garp_lower_prio_repeat", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-		"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size")
-	knownSyncGroup = set("track_file", "track_process", "track_bfd", "smtp_alert", "global_tracking",
-		"sync_group_tracking_weight", "notify_priority_changes")
-)
-
-func set(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
-	}
-	return m
-}
-
 func (p *parser) parse(root *node) (*Config, error) {
 	p.k = &Config{Global: defaultGlobal()}
 	p.scripts = map[string]*Script{}
@@ -164,9 +109,13 @@ func (p *parser) parse(root *node) (*Config, error) {
 		case "vrrp_instance":
 			err = p.instance(n)
 		case "vrrp_sync_group":
-			err = p.syncGroup(n)
+			if err = p.syncGroup(n); err == nil {
+				p.read(Top, n)
+			}
+		case "net_namespace":
+			p.warn(n, "keepalived runs in network namespace %q: its interfaces are those of that namespace", strings.Join(n.words[1:], " "))
 		default:
-			p.skip(n, ignoredRoot[kw], "")
+			p.known(Top, "", n, nil)
 		}
 		if err != nil {
 			return nil, err
@@ -187,24 +136,11 @@ func (p *parser) parse(root *node) (*Config, error) {
 	return p.k, nil
 }
 
-// skip warns about a keyword (and its block) that is ignored.
-func (p *parser) skip(n *node, known bool, where string) {
-	what := "block"
-	if !n.block {
-		what = "keyword"
-	}
+// skip warns about an unknown keyword (and its block).
+func (p *parser) skip(n *node, where string) {
 	in := ""
 	if where != "" {
 		in = " in " + where
-	}
-	if known {
-		switch n.kw() {
-		case "net_namespace":
-			p.warn(n, "keepalived runs in network namespace %q: its interfaces are those of that namespace", strings.Join(n.words[1:], " "))
-			return
-		}
-		p.warn(n, "%s '%s'%s is not used by vrrpguard; skipped", what, n.head(), in)
-		return
 	}
 	if n.block {
 		p.warn(n, "unknown keyword '%s'%s; block skipped", n.kw(), in)
@@ -406,8 +342,8 @@ func parseAddr(s string) (netip.Addr, error) {
 	return a, nil
 }
 
-// other records a known but uninterpreted keyword.
-func other(m map[string][]string, n *node) {
+// keepOther records a known but uninterpreted keyword.
+func keepOther(m map[string][]string, n *node) {
 	v := slices.Clone(n.words[1:])
 	for _, c := range n.children {
 		v = append(v, strings.Join(c.words, " "))
@@ -496,8 +432,8 @@ const maxSeconds = 1<<32/1000000 - 1 // keepalived's UINT_MAX / TIMER_HZ
 type globalKeyword func(p *parser, g *Global, n *node) error
 
 // globalKeywords are the global_defs keywords vrrpguard reads (besides
-// vrrp_version); the others keepalived knows are kept in Global.Other
-// (knownGlobal).
+// vrrp_version); the others keepalived knows (keywordTable) are kept in
+// Global.Other with a warning.
 var globalKeywords = map[string]globalKeyword{
 	"router_id":               func(p *parser, g *Global, n *node) error { return p.word(n, &g.RouterID) },
 	"notification_email":      (*parser).notificationEmail,
@@ -553,14 +489,11 @@ func (p *parser) global(blk *node) error {
 			}
 			continue
 		}
-		read, ok := globalKeywords[kw]
-		switch {
-		case ok:
+		if read, ok := globalKeywords[kw]; ok {
 			p.soften(read(p, g, n))
-		case knownGlobal[kw]:
-			other(g.Other, n)
-		default:
-			p.skip(n, false, "global_defs")
+			p.read("global_defs", n)
+		} else {
+			p.known("global_defs", "global_defs", n, g.Other)
 		}
 	}
 	return nil
@@ -711,8 +644,9 @@ func (p *parser) script(blk *node) error {
 	for _, n := range blk.children {
 		if read, ok := scriptKeywords[n.kw()]; ok {
 			p.soften(read(p, s, n))
+			p.read("vrrp_script", n)
 		} else {
-			p.skip(n, false, "vrrp_script "+name)
+			p.skip(n, "vrrp_script "+name)
 		}
 	}
 	p.k.Scripts = append(p.k.Scripts, s)
@@ -819,11 +753,7 @@ func (p *parser) syncGroup(blk *node) error {
 		case "track_script":
 			g.TrackScripts, err = p.trackScripts(n, g.TrackScripts)
 		default:
-			if knownSyncGroup[kw] {
-				other(g.Other, n)
-			} else {
-				p.skip(n, false, "vrrp_sync_group "+g.Name)
-			}
+			p.known("vrrp_sync_group", "vrrp_sync_group "+g.Name, n, g.Other)
 		}
 		if err != nil {
 			return err
@@ -933,4 +863,12 @@ func (p *parser) trackScripts(blk *node, list []Track) ([]Track, error) {
 		list = append(list, Track{Name: name, Weight: w, Reverse: rev})
 	}
 	return list, nil
+}
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
 }

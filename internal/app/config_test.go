@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeFile(t *testing.T, name, text string) string {
@@ -150,5 +153,50 @@ expect:
 	// A 30s margin: the silence at the end of the recording is too short.
 	if n := o.kinds("raised")["no_master"] + o.kinds("resolved")["no_master"]; n > 0 {
 		t.Errorf("no_master_margin ignored:\n%s", out)
+	}
+}
+
+// TestConfigWarningsReachRunWatchReplay checks that keepalived.conf
+// keywords vrrpguard does not act on are printed with file:line by every
+// command that loads the file. run stops at auth_type AH after loading;
+// watch and replay are given a few seconds.
+func TestConfigWarningsReachRunWatchReplay(t *testing.T) {
+	conf := writeFile(t, "keepalived.conf", `global_defs {
+    router_id a
+    vrrp_skip_check_adv_addr
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 50
+    priority 150
+    use_vmac
+    authentication {
+        auth_type AH
+    }
+    virtual_ipaddress {
+        10.99.0.100/24 no_track
+    }
+}
+`)
+	want := []string{
+		conf + ":3: 'vrrp_skip_check_adv_addr' in global_defs is not used by vrrpguard; keepalived would not check the addresses in adverts from the current master",
+		conf + ":9: 'use_vmac' in vrrp_instance is not used by vrrpguard; keepalived would run the instance on a macvlan interface",
+		conf + ":14: address 10.99.0.100/24: option 'no_track' is not used by vrrpguard; keepalived would stay master when the address is deleted",
+	}
+	for _, args := range [][]string{
+		{"run", "--config", conf, "--listen", "off"},
+		{"watch", "--config", conf, "--interface", "vrrpguard-none0", "--listen", "off", "--no-probe"},
+		{"replay", "--config", conf, capV2Pass},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		var out, errb bytes.Buffer
+		Run(ctx, "test", args, &out, &errb)
+		cancel()
+		errs := errb.String()
+		for _, w := range want {
+			if !strings.Contains(errs, "vrrpguard "+args[0]+": warning: "+w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", args[0], w, errs)
+			}
+		}
 	}
 }
