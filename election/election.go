@@ -91,6 +91,10 @@ type Config struct {
 	// Trackers are the tracked interfaces and scripts; each starts up (use
 	// a TrackChanged event before Startup for keepalived's init_fail).
 	Trackers []Tracker
+	// DontTrackPrimary is keepalived's dont_track_primary: the router's
+	// own interface going down is not a Fault ([InterfaceChanged] is
+	// ignored).
+	DontTrackPrimary bool
 }
 
 // Event is an input of [Machine.Step].
@@ -118,7 +122,7 @@ type AdvertReceived struct {
 type TimerFired struct{ Timer Timer }
 
 // InterfaceChanged reports the instance's own interface going down (Fault)
-// or coming back up.
+// or coming back up. It is ignored with Config.DontTrackPrimary.
 type InterfaceChanged struct{ Up bool }
 
 // TrackChanged reports a tracked interface or script (by Tracker.Name)
@@ -330,6 +334,9 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 	case TimerFired:
 		s.timer(e.Timer)
 	case InterfaceChanged:
+		if m.cfg.DontTrackPrimary {
+			return nil
+		}
 		m.ifDown = !e.Up
 		s.tracking()
 	case TrackChanged:
