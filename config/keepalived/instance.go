@@ -735,7 +735,7 @@ func (c *completion) unicast() {
 	if c.in.UnicastTTL != nil && len(c.in.UnicastPeers) == 0 {
 		// vrrp_parser.c resets the TTL to 0, not to "unset", and vrrp.c
 		// then writes that into the IPv4 header of its multicast adverts.
-		c.warnf("unicast_ttl without unicast_peer; keepalived 2.2.7 then sets its IPv4 TTL to 0, which no peer accepts; vrrpguard ignores unicast_ttl")
+		c.warnf("unicast_ttl without unicast_peer; keepalived 2.2.7 then sends its multicast adverts with TTL 0, which never leave the host (its peers do not hear it); vrrpguard ignores unicast_ttl")
 		c.in.UnicastTTL = nil
 	}
 }

@@ -45,7 +45,7 @@ func TestSMTPAlertAndUnicastTTL(t *testing.T) {
 			}}},
 		{"unicast_ttl without peers is dropped", inst("A", " unicast_ttl 5\n"),
 			want{SMTPAlert: map[string]bool{"A": false}, UnicastTTL: map[string]int{"A": -1}, Warnings: []string{
-				"keepalived.conf:1: vrrp_instance A: unicast_ttl without unicast_peer; keepalived 2.2.7 then sets its IPv4 TTL to 0, which no peer accepts; vrrpguard ignores unicast_ttl",
+				"keepalived.conf:1: vrrp_instance A: unicast_ttl without unicast_peer; keepalived 2.2.7 then sends its multicast adverts with TTL 0, which never leave the host (its peers do not hear it); vrrpguard ignores unicast_ttl",
 			}}},
 	}
 	for _, tt := range tests {
