@@ -170,9 +170,7 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, 
 	if n.r, err = participant.New(set.own, popts); err != nil {
 		return nil, err
 	}
-	if n.mail, err = newSMTPAlerts(set.own, log); err != nil {
-		return nil, fmt.Errorf("smtp_alert: %w", err)
-	}
+	n.mail = newSMTPAlerts(set.own, log)
 	for _, st := range n.r.Status() {
 		n.m.change(st, nil)
 	}

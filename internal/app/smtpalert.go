@@ -36,8 +36,9 @@ type smtpAlerts struct {
 
 // newSMTPAlerts returns the smtp_alert mailer of k, or nil when global_defs
 // names no recipient or SMTP server (keepalived then sends nothing either;
-// a warning if some instance wants mail).
-func newSMTPAlerts(k *keepalived.Config, log *slog.Logger) (*smtpAlerts, error) {
+// a warning if some instance wants mail) or when its mail settings are
+// unusable (an error: the VRRP instances run all the same).
+func newSMTPAlerts(k *keepalived.Config, log *slog.Logger) *smtpAlerts {
 	o := alert.EmailFromKeepalived(k.Global)
 	if o == nil {
 		for _, in := range k.Instances {
@@ -45,18 +46,19 @@ func newSMTPAlerts(k *keepalived.Config, log *slog.Logger) (*smtpAlerts, error) 
 				log.Warn("smtp_alert is on but global_defs has no notification_email or smtp_server: no mail is sent (as by keepalived)", "instance", in.Name)
 			}
 		}
-		return nil, nil
+		return nil
 	}
 	o.Name = "smtp_alert"
 	e, err := alert.NewEmail(*o)
 	if err != nil {
-		return nil, err
+		log.Error("smtp_alert: global_defs' mail settings are unusable; no mail is sent", "err", err)
+		return nil
 	}
 	s := &smtpAlerts{opts: *o, log: log, m: alert.NewMailer(e, alert.DefaultMailQueue, log.With("component", "smtp_alert")),
 		last: map[string]string{}}
 	s.send = s.m.Queue
 	s.configure(k)
-	return s, nil
+	return s
 }
 
 // configure takes the settings of a (re)loaded configuration; a change of

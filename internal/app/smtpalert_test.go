@@ -51,9 +51,9 @@ func TestSMTPAlertsTransitions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := newSMTPAlerts(k, slog.New(slog.DiscardHandler))
-			if err != nil || s == nil {
-				t.Fatalf("newSMTPAlerts: %v, %v", s, err)
+			s := newSMTPAlerts(k, slog.New(slog.DiscardHandler))
+			if s == nil {
+				t.Fatal("newSMTPAlerts: nil")
 			}
 			defer s.close()
 			var got []string
@@ -84,11 +84,27 @@ func TestSMTPAlertsNeedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	s, err := newSMTPAlerts(k, slog.New(slog.NewTextHandler(&log, nil)))
-	if s != nil || err != nil {
-		t.Fatalf("newSMTPAlerts: %v, %v; want nil, nil", s, err)
+	if s := newSMTPAlerts(k, slog.New(slog.NewTextHandler(&log, nil))); s != nil {
+		t.Fatalf("newSMTPAlerts: %v, want nil", s)
 	}
 	if !strings.Contains(log.String(), "no mail is sent") {
 		t.Errorf("no warning:\n%s", log.String())
+	}
+}
+
+// TestSMTPAlertsBadSettings: unusable mail settings are an error in the
+// log, not a reason for run to refuse the instances.
+func TestSMTPAlertsBadSettings(t *testing.T) {
+	k, _, err := keepalived.Parse("keepalived.conf", []byte("global_defs {\n smtp_alert\n notification_email {\n  not-an-address\n }\n smtp_server 127.0.0.1\n}\n"+
+		"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	if s := newSMTPAlerts(k, slog.New(slog.NewTextHandler(&log, nil))); s != nil {
+		t.Fatalf("newSMTPAlerts: %v, want nil", s)
+	}
+	if !strings.Contains(log.String(), "unusable") {
+		t.Errorf("no error logged:\n%s", log.String())
 	}
 }
