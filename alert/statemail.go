@@ -8,10 +8,10 @@ import (
 )
 
 // VRRPStateMail returns the mail keepalived's smtp_alert sends when VRRP
-// instance instance enters state (keepalived's state names: MASTER,
-// BACKUP, FAULT, and STOP for an instance stopping): the subject
+// instance instance enters state (MASTER, BACKUP or FAULT): the subject
 // "[<routerID>] VRRP Instance <instance> - Entering MASTER state" and a
-// one-line body. ok is false for a state keepalived sends no mail for.
+// one-line body. ok is false for any other state: keepalived 2.2.7 has a
+// "Stopping" mail too, but no stopping keepalived was seen to send it.
 func VRRPStateMail(routerID, instance, state string) (subject, body string, ok bool) {
 	var what string
 	switch state {
@@ -21,8 +21,6 @@ func VRRPStateMail(routerID, instance, state string) (subject, body string, ok b
 		what, body = "Entering BACKUP state", "=> VRRP Instance is no longer owning VRRP VIPs <="
 	case "FAULT":
 		what, body = "Entering FAULT state", "=> VRRP Instance is no longer owning VRRP VIPs <="
-	case "STOP":
-		what, body = "Stopping", "=> VRRP Instance stopping <="
 	default:
 		return "", "", false
 	}

@@ -15,9 +15,10 @@ import (
 // TestRunSMTPAlert: `vrrpguard run` on b mails keepalived's smtp_alert on
 // each transition, as keepalived on a does to the same mailpit (on host
 // mon). b runs alone (BACKUP, then MASTER); keepalived on a with a higher
-// priority preempts it (b: BACKUP); b stops (Stopping). b's mails have
-// keepalived's subject form with b's router_id, in order, and the body
-// keepalived itself sends for the same state.
+// priority preempts it (b: BACKUP). b's mails have keepalived's subject
+// form with b's router_id, in order, and the body keepalived itself sends
+// for the same state. Stopping sends no mail, from either (keepalived
+// 2.2.7 has a "Stopping" mail but does not send it when it stops).
 func TestRunSMTPAlert(t *testing.T) {
 	t.Parallel()
 	netlab.Require(t)
@@ -89,7 +90,6 @@ func TestRunSMTPAlert(t *testing.T) {
 	const (
 		bBackup = "[lab-b] VRRP Instance VI_1 - Entering BACKUP state"
 		bMaster = "[lab-b] VRRP Instance VI_1 - Entering MASTER state"
-		bStop   = "[lab-b] VRRP Instance VI_1 - Stopping"
 	)
 
 	r := b.Start(t, bin, "run", "--config", writeFile(t, "keepalived.conf", conf("lab-b", 100)), "--listen", "off")
@@ -100,7 +100,7 @@ func TestRunSMTPAlert(t *testing.T) {
 	}
 
 	// keepalived on a, higher priority, preempts b.
-	a.StartKeepalived(t, conf("lab-a", 150))
+	k := a.StartKeepalived(t, conf("lab-a", 150))
 	a.WaitAddr(t, vip, 15*time.Second)
 	waitMails("lab-b@lab.example", bBackup, bMaster, bBackup)
 	// keepalived's own mails, for the body of each state.
@@ -111,13 +111,15 @@ func TestRunSMTPAlert(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Errorf("%v\n%s", err, r.Output())
 	}
-	got = waitMails("lab-b@lab.example", bBackup, bMaster, bBackup, bStop)
+	if err := k.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // time for a late mail to arrive
+	got = waitMails("lab-b@lab.example", bBackup, bMaster, bBackup)
+	waitMails("lab-a@lab.example", ka[0].Subject, ka[1].Subject)
 	for _, c := range []struct{ ours, theirs mail }{{got[0], ka[0]}, {got[1], ka[1]}} {
 		if o, k := strings.TrimSpace(c.ours.Text), strings.TrimSpace(c.theirs.Text); o != k {
 			t.Errorf("body of %q is %q; keepalived's for %q is %q", c.ours.Subject, o, c.theirs.Subject, k)
 		}
-	}
-	if s := strings.TrimSpace(got[3].Text); s != "=> VRRP Instance stopping <=" {
-		t.Errorf("body of the Stopping mail: %q", s)
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // smtpAlertDrain bounds how long `run` waits at exit for queued
-// smtp_alert mails (the last ones: instances stopping).
+// smtp_alert mails.
 const smtpAlertDrain = 10 * time.Second
 
 // smtpAlerts is keepalived's smtp_alert for `vrrpguard run`: a mail to
@@ -107,18 +107,16 @@ func groupSMTPAlert(sg *keepalived.SyncGroup, g *keepalived.Global) bool {
 	return g.SMTPAlert != nil && *g.SMTPAlert
 }
 
-// changed is called with the participant's OnChange: a transition is
-// mailed when the instance has smtp_alert, the new state differs from the
-// one last mailed and, with no_email_faults, is not FAULT
-// (vrrp_smtp_notifier). INIT after a state is keepalived's STOP.
+// changed is called with the participant's OnChange: a transition into
+// MASTER, BACKUP or FAULT is mailed when the instance has smtp_alert, the
+// new state differs from the one last mailed and, with no_email_faults, is
+// not FAULT (keepalived's vrrp_smtp_notifier). Stopping (INIT) sends no
+// mail: keepalived 2.2.7 sends none either (measured in the lab).
 func (s *smtpAlerts) changed(st participant.Status, tr *election.Transition) {
 	if tr == nil {
 		return
 	}
 	state := tr.To.String()
-	if tr.To == election.Initialize {
-		state = "STOP"
-	}
 	s.mu.Lock()
 	if !s.on[st.Instance] || (s.noFaults && tr.To == election.Fault) || s.last[st.Instance] == state {
 		s.mu.Unlock()

@@ -34,10 +34,10 @@ func TestSMTPAlertsTransitions(t *testing.T) {
 		want   []string
 	}{
 		{"each transition of an instance with smtp_alert", "", []step{
-			{"A", I, B}, {"B", I, B}, {"A", B, M}, {"B", B, M}, {"A", M, B}, {"A", B, F}, {"A", F, B}, {"A", B, I},
+			{"A", I, B}, {"B", I, B}, {"A", B, M}, {"B", B, M}, {"A", M, B}, {"A", B, F}, {"A", F, B}, {"A", B, I}, {"A", I, B},
 		}, []string{"[lb1] VRRP Instance A - Entering BACKUP state", "[lb1] VRRP Instance A - Entering MASTER state",
 			"[lb1] VRRP Instance A - Entering BACKUP state", "[lb1] VRRP Instance A - Entering FAULT state",
-			"[lb1] VRRP Instance A - Entering BACKUP state", "[lb1] VRRP Instance A - Stopping"}},
+			"[lb1] VRRP Instance A - Entering BACKUP state"}},
 		{"no_email_faults: no FAULT mail, and no second mail of the same state", " no_email_faults\n", []step{
 			{"A", I, B}, {"A", B, F}, {"A", F, B}, {"A", B, M},
 		}, []string{"[lb1] VRRP Instance A - Entering BACKUP state", "[lb1] VRRP Instance A - Entering MASTER state"}},
