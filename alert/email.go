@@ -149,7 +149,20 @@ func (e *Email) Notify(ctx context.Context, alerts []Alert) (bool, error) {
 	if len(alerts) == 0 {
 		return false, nil
 	}
-	msg := e.message(alerts)
+	return e.deliver(ctx, e.message(alerts))
+}
+
+// Send sends one plain-text mail with the given subject and body to the
+// sink's recipients, classifying errors as Notify does. It is for mail
+// that is not a notification of alerts, such as keepalived's smtp_alert.
+func (e *Email) Send(ctx context.Context, subject, body string) (bool, error) {
+	m := e.header(subject)
+	m.SetBody("text/plain", body)
+	return e.deliver(ctx, m)
+}
+
+// deliver sends msg within the sink's timeout and ctx.
+func (e *Email) deliver(ctx context.Context, msg *mail.Message) (bool, error) {
 	timeout := e.o.Timeout
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = max(time.Until(dl), time.Millisecond)
@@ -404,19 +417,25 @@ var checks = map[rules.Kind]string{
 
 // message builds the mail.
 func (e *Email) message(alerts []Alert) *mail.Message {
-	m := mail.NewMessage()
-	m.SetHeader("From", e.o.From)
-	m.SetHeader("To", e.o.To...)
-	m.SetHeader("Subject", Subject(alerts))
-	m.SetDateHeader("Date", time.Now())
-	m.SetHeader("Message-ID", messageID(e.from))
-	m.SetHeader("Auto-Submitted", "auto-generated")
+	m := e.header(Subject(alerts))
 	fps := make([]string, 0, len(alerts))
 	for _, a := range alerts {
 		fps = append(fps, a.Fingerprint)
 	}
 	m.SetHeader("X-Vrrpguard-Fingerprint", strings.Join(fps, ", "))
 	m.SetBody("text/plain", Body(alerts))
+	return m
+}
+
+// header starts a mail with the sink's headers and subject.
+func (e *Email) header(subject string) *mail.Message {
+	m := mail.NewMessage()
+	m.SetHeader("From", e.o.From)
+	m.SetHeader("To", e.o.To...)
+	m.SetHeader("Subject", subject)
+	m.SetDateHeader("Date", time.Now())
+	m.SetHeader("Message-ID", messageID(e.from))
+	m.SetHeader("Auto-Submitted", "auto-generated")
 	return m
 }
 

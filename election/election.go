@@ -96,6 +96,10 @@ type Config struct {
 	// ([Sync] with Master); when it would otherwise, it stays backup and
 	// reports [SyncWant].
 	Sync bool
+	// DontTrackPrimary is keepalived's dont_track_primary: the router's
+	// own interface going down is not a Fault ([InterfaceChanged] is
+	// ignored).
+	DontTrackPrimary bool
 }
 
 // Event is an input of [Machine.Step].
@@ -123,7 +127,7 @@ type AdvertReceived struct {
 type TimerFired struct{ Timer Timer }
 
 // InterfaceChanged reports the instance's own interface going down (Fault)
-// or coming back up.
+// or coming back up. It is ignored with Config.DontTrackPrimary.
 type InterfaceChanged struct{ Up bool }
 
 // TrackChanged reports a tracked interface or script (by Tracker.Name)
@@ -363,6 +367,9 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 	case TimerFired:
 		s.timer(e.Timer)
 	case InterfaceChanged:
+		if m.cfg.DontTrackPrimary {
+			return nil
+		}
 		m.ifDown = !e.Up
 		s.tracking()
 	case TrackChanged:

@@ -174,6 +174,22 @@ func TestStep(t *testing.T) {
 			{ms(10), InterfaceChanged{Up: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100"}},
 			{ms(20), Shutdown{}, []string{"Transition FAULT->INIT prio 100"}},
 		}, Initialize},
+		{"dont_track_primary: interface down in master is no fault", cfg(func(c *Config) { c.DontTrackPrimary = true }), append(becomeMaster[:2:2],
+			stepCase{mAt, InterfaceChanged{Up: false}, nil},
+			stepCase{mdi100 + ms(100), TimerFired{AdverTimer}, []string{"SendAdvert 100", "SetTimer adver +" + (mdi100 + ms(200)).String()}},
+			stepCase{mdi100 + ms(150), InterfaceChanged{Up: true}, nil},
+		), Master},
+		{"dont_track_primary: interface down before startup is no fault", cfg(func(c *Config) { c.DontTrackPrimary = true }), []stepCase{
+			{0, InterfaceChanged{Up: false}, nil}, backupStart,
+		}, Backup},
+		{"dont_track_primary: a weight-0 tracker still faults", cfg(func(c *Config) {
+			c.DontTrackPrimary = true
+			c.Trackers = []Tracker{{Name: "chk", Weight: 0}}
+		}), []stepCase{
+			backupStart,
+			{ms(5), InterfaceChanged{Up: false}, nil},
+			{ms(10), TrackChanged{Name: "chk", OK: false}, []string{"StopTimer master_down", "Transition BACKUP->FAULT prio 100"}},
+		}, Fault},
 		{"owner leaves fault as master", cfg(func(c *Config) { c.Priority = 255 }), []stepCase{
 			{0, InterfaceChanged{Up: false}, nil},
 			{0, Startup{}, []string{"Transition INIT->FAULT prio 255"}},

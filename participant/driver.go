@@ -22,7 +22,8 @@ func (i *Instance) electionConfig(src netip.Addr) election.Config {
 	c := election.Config{
 		Version: in.Version, Priority: in.Priority, AdvertInt: in.AdvertInt,
 		Nopreempt: in.Nopreempt, PreemptDelay: in.PreemptDelay, PrimaryIP: src,
-		Sync: i.syncName != "",
+		Sync:             i.syncName != "",
+		DontTrackPrimary: in.DontTrackPrimary,
 	}
 	for _, t := range in.TrackInterfaces {
 		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})

@@ -360,6 +360,38 @@ func TestDriverInterfaceFault(t *testing.T) {
 	})
 }
 
+// TestDriverDontTrackPrimary: with dont_track_primary the interface going
+// down leaves a master master, still advertising.
+func TestDriverDontTrackPrimary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		i := testInstance(t, strings.Replace(testConf, "advert_int 0.1", "advert_int 0.1\n    dont_track_primary", 1))
+		f := newFakeEnv(i.cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- i.run(ctx, f) }()
+		time.Sleep(time.Second)
+		if st := i.Status(); st.State != "MASTER" {
+			t.Fatalf("state %s before link down, want MASTER", st.State)
+		}
+		f.linkCh <- linkState{name: "eth0", up: false}
+		synctest.Wait()
+		f.mu.Lock()
+		n := len(f.sent)
+		f.mu.Unlock()
+		time.Sleep(time.Second)
+		if st := i.Status(); st.State != "MASTER" {
+			t.Fatalf("state %s after link down, want MASTER", st.State)
+		}
+		f.mu.Lock()
+		if len(f.sent) <= n {
+			t.Errorf("no adverts sent after link down (%d before, %d after)", n, len(f.sent))
+		}
+		f.mu.Unlock()
+		cancel()
+		<-done
+	})
+}
+
 func equalSent(a, b []sentAdvert) bool {
 	if len(a) < len(b) {
 		return false

@@ -195,6 +195,9 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	if in.Interface == "" {
 		return nil, fmt.Errorf("instance %s: an interface is required", in.Name)
 	}
+	if advertTTL(in) == 0 {
+		return nil, fmt.Errorf("instance %s: unicast_ttl 0 is not supported (Linux sends no packet with TTL 0 from a socket)", in.Name)
+	}
 	log := opts.Logger.With("instance", in.Name)
 	sg := syncGroupOf(k, in.Name)
 	if sg != nil {

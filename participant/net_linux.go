@@ -113,7 +113,7 @@ func (e *netEnv) openVRRP(group netip.Addr) (err error) {
 		e.p6 = p
 		err = errors.Join(
 			p.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true),
-			p.SetHopLimit(vrrp.TTL), p.SetMulticastHopLimit(vrrp.TTL),
+			p.SetHopLimit(advertTTL(in)), p.SetMulticastHopLimit(vrrp.TTL),
 			p.SetMulticastInterface(ifi), p.SetMulticastLoopback(false))
 		if err == nil && !in.Unicast() {
 			err = p.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
@@ -126,7 +126,7 @@ func (e *netEnv) openVRRP(group netip.Addr) (err error) {
 		e.p4 = p
 		err = errors.Join(
 			p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true),
-			p.SetTTL(vrrp.TTL), p.SetMulticastTTL(vrrp.TTL),
+			p.SetTTL(advertTTL(in)), p.SetMulticastTTL(vrrp.TTL),
 			p.SetMulticastInterface(ifi), p.SetMulticastLoopback(false))
 		if err == nil && !in.Unicast() {
 			err = p.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
@@ -223,7 +223,7 @@ func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
 			if dst.IsLinkLocalUnicast() {
 				ip.Zone = e.ifi.Name
 			}
-			_, err = e.p6.WriteTo(b, &ipv6.ControlMessage{Src: e.src.AsSlice(), IfIndex: e.ifi.Index, HopLimit: vrrp.TTL}, ip)
+			_, err = e.p6.WriteTo(b, &ipv6.ControlMessage{Src: e.src.AsSlice(), IfIndex: e.ifi.Index, HopLimit: advertTTL(e.in)}, ip)
 		} else {
 			_, err = e.p4.WriteTo(b, &ipv4.ControlMessage{Src: e.src.AsSlice(), IfIndex: e.ifi.Index}, ip)
 		}

@@ -22,6 +22,18 @@ type rxFilter struct {
 	self    netip.Addr
 }
 
+// advertTTL returns the IPv4 TTL / IPv6 hop limit of an instance's
+// adverts: 255 (RFC 5798 section 5.1.1.3), or for unicast adverts the
+// instance's unicast_ttl when given (keepalived: the IPv4 header's TTL,
+// the IPv6 hop limit of each packet). Received unicast adverts have no TTL
+// check (keepalived's vrrp_check_packet checks 255 only in multicast).
+func advertTTL(in *keepalived.Instance) int {
+	if in.Unicast() && in.UnicastTTL != nil {
+		return int(*in.UnicastTTL)
+	}
+	return vrrp.TTL
+}
+
 // group returns the multicast destination of an instance.
 func groupOf(in *keepalived.Instance, g *keepalived.Global) netip.Addr {
 	if in.McastDstIP.IsValid() {

@@ -135,6 +135,14 @@ type Global struct {
 	GnaInterval  time.Duration
 	// MinGarp is vrrp_min_garp: one gratuitous ARP, no second burst.
 	MinGarp bool
+	// SMTPAlert is smtp_alert and SMTPAlertVRRP smtp_alert_vrrp (nil when
+	// not given): whether instances and sync groups without their own
+	// smtp_alert send mail on state transitions (smtp_alert_vrrp first,
+	// then smtp_alert; default no). Instance.SMTPAlert is the outcome.
+	SMTPAlert     *bool
+	SMTPAlertVRRP *bool
+	// NoEmailFaults is no_email_faults: no mail on entering FAULT.
+	NoEmailFaults bool
 	// McastGroup4 and McastGroup6 are vrrp_mcast_group4 and
 	// vrrp_mcast_group6 (default 224.0.0.18 and ff02::12).
 	McastGroup4 netip.Addr
@@ -301,12 +309,21 @@ type Instance struct {
 	VMACInterface string
 	// DontTrackPrimary is dont_track_primary.
 	DontTrackPrimary bool
+	// SMTPAlert is smtp_alert: mail notification_email on each state
+	// transition. When the instance does not set it, it is the global
+	// smtp_alert_vrrp, else the global smtp_alert, else false.
+	SMTPAlert bool
+	// UnicastTTL is unicast_ttl, the IPv4 TTL / IPv6 hop limit of unicast
+	// adverts, nil when not given (IPv4: 255). Without unicast peers it is
+	// dropped (nil), with a warning.
+	UnicastTTL *uint8
 	// Other holds every other vrrp_instance keyword keepalived knows, with
 	// its arguments (for a block, the words of its lines).
 	Other map[string][]string
 
 	family        vrrp.Family
 	unicastConfig bool
+	smtpAlertSet  bool
 	priorityLine  bool
 }
 

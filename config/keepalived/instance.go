@@ -81,6 +81,23 @@ var instanceKeywords = map[string]instanceKeyword{
 	},
 	"use_vmac":           (*instanceReader).useVMAC,
 	"dont_track_primary": func(r *instanceReader, n *node) error { return r.flag(n, &r.in.DontTrackPrimary, true) },
+	// Like keepalived, a bad value of these is reported and ignored.
+	"smtp_alert": func(r *instanceReader, n *node) error {
+		v, err := r.boolArg(n)
+		if err == nil {
+			r.in.SMTPAlert, r.in.smtpAlertSet = v, true
+		}
+		return r.softly(err)
+	},
+	"unicast_ttl": func(r *instanceReader, n *node) error {
+		v, err := r.uintArg(n, 0, 255)
+		if err == nil {
+			ttl := uint8(v)
+			r.in.UnicastTTL = &ttl
+			r.extra(n, 2)
+		}
+		return r.softly(err)
+	},
 }
 
 // instance reads a vrrp_instance block.
@@ -571,6 +588,7 @@ func (p *parser) complete(in *Instance) {
 	c.unicast()
 	c.trackInterfaces()
 	c.garp()
+	c.smtpAlert()
 }
 
 // completion is the completion of one instance.
@@ -725,6 +743,26 @@ func (c *completion) preempt() {
 func (c *completion) unicast() {
 	if c.in.unicastConfig && len(c.in.UnicastPeers) == 0 {
 		c.warnf("unicast settings without unicast_peer; keepalived uses multicast")
+	}
+	if c.in.UnicastTTL != nil && len(c.in.UnicastPeers) == 0 {
+		// vrrp_parser.c resets the TTL to 0, not to "unset", and vrrp.c
+		// then writes that into the IPv4 header of its multicast adverts.
+		c.warnf("unicast_ttl without unicast_peer; keepalived 2.2.7 then sends its multicast adverts with TTL 0, which never leave the host (its peers do not hear it); vrrpguard ignores unicast_ttl")
+		c.in.UnicastTTL = nil
+	}
+}
+
+// smtpAlert defaults smtp_alert to the global smtp_alert_vrrp, else the
+// global smtp_alert (keepalived's vrrp_complete_instance).
+func (c *completion) smtpAlert() {
+	if c.in.smtpAlertSet {
+		return
+	}
+	switch g := c.g; {
+	case g.SMTPAlertVRRP != nil:
+		c.in.SMTPAlert = *g.SMTPAlertVRRP
+	case g.SMTPAlert != nil:
+		c.in.SMTPAlert = *g.SMTPAlert
 	}
 }
 

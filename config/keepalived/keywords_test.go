@@ -56,6 +56,9 @@ var implementedSamples = map[string]keywordSample{
 	"top level/vrrp_instance":   {text: "vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }\n}"},
 
 	"global_defs/router_id":                       {text: "router_id other"},
+	"global_defs/smtp_alert":                      {text: "smtp_alert"},
+	"global_defs/smtp_alert_vrrp":                 {text: "smtp_alert_vrrp"},
+	"global_defs/no_email_faults":                 {text: "no_email_faults"},
 	"global_defs/notification_email":              {text: "notification_email {\n  ops@example.com\n }"},
 	"global_defs/notification_email_from":         {text: "notification_email_from vrrp@example.com"},
 	"global_defs/smtp_server":                     {text: "smtp_server 192.0.2.25"},
@@ -83,6 +86,9 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_sync_group/sync_group_tracking_weight": {text: "sync_group_tracking_weight"},
 
 	"vrrp_instance/state":                      {text: "state MASTER"},
+	"vrrp_instance/dont_track_primary":         {text: "dont_track_primary"},
+	"vrrp_instance/smtp_alert":                 {text: "smtp_alert"},
+	"vrrp_instance/unicast_ttl":                {text: "unicast_ttl 10\n unicast_peer {\n  10.0.0.9\n }"},
 	"vrrp_instance/interface":                  {text: "interface eth1"},
 	"vrrp_instance/unicast_peer":               {text: "unicast_peer {\n  10.0.0.9\n }"},
 	"vrrp_instance/native_ipv6":                {text: "native_ipv6"},

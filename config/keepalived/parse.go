@@ -317,6 +317,17 @@ func (p *parser) boolArg(n *node) (bool, error) {
 	return false, errAt(n, "%s: expected on|off|true|false|yes|no, got %q", n.kw(), n.words[1])
 }
 
+// optBool reads a <BOOL> argument (default true) into *dst; on a bad
+// value *dst is left as it was.
+func (p *parser) optBool(n *node, dst **bool) error {
+	v, err := p.boolArg(n)
+	if err != nil {
+		return err
+	}
+	*dst = &v
+	return nil
+}
+
 // addrArg parses argument 1 as an IP address.
 func (p *parser) addrArg(n *node) (netip.Addr, error) {
 	s, err := arg(n, 1)
@@ -467,6 +478,14 @@ var globalKeywords = map[string]globalKeyword{
 	"vrrp_garp_interval":          func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GarpInterval) },
 	"vrrp_gna_interval":           func(p *parser, g *Global, n *node) error { return p.garpInterval(n, &g.GnaInterval) },
 	"vrrp_min_garp":               func(p *parser, g *Global, n *node) error { return assign(&g.MinGarp)(p.boolArg(n)) },
+	"smtp_alert":                  func(p *parser, g *Global, n *node) error { return p.optBool(n, &g.SMTPAlert) },
+	"smtp_alert_vrrp":             func(p *parser, g *Global, n *node) error { return p.optBool(n, &g.SMTPAlertVRRP) },
+	"no_email_faults": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.NoEmailFaults = true
+		return nil
+	},
 	"vrrp_mcast_group4": func(p *parser, g *Global, n *node) error {
 		return p.mcastGroup(n, &g.McastGroup4, func(a netip.Addr) bool { return a.Is4() && a.IsMulticast() },
 			"an IPv4 multicast address")

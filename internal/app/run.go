@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/alert"
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/demote"
 	"github.com/vrrpguard/vrrpguard/internal/status"
@@ -148,6 +149,7 @@ type node struct {
 	r    *participant.Router
 	w    *watcher
 	sd   *selfDemotion // nil without self-demotion
+	mail *smtpAlerts   // nil without notification_email and smtp_server
 	name string        // of this node in alerts
 	// selfDemoteFlag: --self-demote was given (it overrides the YAML's
 	// self_demote.enabled, also on reload).
@@ -168,6 +170,7 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, 
 	if n.r, err = participant.New(set.own, popts); err != nil {
 		return nil, err
 	}
+	n.mail = newSMTPAlerts(set.own, log)
 	for _, st := range n.r.Status() {
 		n.m.change(st, nil)
 	}
@@ -194,6 +197,9 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, 
 // changed is the participant's OnChange.
 func (n *node) changed(st participant.Status, tr *election.Transition) {
 	n.m.change(st, tr)
+	if n.mail != nil {
+		n.mail.changed(st, tr)
+	}
 	if n.sd != nil {
 		n.sd.changed(st, tr)
 	}
@@ -281,6 +287,9 @@ func (n *node) run(ctx context.Context, hup <-chan os.Signal) error {
 	}()
 	err := n.r.Run(ctx)
 	wg.Wait()
+	if n.mail != nil {
+		n.mail.close()
+	}
 	return err
 }
 
@@ -333,6 +342,12 @@ func (n *node) reload() {
 		return
 	}
 	set.file.SelfDemote.Enabled = set.file.SelfDemote.Enabled || n.selfDemoteFlag
+	// smtp_alert takes the new instances' settings before they start.
+	if n.mail != nil {
+		n.mail.configure(set.own)
+	} else if alert.EmailFromKeepalived(set.own.Global) != nil {
+		n.log.Warn("the reloaded global_defs sets up smtp_alert mail; restart vrrpguard to send it")
+	}
 	res, err := n.r.Reload(set.own)
 	if err != nil {
 		n.log.Error("reload failed; keeping the running configuration", "config", configs, "err", err)
