@@ -326,14 +326,14 @@ func TestLabPrometheusSegmentView(t *testing.T) {
 	// The rules: VRRPSplitBrain (from the finding) fires at once,
 	// VRRPSegmentSplitBrain (masters > 1 for 30s) is pending, then fires.
 	seen := map[string]bool{}
-	deadline := time.Now().Add(45 * time.Second)
+	deadline := time.Now().Add(75 * time.Second)
 	for !seen["firing"] {
 		for _, s := range prom.alertStates(t, "VRRPSegmentSplitBrain") {
 			seen[s] = true
 		}
 		if time.Now().After(deadline) {
 			as, err := prom.alerts()
-			t.Fatalf("VRRPSegmentSplitBrain not firing 45 s after the split; states seen %v; alerts: %v %v", seen, as, err)
+			t.Fatalf("VRRPSegmentSplitBrain not firing 75 s after the split; states seen %v; alerts: %v %v", seen, as, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
