@@ -218,16 +218,7 @@ func TestStep(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, s := range tc.steps {
-				got := fmtActions(m.Step(at(s.at), s.ev))
-				if d := diff(s.want, got); d != "" {
-					t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
-				}
-			}
+			m := runSteps(t, tc.cfg, tc.steps, fmtActions)
 			if m.State() != tc.final {
 				t.Errorf("final state %s, want %s", m.State(), tc.final)
 			}
@@ -502,16 +493,7 @@ func TestDemotion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, s := range tc.steps {
-				got := fmtActionsWhy(m.Step(at(s.at), s.ev))
-				if d := diff(s.want, got); d != "" {
-					t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
-				}
-			}
+			m := runSteps(t, tc.cfg, tc.steps, fmtActionsWhy)
 			if m.State() != tc.final {
 				t.Errorf("final state %s, want %s", m.State(), tc.final)
 			}
@@ -522,4 +504,20 @@ func TestDemotion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runSteps runs a timed script on a new machine with cfg, failing at the
+// first step whose actions (formatted by format) differ from its want.
+func runSteps(t *testing.T, cfg Config, steps []stepCase, format func([]Action) []string) *Machine {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range steps {
+		if d := diff(s.want, format(m.Step(at(s.at), s.ev))); d != "" {
+			t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
+		}
+	}
+	return m
 }

@@ -101,21 +101,15 @@ func TestSyncMember(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, s := range tc.steps {
-				got := fmtActionsWhy(m.Step(at(s.at), s.ev))
+			m := runSteps(t, tc.cfg, tc.steps, func(as []Action) []string {
+				got := fmtActionsWhy(as)
 				for n, g := range got {
 					if strings.HasPrefix(g, "election.SyncWant{Master:") {
 						got[n] = "SyncWant(" + strings.TrimSuffix(strings.TrimPrefix(g, "election.SyncWant{Master:"), "}") + ")"
 					}
 				}
-				if d := diff(s.want, got); d != "" {
-					t.Fatalf("step %d (%T at +%v): actions (-want +got):\n%s", i, s.ev, s.at, d)
-				}
-			}
+				return got
+			})
 			if m.State() != tc.final || m.WantsMaster() != tc.want {
 				t.Errorf("final state %s, wants master %v; want %s, %v", m.State(), m.WantsMaster(), tc.final, tc.want)
 			}
