@@ -311,7 +311,11 @@ func TestLabPrometheusSegmentView(t *testing.T) {
 	prom.waitValue(t, masters, 1, 15*time.Second)
 
 	// A sender that keeps at it for 3 s, so that rates show it.
-	if err := sendOddVRRP(x, netip.MustParseAddr("10.95.0.5"), 51, netip.MustParseAddr(vip), 10); err != nil {
+	// Another VRID than the pair's: keepalived restarts its advert timer
+	// on every packet of its own VRID, valid or not, so 3 s of these on
+	// VRID 51 could silence the master past Master_Down_Interval (a real
+	// moment without master, which the 1 → 2 → 1 check would then see).
+	if err := sendOddVRRP(x, netip.MustParseAddr("10.95.0.5"), 52, netip.MustParseAddr("10.95.0.152"), 10); err != nil {
 		t.Fatal(err)
 	}
 	w.WaitOutput(t, `"kind":"ttl_invalid","state":"raised"`, 5*time.Second)
