@@ -82,6 +82,11 @@ type Config struct {
 	Instances []*Instance
 	// SyncGroups are the vrrp_sync_group blocks, in file order.
 	SyncGroups []*SyncGroup
+	// TrackProcesses are the vrrp_track_process blocks and TrackFiles the
+	// track_file (vrrp_track_file) blocks, in file order; blocks keepalived
+	// drops (no process, no file) are left out, with a warning.
+	TrackProcesses []*TrackProcess
+	TrackFiles     []*TrackFile
 }
 
 // Global is keepalived's global_defs block.
@@ -182,12 +187,15 @@ type Script struct {
 	InitFail bool
 }
 
-// Track is an entry of track_interface or track_script.
+// Track is an entry of track_interface, track_script, track_process or
+// track_file.
 type Track struct {
-	// Name is the tracked interface or vrrp_script.
+	// Name is the tracked interface, vrrp_script, vrrp_track_process or
+	// track_file.
 	Name string
-	// Weight is the configured weight; for track_script without a weight,
-	// the vrrp_script's weight. Reverse inverts its direction.
+	// Weight is the configured weight; for an entry of track_script,
+	// track_process or track_file without a weight, its block's weight.
+	// Reverse inverts its direction.
 	Weight  int
 	Reverse bool
 }
@@ -289,6 +297,11 @@ type Instance struct {
 	// duplicate) are left out, with a warning.
 	TrackInterfaces []Track
 	TrackScripts    []Track
+	// TrackProcesses and TrackFiles are track_process and track_file
+	// (entries keepalived ignores are left out, with a warning); an entry
+	// without a weight has its block's weight.
+	TrackProcesses []Track
+	TrackFiles     []Track
 	// NotifyMaster, NotifyBackup, NotifyFault, NotifyStop and Notify are
 	// the notify scripts: the command line as one string (split it with
 	// SplitScript). A user and group after the command are not kept.
@@ -367,9 +380,12 @@ type SyncGroup struct {
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
-	// TrackInterfaces and TrackScripts are the group's tracking.
+	// TrackInterfaces, TrackScripts, TrackProcesses and TrackFiles are
+	// the group's tracking.
 	TrackInterfaces []Track
 	TrackScripts    []Track
+	TrackProcesses  []Track
+	TrackFiles      []Track
 	// Other holds every other keyword of the block keepalived knows.
 	Other map[string][]string
 }

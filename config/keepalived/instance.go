@@ -54,6 +54,14 @@ var instanceKeywords = map[string]instanceKeyword{
 		r.in.TrackScripts, err = r.trackScripts(n, r.in.TrackScripts)
 		return err
 	},
+	"track_process": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackProcesses, err = r.trackProcesses(n, r.in.TrackProcesses)
+		return err
+	},
+	"track_file": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackFiles, err = r.trackFiles(n, r.in.TrackFiles)
+		return err
+	},
 	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
 	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
 	"preempt_delay": (*instanceReader).preemptDelay,

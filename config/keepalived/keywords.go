@@ -126,6 +126,8 @@ const (
 	vi  = "vrrp_instance"
 	vsg = "vrrp_sync_group"
 	vs  = "vrrp_script"
+	vtp = "vrrp_track_process"
+	tf  = "track_file" // also vrrp_track_file
 	au  = "authentication"
 	va  = "virtual_ipaddress" // the options of an address line, also in virtual_ipaddress_excluded
 )
@@ -146,9 +148,9 @@ var keywordTable = []Keyword{
 	warned(Top, "garp_group", "set gratuitous ARP intervals for a group of interfaces"),
 	warned(Top, "linkbeat_interfaces", "poll these interfaces' link state with ethtool/MII"),
 	warned(Top, "interface_up_down_delays", "delay reacting to these interfaces going up or down"),
-	warned(Top, "track_file", "define a file whose number changes tracking instances' priority"),
-	warned(Top, "vrrp_track_file", "define a file whose number changes tracking instances' priority"),
-	warned(Top, "vrrp_track_process", "define a process whose presence tracking instances depend on"),
+	impl(Top, "track_file", "define a file whose number changes tracking instances' priority"),
+	impl(Top, "vrrp_track_file", "define a file whose number changes tracking instances' priority"),
+	impl(Top, "vrrp_track_process", "define a process whose presence tracking instances depend on"),
 	warned(Top, "virtual_server", "load-balance this service with IPVS and health-check its real servers"),
 	warned(Top, "virtual_server_group", "group services for IPVS load balancing"),
 	warned(Top, "SSL", "set the TLS context of SSL_GET health checks"),
@@ -296,8 +298,8 @@ var keywordTable = []Keyword{
 	impl(vsg, "notify", "run this script on every state change of the group"),
 	impl(vsg, "track_interface", "put the group in FAULT when an interface goes down"),
 	impl(vsg, "track_script", "put the group in FAULT when a script fails"),
-	warned(vsg, "track_file", "change the group's priority by a file's number"),
-	warned(vsg, "track_process", "put the group in FAULT when a process is missing"),
+	impl(vsg, "track_file", "change the group's priority by a file's number"),
+	impl(vsg, "track_process", "put the group in FAULT when a process is missing"),
 	warned(vsg, "track_bfd", "put the group in FAULT when a BFD session is down"),
 	warned(vsg, "smtp_alert", "email the group's state changes"),
 	impl(vsg, "global_tracking", "let all instances of the group share their tracking"),
@@ -320,8 +322,8 @@ var keywordTable = []Keyword{
 	impl(vi, "dont_track_primary", "ignore faults of the instance's own interface"),
 	impl(vi, "track_interface", "lower the priority or go to FAULT when an interface goes down"),
 	impl(vi, "track_script", "lower the priority or go to FAULT when a script fails"),
-	warned(vi, "track_file", "change the priority by a file's number"),
-	warned(vi, "track_process", "go to FAULT when a process is missing"),
+	impl(vi, "track_file", "change the priority by a file's number"),
+	impl(vi, "track_process", "go to FAULT when a process is missing"),
 	warned(vi, "track_bfd", "go to FAULT when a BFD session is down"),
 	impl(vi, "mcast_src_ip", "send adverts from this address"),
 	impl(vi, "unicast_src_ip", "send unicast adverts from this address"),
@@ -397,4 +399,18 @@ var keywordTable = []Keyword{
 	impl(vs, "fall", "count the check down after this many failures"),
 	impl(vs, "user", "run the check as this user"),
 	impl(vs, "init_fail", "start the check in the failed state"),
+
+	impl(vtp, "process", "match processes by this name (and parameters)"),
+	impl(vtp, "param_match", "match the parameters exactly, partially or initially"),
+	impl(vtp, "weight", "change tracking instances' priority by this"),
+	impl(vtp, "quorum", "count the process up with at least this many matches"),
+	impl(vtp, "quorum_max", "count the process down with more than this many matches"),
+	impl(vtp, "delay", "wait this long before acting on a fork or an exit"),
+	impl(vtp, "terminate_delay", "wait this long before counting the process down after an exit"),
+	impl(vtp, "fork_delay", "wait this long before counting the process up after a fork"),
+	impl(vtp, "full_command", "match the full command line, not the process name"),
+
+	impl(tf, "file", "watch this file"),
+	impl(tf, "weight", "multiply the file's number by this"),
+	impl(tf, "init_file", "create (or overwrite) the file with a value at start-up"),
 }

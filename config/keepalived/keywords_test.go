@@ -19,6 +19,14 @@ vrrp_script chk {
  script /bin/true
  @vrrp_script
 }
+vrrp_track_process proc {
+ @vrrp_track_process
+ process haproxy
+}
+track_file tfile {
+ @track_file
+ file /run/tfile
+}
 vrrp_instance VI_1 {
  interface eth0
  virtual_router_id 51
@@ -82,6 +90,8 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_sync_group/notify":                     {text: "notify /bin/true"},
 	"vrrp_sync_group/track_interface":            {text: "track_interface {\n  eth1\n }"},
 	"vrrp_sync_group/track_script":               {text: "track_script {\n  chk\n }"},
+	"vrrp_sync_group/track_process":              {text: "track_process {\n  proc\n }"},
+	"vrrp_sync_group/track_file":                 {text: "track_file {\n  tfile weight 2\n }"},
 	"vrrp_sync_group/global_tracking":            {text: "global_tracking"},
 	"vrrp_sync_group/sync_group_tracking_weight": {text: "sync_group_tracking_weight"},
 
@@ -94,6 +104,8 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_instance/native_ipv6":                {text: "native_ipv6"},
 	"vrrp_instance/track_interface":            {text: "track_interface {\n  eth1\n }"},
 	"vrrp_instance/track_script":               {text: "track_script {\n  chk\n }"},
+	"vrrp_instance/track_process":              {text: "track_process {\n  proc weight 10 reverse\n }"},
+	"vrrp_instance/track_file":                 {text: "track_file {\n  tfile\n }"},
 	"vrrp_instance/mcast_src_ip":               {text: "mcast_src_ip 10.0.0.7"},
 	"vrrp_instance/unicast_src_ip":             {text: "unicast_src_ip 10.0.0.8"},
 	"vrrp_instance/mcast_dst_ip":               {text: "mcast_dst_ip 224.0.0.19"},
@@ -138,6 +150,24 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_script/fall":      {text: "fall 3"},
 	"vrrp_script/user":      {text: "user nobody"},
 	"vrrp_script/init_fail": {text: "init_fail"},
+
+	"top level/vrrp_track_process": {text: "vrrp_track_process p2 {\n process nginx\n}"},
+	"top level/track_file":         {text: "track_file f2 {\n file /run/f2\n}"},
+	"top level/vrrp_track_file":    {text: "vrrp_track_file f3 {\n file /run/f3\n}"},
+
+	"vrrp_track_process/process":         {text: "process nginx -g daemon"},
+	"vrrp_track_process/param_match":     {text: "param_match initial"},
+	"vrrp_track_process/weight":          {text: "weight -10 reverse"},
+	"vrrp_track_process/quorum":          {text: "quorum 2"},
+	"vrrp_track_process/quorum_max":      {text: "quorum_max 3"},
+	"vrrp_track_process/delay":           {text: "delay 1.5"},
+	"vrrp_track_process/terminate_delay": {text: "terminate_delay 2"},
+	"vrrp_track_process/fork_delay":      {text: "fork_delay 0.25"},
+	"vrrp_track_process/full_command":    {text: "full_command"},
+
+	"track_file/file":      {text: "file /run/other"},
+	"track_file/weight":    {text: "weight -5 reverse"},
+	"track_file/init_file": {text: "init_file 3 overwrite"},
 }
 
 // warnedSamples are the warned keywords that need more than "NAME 1".

@@ -71,6 +71,8 @@ type parser struct {
 	scripts map[string]*Script
 	// later are all vrrp_script definitions, to explain the above.
 	later map[string]*node
+	// root is the tree being parsed.
+	root *node
 }
 
 func (p *parser) warn(n *node, format string, args ...any) {
@@ -85,6 +87,7 @@ func (p *parser) parse(root *node) (*Config, error) {
 	p.k = &Config{Global: defaultGlobal()}
 	p.scripts = map[string]*Script{}
 	p.later = map[string]*node{}
+	p.root = root
 	for _, n := range root.children {
 		if n.kw() == "vrrp_script" && len(n.words) > 1 {
 			if _, dup := p.later[n.words[1]]; !dup {
@@ -106,6 +109,14 @@ func (p *parser) parse(root *node) (*Config, error) {
 			}
 		case "vrrp_script":
 			err = p.script(n)
+		case "vrrp_track_process":
+			if err = p.trackProcess(n); err == nil {
+				p.read(Top, n)
+			}
+		case "track_file", "vrrp_track_file":
+			if err = p.trackFile(n); err == nil {
+				p.read(Top, n)
+			}
 		case "vrrp_instance":
 			err = p.instance(n)
 		case "vrrp_sync_group":
@@ -771,6 +782,10 @@ func (p *parser) syncGroup(blk *node) error {
 			g.TrackInterfaces, err = p.trackInterfaces(n, g.TrackInterfaces)
 		case "track_script":
 			g.TrackScripts, err = p.trackScripts(n, g.TrackScripts)
+		case "track_process":
+			g.TrackProcesses, err = p.trackProcesses(n, g.TrackProcesses)
+		case "track_file":
+			g.TrackFiles, err = p.trackFiles(n, g.TrackFiles)
 		default:
 			p.known("vrrp_sync_group", "vrrp_sync_group "+g.Name, n, g.Other)
 		}
