@@ -11,7 +11,9 @@
 // addresses with netlink (IPv6 ones without duplicate address detection),
 // announces them with gratuitous ARP and unsolicited neighbour
 // advertisements (keepalived's garp_master_* schedule), watches links with
-// netlink for the FAULT state, runs track scripts, keeps the members of a
+// netlink for the FAULT state, runs track scripts, follows tracked
+// processes (the kernel's process connector) and tracked files (inotify)
+// with package track, keeps the members of a
 // vrrp_sync_group in step as keepalived does (package election's SyncGroup
 // decides), and runs keepalived's notify scripts, the groups' too,
 // asynchronously. Beyond keepalived, an instance can be held

@@ -31,6 +31,16 @@ func (i *Instance) electionConfig(src netip.Addr) election.Config {
 	for _, t := range in.TrackScripts {
 		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
 	}
+	for _, t := range in.TrackProcesses {
+		if i.procs[t.Name] != nil {
+			c.Trackers = append(c.Trackers, processTracker(t))
+		}
+	}
+	for _, t := range in.TrackFiles {
+		if i.files[t.Name] != nil {
+			c.Trackers = append(c.Trackers, fileTracker(t))
+		}
+	}
 	return c
 }
 
@@ -45,8 +55,8 @@ type driver struct {
 	adv      vrrp.Advertisement
 	rx       vrrp.Advertisement
 	prio     uint8
-	tracks   chan election.TrackChanged
-	reported bool // OnChange was called since stepReporting cleared it
+	tracks   chan election.Event // TrackChanged, TrackDelta
+	reported bool                // OnChange was called since stepReporting cleared it
 	// lastSync is what was last reported to the sync group (if synced).
 	lastSync election.Member
 	synced   bool
@@ -64,6 +74,11 @@ func (i *Instance) run(ctx context.Context, e env) error {
 	}
 	stopScripts := d.startScripts()
 	defer stopScripts()
+	stopTracking, err := d.startTracking()
+	if err != nil {
+		return err
+	}
+	defer stopTracking()
 	d.startup()
 	return d.loop(ctx)
 }
@@ -76,7 +91,7 @@ func newDriver(i *Instance, e env) (*driver, error) {
 		return nil, err
 	}
 	d := &driver{i: i, env: e, m: m, deadline: map[election.Timer]time.Time{}, prio: m.Priority(),
-		tracks: make(chan election.TrackChanged, 16)}
+		tracks: make(chan election.Event, 16)}
 	d.adv = vrrp.Advertisement{
 		Version: uint8(i.cfg.Version), Type: vrrp.TypeAdvertisement, VRID: i.cfg.VRID,
 		Interval: i.cfg.AdvertInt, Family: i.cfg.Family(),

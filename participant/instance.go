@@ -88,8 +88,13 @@ type Instance struct {
 	glob *keepalived.Global
 	opts Options
 	log  *slog.Logger
-	// scripts are the vrrp_script blocks the instance tracks, by name.
+	// scripts are the vrrp_script blocks the instance tracks, by name;
+	// procs and files the vrrp_track_process and track_file blocks.
 	scripts map[string]*keepalived.Script
+	procs   map[string]*keepalived.TrackProcess
+	files   map[string]*keepalived.TrackFile
+	// srcs opens the sources of procs and files.
+	srcs trackSources
 
 	// wake tells the running loop that ctl has something for it.
 	wake chan struct{}
@@ -182,6 +187,7 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 	}
 	markShared(r.instances)
 	linkSyncGroups(k, r.instances, opts.Logger)
+	initTrackFiles(k, false, opts.Logger)
 	return r, nil
 }
 
@@ -202,15 +208,30 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	sg := syncGroupOf(k, in.Name)
 	if sg != nil {
 		in = syncTracking(sg, in, k, log)
+	} else if in.Priority == 255 && len(in.TrackFiles) > 0 {
+		c := *in
+		c.TrackFiles = unweightFiles(in.TrackFiles, "address owner", in, log)
+		in = &c
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: log,
-		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
+		scripts: map[string]*keepalived.Script{}, procs: map[string]*keepalived.TrackProcess{},
+		files: map[string]*keepalived.TrackFile{}, srcs: systemTracking{}, wake: make(chan struct{}, 1)}
 	if sg != nil {
 		inst.syncName = sg.Name
 	}
 	for _, t := range in.TrackScripts {
 		if s := k.Script(t.Name); s != nil {
 			inst.scripts[t.Name] = s
+		}
+	}
+	for _, t := range in.TrackProcesses {
+		if p := k.TrackProcess(t.Name); p != nil {
+			inst.procs[t.Name] = p
+		}
+	}
+	for _, t := range in.TrackFiles {
+		if f := k.TrackFile(t.Name); f != nil {
+			inst.files[t.Name] = f
 		}
 	}
 	inst.st = Status{
@@ -380,6 +401,7 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	}
 	r.k, r.instances = k, next
 	r.listMu.Unlock()
+	initTrackFiles(k, true, r.opts.Logger)
 	markShared(next)
 	linkSyncGroups(k, next, r.opts.Logger)
 	if r.ctx != nil && r.ctx.Err() == nil {
@@ -411,8 +433,27 @@ func sameInstance(a, b *Instance) bool {
 			return false
 		}
 	}
+	if !sameBlocks(a.procs, b.procs, func(p keepalived.TrackProcess) keepalived.TrackProcess { p.File, p.Line = "", 0; return p }) ||
+		!sameBlocks(a.files, b.files, func(f keepalived.TrackFile) keepalived.TrackFile { f.File, f.Line = "", 0; return f }) {
+		return false
+	}
 	ga, gb := a.glob, b.glob
 	return ga.McastGroup4 == gb.McastGroup4 && ga.McastGroup6 == gb.McastGroup6 && ga.MinGarp == gb.MinGarp
+}
+
+// sameBlocks reports whether a and b hold the same blocks by name, compared
+// after strip (which removes file positions).
+func sameBlocks[T any](a, b map[string]*T, strip func(T) T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, x := range a {
+		y := b[name]
+		if y == nil || !reflect.DeepEqual(strip(*x), strip(*y)) {
+			return false
+		}
+	}
+	return true
 }
 
 // stripInstance returns a copy of in without file positions.

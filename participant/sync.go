@@ -99,13 +99,19 @@ const trackingWeight = "sync_group_tracking_weight"
 // tracked interface with a weight is tracked with weight 0 (a fault when
 // down) and a tracked script with a weight is not tracked at all
 // (keepalived: "ignoring tracked script ... with weights due to SYNC
-// group"); then the group's track_interface and track_script are added to
-// the member, with their weights (cleared if a member is the address
-// owner). A group tracker the member already tracks is not added twice.
+// group"), a tracked file with the default weight 1 is tracked with
+// weight 0 and one with another weight not at all (weighted tracked
+// processes are kept: keepalived 2.2.7 does not check them); then the
+// group's track_interface, track_script, track_process and track_file are
+// added to the member, with their weights (cleared if a member is the
+// address owner). A group tracker the member already tracks is not added
+// twice.
 func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepalived.Config, log *slog.Logger) *keepalived.Instance {
 	c := *in
 	c.TrackInterfaces = append([]keepalived.Track(nil), in.TrackInterfaces...)
 	c.TrackScripts = nil
+	c.TrackProcesses = append([]keepalived.Track(nil), in.TrackProcesses...)
+	c.TrackFiles = append([]keepalived.Track(nil), in.TrackFiles...)
 	at := sg.File + ":" + strconv.Itoa(sg.Line)
 	_, weighted := sg.Other[trackingWeight]
 	if _, old := sg.Other["global_tracking"]; old {
@@ -127,6 +133,7 @@ func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepaliv
 			}
 			c.TrackScripts = append(c.TrackScripts, t)
 		}
+		c.TrackFiles = unweightFiles(c.TrackFiles, "sync group "+sg.Name+" without "+trackingWeight, in, log)
 	} else {
 		c.TrackScripts = append(c.TrackScripts, in.TrackScripts...)
 	}
@@ -156,6 +163,15 @@ func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepaliv
 	}
 	for _, t := range sg.TrackScripts {
 		c.TrackScripts = add(c.TrackScripts, t, "track_script")
+	}
+	for _, t := range sg.TrackProcesses {
+		c.TrackProcesses = add(c.TrackProcesses, t, "track_process")
+	}
+	for _, t := range sg.TrackFiles {
+		c.TrackFiles = add(c.TrackFiles, t, "track_file")
+	}
+	if c.Priority == 255 {
+		c.TrackFiles = unweightFiles(c.TrackFiles, "address owner", in, log)
 	}
 	return &c
 }
