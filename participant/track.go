@@ -45,6 +45,19 @@ func (systemTracking) openProcs() (track.ProcSource, track.Procfs, error) {
 	return c, track.SystemProcfs(""), nil
 }
 
+// warnHiddenProcesses warns if /proc hides other users' processes, which
+// track_process then cannot count.
+func warnHiddenProcesses(log *slog.Logger) {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	if hidden, opt := track.HiddenProcesses(mi); hidden {
+		log.Warn("track_process: /proc hides other users' processes ("+opt+", e.g. systemd's ProtectProc=invisible); "+
+			"those processes count as absent (set ProtectProc=default)", "mount", "/proc")
+	}
+}
+
 func (systemTracking) watchFile(path string) (fileWatcher, error) {
 	return track.WatchFiles([]string{path})
 }
@@ -119,6 +132,9 @@ func (d *driver) startTracking() (stop func(), err error) {
 		src, procfs, err := i.srcs.openProcs()
 		if err != nil {
 			return nil, fmt.Errorf("track_process: %w", err)
+		}
+		if _, system := i.srcs.(systemTracking); system {
+			warnHiddenProcesses(i.log)
 		}
 		closers = append(closers, src.Close)
 		mon, err := track.NewMonitor(specs, src, procfs)

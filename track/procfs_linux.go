@@ -82,3 +82,30 @@ func gone(err error) error {
 	}
 	return err
 }
+
+// HiddenProcesses reports whether /proc hides other users' processes
+// (mounted with hidepid, as systemd's ProtectProc=invisible does), from
+// the contents of /proc/self/mountinfo; the option is returned.
+func HiddenProcesses(mountinfo []byte) (bool, string) {
+	for _, line := range bytes.Split(mountinfo, []byte("\n")) {
+		f := bytes.Fields(line)
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+		if len(f) < 10 || string(f[4]) != "/proc" {
+			continue
+		}
+		sep := bytes.Index(line, []byte(" - "))
+		if sep < 0 {
+			continue
+		}
+		tail := bytes.Fields(line[sep+3:])
+		if len(tail) < 3 || string(tail[0]) != "proc" {
+			continue
+		}
+		for _, o := range bytes.Split(tail[2], []byte(",")) {
+			if v, ok := bytes.CutPrefix(o, []byte("hidepid=")); ok && string(v) != "0" && string(v) != "off" {
+				return true, string(o)
+			}
+		}
+	}
+	return false, ""
+}

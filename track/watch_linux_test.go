@@ -83,3 +83,20 @@ func TestWatchFiles(t *testing.T) {
 		t.Errorf("ReadValue(missing) = %d, %v; want 0", v, err)
 	}
 }
+
+func TestHiddenProcesses(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n", false},
+		{"22 1 0:21 / /proc rw,nosuid shared:12 - proc proc rw,hidepid=invisible\n", true},
+		{"22 1 0:21 / /proc rw,nosuid - proc proc rw,hidepid=2,gid=5\n", true},
+		{"22 1 0:21 / /proc rw,nosuid - proc proc rw,hidepid=off\n", false},
+		{"30 1 0:40 / /srv/proc rw - proc proc rw,hidepid=2\n", false},
+	} {
+		if got, _ := HiddenProcesses([]byte(tc.in)); got != tc.want {
+			t.Errorf("HiddenProcesses(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
