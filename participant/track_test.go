@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -254,3 +255,127 @@ func TestInitTrackFiles(t *testing.T) {
 }
 
 func testLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestSyncTrackingProcessesAndFiles(t *testing.T) {
+	conf := func(groupExtra string, prioB int) string {
+		return `
+vrrp_track_process p { process a }
+vrrp_track_process gp { process b }
+track_file f1 { file /run/f1 }
+track_file f2 { file /run/f2 }
+track_file gf { file /run/gf }
+vrrp_sync_group G {
+    group {
+        VI_A
+        VI_B
+    }
+    track_process {
+        gp weight -20
+    }
+    track_file {
+        gf weight 2
+    }
+` + groupExtra + `
+}
+vrrp_instance VI_A {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    track_process {
+        p weight -30
+    }
+    track_file {
+        f1
+        f2 weight 5
+    }
+    virtual_ipaddress {
+        10.9.0.100/24
+    }
+}
+vrrp_instance VI_B {
+    interface eth0
+    virtual_router_id 52
+    priority ` + fmt.Sprint(prioB) + `
+    virtual_ipaddress {
+        10.9.0.101/24
+    }
+}
+`
+	}
+	for _, tc := range []struct {
+		name         string
+		conf         string
+		procs, files string
+	}{
+		{"file weights dropped, process weights kept", conf("", 100), "p/-30 gp/-20", "f1/0 gf/2"},
+		{"sync_group_tracking_weight keeps them", conf("sync_group_tracking_weight", 100), "p/-30 gp/-20", "f1/1 f2/5 gf/2"},
+		{"an owner member clears the group's weights", conf("", 255), "p/-30 gp/0", "f1/0 gf/0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := testInstance(t, tc.conf)
+			f := func(ts []keepalived.Track) string {
+				var out []string
+				for _, x := range ts {
+					out = append(out, fmt.Sprintf("%s/%d", x.Name, x.Weight))
+				}
+				return strings.Join(out, " ")
+			}
+			if got := f(i.cfg.TrackProcesses); got != tc.procs {
+				t.Errorf("tracked processes %q, want %q", got, tc.procs)
+			}
+			if got := f(i.cfg.TrackFiles); got != tc.files {
+				t.Errorf("tracked files %q, want %q", got, tc.files)
+			}
+		})
+	}
+}
+
+// TestReloadTracking: an instance is restarted on SIGHUP when a process or
+// file it tracks changes, and kept when they do not.
+func TestReloadTracking(t *testing.T) {
+	base := `
+vrrp_track_process p {
+    process haproxy
+}
+track_file f {
+    file /run/f
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    track_process {
+        p
+    }
+    track_file {
+        f
+    }
+    virtual_ipaddress {
+        10.9.0.100/24
+    }
+}
+`
+	for _, tc := range []struct {
+		name, from, to string
+		kept           bool
+	}{
+		{"unchanged", "", "", true},
+		{"process quorum", "process haproxy", "process haproxy\n    quorum 2", false},
+		{"file path", "file /run/f", "file /run/g", false},
+		{"default weight written out", "file /run/f", "file /run/f\n    weight 1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New(parseConf(t, base), Options{Logger: testLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Reload(parseConf(t, strings.Replace(base, tc.from, tc.to, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := slices.Equal(res.Kept, []string{"VI_1"}); kept != tc.kept {
+				t.Errorf("reload result %+v, want kept=%v", res, tc.kept)
+			}
+		})
+	}
+}
