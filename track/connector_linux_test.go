@@ -2,12 +2,14 @@ package track
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -219,5 +221,66 @@ func TestConnectorWithoutCapabilities(t *testing.T) {
 		t.Log("this kernel sends process events without CAP_NET_ADMIN")
 	default:
 		t.Error("subscribed without CAP_NET_ADMIN and no error, but no events either")
+	}
+}
+
+// FuzzDecodeProcEvents: any datagram decodes without a panic, and every
+// event has a process.
+func FuzzDecodeProcEvents(f *testing.F) {
+	ev := make([]byte, procEventDataOff+40)
+	binary.NativeEndian.PutUint32(ev, uint32(len(ev)))
+	binary.NativeEndian.PutUint16(ev[4:], unix.NLMSG_DONE)
+	binary.NativeEndian.PutUint32(ev[nlmsgHdrLen:], cnIdxProc)
+	binary.NativeEndian.PutUint32(ev[nlmsgHdrLen+4:], cnValProc)
+	binary.NativeEndian.PutUint32(ev[procEventOff:], procEventExec)
+	binary.NativeEndian.PutUint32(ev[procEventDataOff:], 42)
+	binary.NativeEndian.PutUint32(ev[procEventDataOff+4:], 42)
+	f.Add(ev)
+	f.Add(append(slices.Clone(ev), ev...))
+	f.Add(ev[:20])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, e := range decodeProcEvents(b) {
+			if e.Pid <= 0 || e.Kind < ProcFork || e.Kind > ProcExit {
+				t.Errorf("event %+v", e)
+			}
+		}
+	})
+}
+
+func TestDecodeProcEvents(t *testing.T) {
+	msg := func(what uint32, data ...uint32) []byte {
+		m := make([]byte, procEventDataOff+40)
+		binary.NativeEndian.PutUint32(m, uint32(len(m)))
+		binary.NativeEndian.PutUint16(m[4:], unix.NLMSG_DONE)
+		binary.NativeEndian.PutUint32(m[nlmsgHdrLen:], cnIdxProc)
+		binary.NativeEndian.PutUint32(m[nlmsgHdrLen+4:], cnValProc)
+		binary.NativeEndian.PutUint32(m[procEventOff:], what)
+		for i, d := range data {
+			binary.NativeEndian.PutUint32(m[procEventDataOff+4*i:], d)
+		}
+		return m
+	}
+	comm := msg(procEventComm, 7, 7)
+	copy(comm[procEventDataOff+8:], "newname\x00junk")
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want []ProcEvent
+	}{
+		{"fork of a process", msg(procEventFork, 5, 5, 9, 9), []ProcEvent{{Kind: ProcFork, Pid: 9, Parent: 5}}},
+		{"new thread ignored", msg(procEventFork, 5, 5, 10, 9), nil},
+		{"exec", msg(procEventExec, 9, 9), []ProcEvent{{Kind: ProcExec, Pid: 9}}},
+		{"exit of a thread ignored", msg(procEventExit, 10, 9), nil},
+		{"exit", msg(procEventExit, 9, 9), []ProcEvent{{Kind: ProcExit, Pid: 9}}},
+		{"comm", comm, []ProcEvent{{Kind: ProcComm, Pid: 7, Comm: "newname"}}},
+		{"other event ignored", msg(0x4, 9, 9), nil},
+		{"two messages", append(msg(procEventExec, 9, 9), msg(procEventExit, 9, 9)...), []ProcEvent{{Kind: ProcExec, Pid: 9}, {Kind: ProcExit, Pid: 9}}},
+		{"truncated", msg(procEventExec, 9, 9)[:30], nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := decodeProcEvents(tc.in); !slices.Equal(got, tc.want) {
+				t.Errorf("decodeProcEvents = %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }
