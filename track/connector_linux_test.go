@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,11 +49,17 @@ func startProc(t *testing.T, path string) *exec.Cmd {
 	return cmd
 }
 
+// requireRoot skips the test without root, or fails it when the lab is
+// required (VRRPGUARD_REQUIRE_LAB=1: nothing may skip in CI).
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("process events need root")
+	if os.Geteuid() == 0 {
+		return
 	}
+	if os.Getenv(netlab.RequireEnv) == "1" {
+		t.Fatalf("not running as root (%s=1 forbids skipping)", netlab.RequireEnv)
+	}
+	t.Skip("not running as root")
 }
 
 // TestConnectorMonitor follows a real process with the kernel's process
