@@ -26,10 +26,10 @@ func (i *Instance) electionConfig(src netip.Addr) election.Config {
 		DontTrackPrimary: in.DontTrackPrimary,
 	}
 	for _, t := range in.TrackInterfaces {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+		c.Trackers = append(c.Trackers, weightedTracker(ifTrackPrefix, t))
 	}
 	for _, t := range in.TrackScripts {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+		c.Trackers = append(c.Trackers, weightedTracker(scriptTrackPrefix, t))
 	}
 	for _, t := range in.TrackProcesses {
 		if i.procs[t.Name] != nil {

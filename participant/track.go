@@ -63,15 +63,23 @@ func (systemTracking) watchFile(path string) (fileWatcher, error) {
 }
 
 // processTracker returns the election tracker of a track_process entry.
-// keepalived's reverse negates the weight's effect (weight w reverse: -w
-// while the process is up, nothing while down; the sign still says when it
-// applies), which is election's Reverse with the weight negated.
 func processTracker(t keepalived.Track) election.Tracker {
+	return weightedTracker(processTrackPrefix, t)
+}
+
+// weightedTracker returns the election tracker of a track_interface,
+// track_script or track_process entry named prefix+t.Name. keepalived's
+// reverse negates the weight's effect (weight w reverse: -w while the
+// tracked thing is up, nothing while it is down; the sign still says when
+// it applies — measured: a track_script of weight 7 reverse that succeeds
+// takes priority 150 to 143), which is election's Reverse with the weight
+// negated. Weight 0 reverse is a fault while the thing is up.
+func weightedTracker(prefix string, t keepalived.Track) election.Tracker {
 	w := t.Weight
 	if t.Reverse && w != 0 {
 		w = -w
 	}
-	return election.Tracker{Name: processTrackPrefix + t.Name, Weight: w, Reverse: t.Reverse}
+	return election.Tracker{Name: prefix + t.Name, Weight: w, Reverse: t.Reverse}
 }
 
 // fileTracker returns the election tracker of a track_file entry.

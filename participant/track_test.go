@@ -379,3 +379,27 @@ vrrp_instance VI_1 {
 		})
 	}
 }
+
+func TestScriptAndInterfaceTrackerReverse(t *testing.T) {
+	// keepalived (measured): a track_script of weight 7 reverse that
+	// succeeds takes priority 150 to 143; track_interface reverses alike.
+	in := &Instance{cfg: &keepalived.Instance{Version: 3, Priority: 150, AdvertInt: time.Second,
+		TrackScripts:    []keepalived.Track{{Name: "chk", Weight: 7, Reverse: true}},
+		TrackInterfaces: []keepalived.Track{{Name: "eth1", Weight: -20, Reverse: true}},
+	}}
+	m, err := election.New(in.electionConfig(newFakeEnv(&keepalived.Instance{}).src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	m.Step(now, election.TrackChanged{Name: scriptTrackPrefix + "chk", OK: true})
+	m.Step(now, election.TrackChanged{Name: ifTrackPrefix + "eth1", OK: true})
+	if got := m.Priority(); got != 143 {
+		t.Errorf("script up, interface up: priority %d, want 143", got)
+	}
+	m.Step(now, election.TrackChanged{Name: scriptTrackPrefix + "chk", OK: false})
+	m.Step(now, election.TrackChanged{Name: ifTrackPrefix + "eth1", OK: false})
+	if got := m.Priority(); got != 170 {
+		t.Errorf("script down, interface down: priority %d, want 170 (weight -20 reverse adds 20 while down)", got)
+	}
+}
