@@ -119,18 +119,19 @@ func (d *driver) startScripts() (stop func()) {
 	sctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, t := range i.cfg.TrackScripts {
-		s := i.scripts[t.Name]
-		if s == nil {
+		cfg := i.scripts[t.Name]
+		if cfg == nil {
 			continue
 		}
-		ok := checkScript(sctx, s) == nil && !s.InitFail
+		s := tracked{cfg: cfg, cmd: i.trackCmds[t.Name]}
+		ok := checkScript(sctx, s) == nil && !cfg.InitFail
 		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runTracker(sctx, s, ok, func(ok bool) {
 				select {
-				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
+				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + cfg.Name, OK: ok}:
 				case <-sctx.Done():
 				}
 			})
@@ -342,6 +343,9 @@ func (d *driver) exec(as []election.Action) {
 		d.prio = p
 		st := i.update(func(s *Status) { s.Priority = p })
 		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
+		if i.cfg.NotifyPriorityChanges {
+			i.fifo.priority(i.cfg.Name, d.m.State(), p)
+		}
 		if i.opts.OnChange != nil {
 			i.opts.OnChange(st, nil)
 			d.reported = true
