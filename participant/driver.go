@@ -213,7 +213,17 @@ func (d *driver) received(p packet) {
 	if !p.at.IsZero() && p.at.Before(now) {
 		now = p.at
 	}
+	// keepalived reports a lower priority heard as master (a router that
+	// took over during a break in communication): the notify FIFOs get
+	// MASTER_RX_LOWER_PRI and notify_master_rx_lower_pri runs.
+	lower := false
+	if own := d.m.Priority(); d.m.State() == election.Master && a.Priority != 0 {
+		lower = a.Priority < own || a.Priority == own && p.src.Compare(d.m.Config().PrimaryIP) < 0
+	}
 	d.exec(d.m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+	if lower {
+		i.masterRxLowerPri(d.m.Priority())
+	}
 }
 
 // linkChanged delivers a change of the instance's or a tracked interface.

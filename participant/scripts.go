@@ -33,8 +33,12 @@ func notifyKeyword(state election.State) string {
 // else the bare command fields (a configuration built in code).
 func notifyCommands(e *scriptEnv, what string, lines map[string]keepalived.ScriptLine, master, backup, fault, stop, any string) map[string]*command {
 	out := map[string]*command{}
-	for kw, cmd := range map[string]string{"notify_master": master, "notify_backup": backup,
-		"notify_fault": fault, "notify_stop": stop, "notify": any} {
+	cmds := map[string]string{"notify_master": master, "notify_backup": backup,
+		"notify_fault": fault, "notify_stop": stop, "notify": any}
+	if l, ok := lines["notify_master_rx_lower_pri"]; ok {
+		cmds["notify_master_rx_lower_pri"] = l.Cmd
+	}
+	for kw, cmd := range cmds {
 		if cmd == "" {
 			continue
 		}
@@ -61,6 +65,16 @@ func (i *Instance) notify(state election.State, prio uint8) {
 		runScript(i.log, c, "INSTANCE", i.cfg.Name, stateWord(state), strconv.Itoa(int(prio)))
 	}
 	i.fifo.instance(i.cfg.Name, state, prio)
+}
+
+// masterRxLowerPri runs notify_master_rx_lower_pri and writes
+// MASTER_RX_LOWER_PRI to the notify FIFOs, as keepalived does when a master
+// hears a lower priority.
+func (i *Instance) masterRxLowerPri(prio uint8) {
+	if c := i.notifyCmds["notify_master_rx_lower_pri"]; c != nil {
+		runScript(i.log, c)
+	}
+	i.fifo.write(fifoLine("INSTANCE", i.cfg.Name, "MASTER_RX_LOWER_PRI", int(prio)))
 }
 
 // runScript starts a notify script with extra arguments appended and reaps

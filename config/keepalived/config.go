@@ -352,9 +352,12 @@ type Instance struct {
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
+	// NotifyMasterRxLowerPri is notify_master_rx_lower_pri: run (without
+	// arguments) when the instance, as master, hears a lower priority.
+	NotifyMasterRxLowerPri string
 	// NotifyLines are the notify lines by keyword (notify_master, …,
-	// notify): the same commands with the user and group written after
-	// them and their position.
+	// notify, notify_master_rx_lower_pri): the same commands with the user
+	// and group written after them and their position.
 	NotifyLines map[string]ScriptLine
 	// NotifyPriorityChanges is notify_priority_changes, defaulting to the
 	// sync group's, then to the global vrrp_notify_priority_changes:

@@ -55,17 +55,18 @@ var instanceKeywords = map[string]instanceKeyword{
 		r.in.TrackScripts, err = r.trackScripts(n, r.in.TrackScripts)
 		return err
 	},
-	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
-	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
-	"preempt_delay": (*instanceReader).preemptDelay,
-	"accept":        (*instanceReader).accept,
-	"no_accept":     (*instanceReader).accept,
-	"strict_mode":   (*instanceReader).strict,
-	"notify_master": (*instanceReader).notify,
-	"notify_backup": (*instanceReader).notify,
-	"notify_fault":  (*instanceReader).notify,
-	"notify_stop":   (*instanceReader).notify,
-	"notify":        (*instanceReader).notify,
+	"nopreempt":                  func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
+	"preempt":                    func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
+	"preempt_delay":              (*instanceReader).preemptDelay,
+	"accept":                     (*instanceReader).accept,
+	"no_accept":                  (*instanceReader).accept,
+	"strict_mode":                (*instanceReader).strict,
+	"notify_master":              (*instanceReader).notify,
+	"notify_backup":              (*instanceReader).notify,
+	"notify_fault":               (*instanceReader).notify,
+	"notify_stop":                (*instanceReader).notify,
+	"notify":                     (*instanceReader).notify,
+	"notify_master_rx_lower_pri": (*instanceReader).notify,
 	"notify_priority_changes": func(r *instanceReader, n *node) error {
 		return r.softly(r.optBool(n, &r.in.notifyPrio))
 	},
@@ -332,6 +333,9 @@ func (r *instanceReader) notify(n *node) error {
 	}
 	in := r.in
 	f := notifyField(n.kw(), &in.NotifyMaster, &in.NotifyBackup, &in.NotifyFault, &in.NotifyStop, &in.Notify)
+	if n.kw() == "notify_master_rx_lower_pri" {
+		f = &in.NotifyMasterRxLowerPri
+	}
 	if *f != "" {
 		r.warn(n, "%s script already given; keepalived ignores this one", n.kw())
 		return nil

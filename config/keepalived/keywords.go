@@ -352,7 +352,7 @@ var keywordTable = []Keyword{
 	impl(vi, "notify_stop", "run this script when the instance stops"),
 	warned(vi, "notify_deleted", "report a removed instance as DELETED instead of STOP"),
 	impl(vi, "notify", "run this script on every state change"),
-	warned(vi, "notify_master_rx_lower_pri", "run this script when a master hears a lower priority"),
+	impl(vi, "notify_master_rx_lower_pri", "run this script when a master hears a lower priority"),
 	impl(vi, "smtp_alert", "email this instance's state changes"),
 	impl(vi, "notify_priority_changes", "notify this instance's priority changes"),
 	warned(vi, "lvs_sync_daemon_interface", "run the IPVS sync daemon on this interface"),

@@ -123,6 +123,7 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_instance/notify_stop":                {text: "notify_stop /bin/true"},
 	"vrrp_instance/notify":                     {text: "notify /bin/true"},
 	"vrrp_instance/notify_priority_changes":    {text: "notify_priority_changes true"},
+	"vrrp_instance/notify_master_rx_lower_pri": {text: "notify_master_rx_lower_pri /bin/true"},
 	"vrrp_instance/garp_master_delay":          {text: "garp_master_delay 7"},
 	"vrrp_instance/garp_master_repeat":         {text: "garp_master_repeat 3"},
 	"vrrp_instance/garp_master_refresh":        {text: "garp_master_refresh 60"},
