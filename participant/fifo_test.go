@@ -128,3 +128,49 @@ func TestNotifyFIFOMissingDir(t *testing.T) {
 	}
 	s.close()
 }
+
+// TestReloadWritesStates: with fifo_write_vrrp_states_on_reload, a reload
+// writes the state of every instance it keeps to the notify FIFO (a
+// restarted one writes its transitions instead); without it, nothing.
+func TestReloadWritesStates(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(map[bool]string{true: "on", false: "off"}[on], func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "vrrp.fifo")
+			global := "global_defs {\n    vrrp_notify_fifo " + fifo + "\n"
+			if on {
+				global += "    fifo_write_vrrp_states_on_reload\n"
+			}
+			conf := global + "}\n" + reloadBase
+			r, err := New(parseConf(t, conf), Options{Logger: quietLog()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.fifo.open(r.fifoEnv)
+			defer r.fifo.close()
+			for _, i := range r.Instances() {
+				i.update(func(s *Status) { s.State, s.Priority = election.Master.String(), 77 })
+			}
+			if _, err := r.Reload(parseConf(t, strings.Replace(conf, "priority 100", "priority 110", 1))); err != nil {
+				t.Fatal(err)
+			}
+			fd, err := syscall.Open(fifo, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Close(fd)
+			buf := make([]byte, 4096)
+			n, _ := syscall.Read(fd, buf)
+			var want []string
+			if on {
+				want = []string{`INSTANCE "VI_2" MASTER 77`} // VI_1 changed: restarted
+			}
+			var got []string
+			if n > 0 {
+				got = strings.Split(strings.TrimSuffix(string(buf[:n]), "\n"), "\n")
+			}
+			if d := jsondiff.Diff(want, got); d != "" {
+				t.Errorf("FIFO lines (-want +got):\n%s", d)
+			}
+		})
+	}
+}

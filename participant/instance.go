@@ -432,6 +432,17 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	r.k, r.instances = k, next
 	r.listMu.Unlock()
 	markShared(next)
+	if k.Global.FIFOWriteStatesOnReload {
+		// keepalived writes the state of every instance that sends no
+		// notification on the reload (vrrp_scheduler.c).
+		for _, i := range next {
+			if keep[i] {
+				if st := i.Status(); st.State != election.Initialize.String() {
+					r.fifo.write(fifoLine("INSTANCE", st.Instance, st.State, int(st.Priority)))
+				}
+			}
+		}
+	}
 	linkSyncGroups(k, next, r.opts.Logger, se)
 	se.done()
 	if r.ctx != nil && r.ctx.Err() == nil {

@@ -161,6 +161,10 @@ type Global struct {
 	// VRRPNotifyPriorityChanges is vrrp_notify_priority_changes: the
 	// default of the instances' notify_priority_changes.
 	VRRPNotifyPriorityChanges bool
+	// FIFOWriteStatesOnReload is fifo_write_vrrp_states_on_reload: on a
+	// reload, instances that keep their state write it to the notify
+	// FIFOs again.
+	FIFOWriteStatesOnReload bool
 	// Other holds every other global_defs keyword keepalived knows, with
 	// its arguments (for a block, the words of its lines).
 	Other map[string][]string

@@ -232,7 +232,7 @@ var keywordTable = []Keyword{
 	impl(gd, "vrrp_notify_fifo", "write VRRP state changes to this FIFO"),
 	impl(gd, "vrrp_notify_fifo_script", "run this script reading the VRRP notify FIFO"),
 	impl(gd, "vrrp_notify_priority_changes", "report priority changes on the notify FIFO"),
-	warned(gd, "fifo_write_vrrp_states_on_reload", "write every instance's state to the FIFO on reload"),
+	impl(gd, "fifo_write_vrrp_states_on_reload", "write every instance's state to the FIFO on reload"),
 	warned(gd, "lvs_notify_fifo", "write checker state changes to this FIFO"),
 	warned(gd, "lvs_notify_fifo_script", "run this script reading the checker notify FIFO"),
 	warned(gd, "checker_priority", "run its checker process at this nice level"),

@@ -509,6 +509,12 @@ var globalKeywords = map[string]globalKeyword{
 	"notify_fifo_script":      func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "", &g.NotifyFIFO) },
 	"vrrp_notify_fifo":        func(p *parser, g *Global, n *node) error { return p.fifo(n, "vrrp_", &g.VRRPNotifyFIFO) },
 	"vrrp_notify_fifo_script": func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "vrrp_", &g.VRRPNotifyFIFO) },
+	"fifo_write_vrrp_states_on_reload": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.FIFOWriteStatesOnReload = true
+		return nil
+	},
 	"vrrp_notify_priority_changes": func(p *parser, g *Global, n *node) error {
 		return assign(&g.VRRPNotifyPriorityChanges)(p.boolArg(n))
 	},
