@@ -4,6 +4,7 @@ package dist_test
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,78 @@ import (
 )
 
 const unitFile = "vrrpguard.service"
+
+// helperEnv makes the test binary, run inside a sandbox, subscribe to the
+// netlink process connector (as track_process does) instead of testing.
+const helperEnv = "VRRPGUARD_UNIT_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "proc-connector" {
+		os.Exit(procConnector())
+	}
+	os.Exit(m.Run())
+}
+
+// procConnector subscribes to the process connector (NETLINK_CONNECTOR,
+// CN_IDX_PROC, PROC_CN_MCAST_LISTEN), checks the kernel's acknowledgement
+// and waits for one process event: 0 on success, 1 if refused, 3 on any
+// other failure.
+func procConnector() int {
+	const netlinkConnector, cnIdxProc, cnValProc, listen = 11, 1, 1, 1
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM, netlinkConnector)
+	if err != nil {
+		fmt.Println("socket:", err)
+		return 3
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: cnIdxProc}); err != nil {
+		fmt.Println("bind:", err)
+		return 1
+	}
+	ne := binary.NativeEndian
+	msg := make([]byte, 16+20+4) // nlmsghdr, cn_msg, op
+	ne.PutUint32(msg[0:], uint32(len(msg)))
+	ne.PutUint16(msg[4:], syscall.NLMSG_DONE)
+	ne.PutUint32(msg[12:], uint32(os.Getpid()))
+	ne.PutUint32(msg[16:], cnIdxProc)
+	ne.PutUint32(msg[20:], cnValProc)
+	ne.PutUint16(msg[32:], 4)
+	ne.PutUint32(msg[36:], listen)
+	if err := syscall.Sendto(fd, msg, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+		fmt.Println("send:", err)
+		return 1
+	}
+	tv := syscall.NsecToTimeval(int64(5 * time.Second))
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
+		fmt.Println("timeout:", err)
+		return 3
+	}
+	go func() { // something to report
+		for range 20 {
+			_ = exec.Command("true").Run()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	buf := make([]byte, 4096)
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, 0)
+		if err != nil {
+			fmt.Println("receive:", err)
+			return 3
+		}
+		if n < 56 {
+			continue
+		}
+		// proc_event after nlmsghdr and cn_msg: what, cpu, timestamp, data.
+		if what := ne.Uint32(buf[36:]); what != 0 {
+			return 0 // an event
+		}
+		if e := ne.Uint32(buf[52:]); e != 0 { // PROC_EVENT_NONE: the ack
+			fmt.Println("refused:", syscall.Errno(e))
+			return 1
+		}
+	}
+}
 
 // oldUnit is the sandbox of the unit before it was fixed (DynamicUser and
 // ProtectProc=invisible): with it a track script `killall -0 haproxy`
@@ -158,6 +231,27 @@ func shellJoin(argv []string) string {
 	return strings.Join(q, " ")
 }
 
+// copyTestBinary copies the test binary where any user may run it, for
+// the process connector check inside a sandbox.
+func copyTestBinary(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "unit-helper")
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // startTarget starts a process of the user nobody under a unique name (a
 // copy of sleep), standing for haproxy, and returns its name.
 func startTarget(t *testing.T) string {
@@ -204,7 +298,8 @@ func startTarget(t *testing.T) string {
 // `vrrp_script { script "killall -0 haproxy" }`) and `pgrep` for a process
 // of another user inside the sandbox of the unit before the fix, which
 // fails (the node would never be master), and of dist/vrrpguard.service,
-// which succeeds.
+// which succeeds; in both the netlink process connector (track_process)
+// works.
 func TestUnitScriptsSeeOtherUsers(t *testing.T) {
 	netlab.Require(t)
 	for _, tool := range []string{"setpriv", "unshare", "killall", "pgrep"} {
@@ -213,6 +308,7 @@ func TestUnitScriptsSeeOtherUsers(t *testing.T) {
 		}
 	}
 	target := startTarget(t)
+	helper := copyTestBinary(t)
 	old, err := parseUnit(strings.NewReader(oldUnit))
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +339,10 @@ func TestUnitScriptsSeeOtherUsers(t *testing.T) {
 			out, err = s.run("pgrep", "-x", target)
 			if (err == nil) != tc.seen {
 				t.Errorf("pgrep -x %s: err %v (want found %v): %s", target, err, tc.seen, out)
+			}
+			// track_process's netlink process connector works there.
+			if out, err := s.run("env", helperEnv+"=proc-connector", helper); err != nil {
+				t.Errorf("process connector: %v: %s", err, out)
 			}
 			// The sandbox is real: the capabilities are the unit's.
 			out, err = s.run("sh", "-c", "grep ^CapEff /proc/self/status")
