@@ -1,6 +1,7 @@
 package participant
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,7 +149,8 @@ func (f *notifyFIFO) open(e *scriptEnv) error {
 	}
 	if s := f.cfg.Script; s.Cmd != "" {
 		if c := e.prepare(f.what+"_script", s.Cmd, s.RunAs, s.Pos()); c != nil {
-			x := c.cmd(nil, path)
+			// Runs until close stops it (keepalived kills it on exit).
+			x := c.cmd(context.Background(), path)
 			if err := x.Start(); err != nil {
 				f.log.Warn("FIFO script", "err", err)
 			} else {

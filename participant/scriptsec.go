@@ -74,12 +74,7 @@ type command struct {
 // running as its user in a process group of its own (as keepalived does).
 func (c *command) cmd(ctx context.Context, extra ...string) *exec.Cmd {
 	argv := append(append([]string(nil), c.argv...), extra...)
-	var x *exec.Cmd
-	if ctx == nil {
-		x = exec.Command(argv[0], argv[1:]...)
-	} else {
-		x = exec.CommandContext(ctx, argv[0], argv[1:]...)
-	}
+	x := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	x.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true}
 	return x
 }
