@@ -10,7 +10,7 @@ BIN     := bin/vrrpguard
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Debian packages the tests drive for real.
-TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 ca-certificates prometheus-alertmanager prometheus chromium
+TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 psmisc procps util-linux ca-certificates prometheus-alertmanager prometheus chromium
 
 .PHONY: all build run test deps check unit bench fuzz demo clean
 

@@ -134,18 +134,19 @@ func (d *driver) startScripts() (stop func()) {
 	sctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, t := range i.cfg.TrackScripts {
-		s := i.scripts[t.Name]
-		if s == nil {
+		cfg := i.scripts[t.Name]
+		if cfg == nil {
 			continue
 		}
-		ok := checkScript(sctx, s) == nil && !s.InitFail
+		s := tracked{cfg: cfg, cmd: i.trackCmds[t.Name]}
+		ok := checkScript(sctx, s) == nil && !cfg.InitFail
 		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runTracker(sctx, s, ok, func(ok bool) {
 				select {
-				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
+				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + cfg.Name, OK: ok}:
 				case <-sctx.Done():
 				}
 			})
@@ -227,7 +228,17 @@ func (d *driver) received(p packet) {
 	if !p.at.IsZero() && p.at.Before(now) {
 		now = p.at
 	}
+	// keepalived reports a lower priority heard as master (a router that
+	// took over during a break in communication): the notify FIFOs get
+	// MASTER_RX_LOWER_PRI and notify_master_rx_lower_pri runs.
+	lower := false
+	if own := d.m.Priority(); d.m.State() == election.Master && a.Priority != 0 {
+		lower = a.Priority < own || a.Priority == own && p.src.Compare(d.m.Config().PrimaryIP) < 0
+	}
 	d.exec(d.m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+	if lower {
+		i.masterRxLowerPri(d.m.Priority())
+	}
 }
 
 // linkChanged delivers a change of the instance's or a tracked interface.
@@ -357,6 +368,9 @@ func (d *driver) exec(as []election.Action) {
 		d.prio = p
 		st := i.update(func(s *Status) { s.Priority = p })
 		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
+		if i.cfg.NotifyPriorityChanges {
+			i.fifo.priority(i.cfg.Name, d.m.State(), p)
+		}
 		if i.opts.OnChange != nil {
 			i.opts.OnChange(st, nil)
 			d.reported = true

@@ -15,6 +15,10 @@ import (
 type syncGroup struct {
 	cfg *keepalived.SyncGroup
 	log *slog.Logger
+	// notifyCmds are the group's notify scripts by keyword; fifo the
+	// router's notify FIFOs.
+	notifyCmds map[string]*command
+	fifo       *fifoSet
 
 	mu      sync.Mutex // serialises step; taken before a member's mu
 	g       *election.SyncGroup
@@ -26,14 +30,14 @@ type syncGroup struct {
 // group but not configured are left out (the parser has warned); a group
 // with no configured member is dropped. An instance in two groups stays in
 // the first, with a warning (keepalived ignores it in the second).
-func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
+func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger, se *scriptEnv) {
 	byName := map[string]*Instance{}
 	for _, i := range is {
 		byName[i.cfg.Name] = i
 	}
 	groupOf := map[*Instance]*syncGroup{}
 	for _, sg := range k.SyncGroups {
-		g := &syncGroup{cfg: sg, log: log.With("sync_group", sg.Name), members: map[string]*Instance{}}
+		g := &syncGroup{cfg: sg, log: log.With("sync_group", sg.Name), members: map[string]*Instance{}, fifo: se.fifo}
 		var names []string
 		for _, n := range sg.Instances {
 			i := byName[n]
@@ -63,6 +67,8 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 			continue
 		}
 		g.g = eg
+		g.notifyCmds = notifyCommands(se, "vrrp_sync_group "+sg.Name, sg.NotifyLines,
+			sg.NotifyMaster, sg.NotifyBackup, sg.NotifyFault, sg.NotifyStop, sg.Notify)
 		for kw := range sg.Other {
 			if kw == trackingWeight || kw == "global_tracking" {
 				continue
@@ -216,27 +222,13 @@ func (g *syncGroup) step(c election.MemberChanged) {
 // keepalived's arguments: notify_master/backup/fault/stop as written, and
 // notify with "GROUP" NAME STATE 0 appended.
 func (g *syncGroup) notify(state election.State) {
-	var specific string
-	switch state {
-	case election.Master:
-		specific = g.cfg.NotifyMaster
-	case election.Backup:
-		specific = g.cfg.NotifyBackup
-	case election.Fault:
-		specific = g.cfg.NotifyFault
-	case election.Initialize:
-		specific = g.cfg.NotifyStop
+	if c := g.notifyCmds[notifyKeyword(state)]; c != nil {
+		runScript(g.log, c)
 	}
-	name := state.String()
-	if state == election.Initialize {
-		name = "STOP"
+	if c := g.notifyCmds["notify"]; c != nil {
+		runScript(g.log, c, "GROUP", g.cfg.Name, stateWord(state), "0")
 	}
-	if specific != "" {
-		runScript(g.log, specific)
-	}
-	if g.cfg.Notify != "" {
-		runScript(g.log, g.cfg.Notify, "GROUP", g.cfg.Name, name, "0")
-	}
+	g.fifo.group(g.cfg.Name, state)
 }
 
 // orderSync records the verdict of g for the loop and wakes it (the latest

@@ -152,9 +152,68 @@ type Global struct {
 	// vrrp_mcast_group6 (default 224.0.0.18 and ff02::12).
 	McastGroup4 netip.Addr
 	McastGroup6 netip.Addr
+	// ScriptUser is script_user: the user (and group) scripts run as when
+	// their own line names none. Empty: keepalived's default, the user
+	// keepalived_script if it exists, else the user vrrpguard runs as.
+	ScriptUser RunAs
+	// ScriptSecurity is enable_script_security: scripts that would run as
+	// root from a path a non-root user could modify are not run.
+	ScriptSecurity bool
+	// NotifyFIFO and VRRPNotifyFIFO are notify_fifo and vrrp_notify_fifo
+	// (with their _script): FIFOs receiving a line per state change.
+	NotifyFIFO     FIFO
+	VRRPNotifyFIFO FIFO
+	// VRRPNotifyPriorityChanges is vrrp_notify_priority_changes: the
+	// default of the instances' notify_priority_changes.
+	VRRPNotifyPriorityChanges bool
+	// FIFOWriteStatesOnReload is fifo_write_vrrp_states_on_reload: on a
+	// reload, instances that keep their state write it to the notify
+	// FIFOs again.
+	FIFOWriteStatesOnReload bool
 	// Other holds every other global_defs keyword keepalived knows, with
 	// its arguments (for a block, the words of its lines).
 	Other map[string][]string
+}
+
+// RunAs is the user and group a script runs as, as written in the
+// configuration (Group "": the user's primary group; User "": the global
+// default).
+type RunAs struct {
+	User  string
+	Group string
+}
+
+// ScriptLine is a script of a notify line (notify, notify_master, ...,
+// notify_fifo_script): its command line, the user it runs as and where it
+// is written.
+type ScriptLine struct {
+	// Cmd is the command line as one string (split it with SplitScript).
+	Cmd string
+	// RunAs is the user and group written after the command.
+	RunAs RunAs
+	// File and Line locate the line.
+	File string
+	Line int
+}
+
+// Pos returns "file:line" of the line.
+func (l ScriptLine) Pos() string { return l.File + ":" + strconv.Itoa(l.Line) }
+
+// FIFO is notify_fifo or vrrp_notify_fifo: a FIFO that state changes are
+// written to, one line each (`INSTANCE "VI_1" MASTER 100`), and the script
+// started to read it.
+type FIFO struct {
+	// Path is the FIFO ("" when not configured); File and Line locate its
+	// line.
+	Path string
+	File string
+	Line int
+	// Owner is the user and group given after the path: the owner of a
+	// FIFO created by vrrpguard.
+	Owner RunAs
+	// Script is the _script line ("" Cmd when none): started once, with
+	// the FIFO's path as its last argument.
+	Script ScriptLine
 }
 
 // Script is a vrrp_script block.
@@ -304,12 +363,23 @@ type Instance struct {
 	TrackFiles     []Track
 	// NotifyMaster, NotifyBackup, NotifyFault, NotifyStop and Notify are
 	// the notify scripts: the command line as one string (split it with
-	// SplitScript). A user and group after the command are not kept.
+	// SplitScript).
 	NotifyMaster string
 	NotifyBackup string
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
+	// NotifyMasterRxLowerPri is notify_master_rx_lower_pri: run (without
+	// arguments) when the instance, as master, hears a lower priority.
+	NotifyMasterRxLowerPri string
+	// NotifyLines are the notify lines by keyword (notify_master, …,
+	// notify, notify_master_rx_lower_pri): the same commands with the user
+	// and group written after them and their position.
+	NotifyLines map[string]ScriptLine
+	// NotifyPriorityChanges is notify_priority_changes, defaulting to the
+	// sync group's, then to the global vrrp_notify_priority_changes:
+	// priority changes are written to the notify FIFOs.
+	NotifyPriorityChanges bool
 	// GarpMasterDelay, GarpMasterRepeat, GarpMasterRefresh and
 	// GarpMasterRefreshRepeat are the instance's settings, defaulting to
 	// the global vrrp_garp_* ones.
@@ -338,6 +408,8 @@ type Instance struct {
 	unicastConfig bool
 	smtpAlertSet  bool
 	priorityLine  bool
+	// notifyPrio is notify_priority_changes as written (nil: not given).
+	notifyPrio *bool
 }
 
 // Family returns the instance's address family: that of the first of its
@@ -380,12 +452,17 @@ type SyncGroup struct {
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
+	// NotifyLines are the group's notify lines by keyword, as for
+	// Instance.
+	NotifyLines map[string]ScriptLine
 	// TrackInterfaces, TrackScripts, TrackProcesses and TrackFiles are
 	// the group's tracking.
 	TrackInterfaces []Track
 	TrackScripts    []Track
 	TrackProcesses  []Track
 	TrackFiles      []Track
+	// notifyPrio is notify_priority_changes as written (nil: not given).
+	notifyPrio *bool
 	// Other holds every other keyword of the block keepalived knows.
 	Other map[string][]string
 }

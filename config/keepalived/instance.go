@@ -3,6 +3,7 @@ package keepalived
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,17 +63,21 @@ var instanceKeywords = map[string]instanceKeyword{
 		r.in.TrackFiles, err = r.trackFiles(n, r.in.TrackFiles)
 		return err
 	},
-	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
-	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
-	"preempt_delay": (*instanceReader).preemptDelay,
-	"accept":        (*instanceReader).accept,
-	"no_accept":     (*instanceReader).accept,
-	"strict_mode":   (*instanceReader).strict,
-	"notify_master": (*instanceReader).notify,
-	"notify_backup": (*instanceReader).notify,
-	"notify_fault":  (*instanceReader).notify,
-	"notify_stop":   (*instanceReader).notify,
-	"notify":        (*instanceReader).notify,
+	"nopreempt":                  func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
+	"preempt":                    func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
+	"preempt_delay":              (*instanceReader).preemptDelay,
+	"accept":                     (*instanceReader).accept,
+	"no_accept":                  (*instanceReader).accept,
+	"strict_mode":                (*instanceReader).strict,
+	"notify_master":              (*instanceReader).notify,
+	"notify_backup":              (*instanceReader).notify,
+	"notify_fault":               (*instanceReader).notify,
+	"notify_stop":                (*instanceReader).notify,
+	"notify":                     (*instanceReader).notify,
+	"notify_master_rx_lower_pri": (*instanceReader).notify,
+	"notify_priority_changes": func(r *instanceReader, n *node) error {
+		return r.softly(r.optBool(n, &r.in.notifyPrio))
+	},
 	// An instance's gratuitous ARP settings do not change what is expected
 	// on the wire: like keepalived, report a bad value and carry on.
 	"garp_master_delay": func(r *instanceReader, n *node) error {
@@ -330,17 +335,24 @@ func (r *instanceReader) strict(n *node) error {
 // notify reads notify_master, notify_backup, notify_fault, notify_stop
 // and notify.
 func (r *instanceReader) notify(n *node) error {
-	cmd, _, _, err := r.scriptArg(n)
+	cmd, user, group, err := r.scriptArg(n)
 	if err != nil {
 		return err
 	}
 	in := r.in
 	f := notifyField(n.kw(), &in.NotifyMaster, &in.NotifyBackup, &in.NotifyFault, &in.NotifyStop, &in.Notify)
+	if n.kw() == "notify_master_rx_lower_pri" {
+		f = &in.NotifyMasterRxLowerPri
+	}
 	if *f != "" {
 		r.warn(n, "%s script already given; keepalived ignores this one", n.kw())
 		return nil
 	}
 	*f = cmd
+	if in.NotifyLines == nil {
+		in.NotifyLines = map[string]ScriptLine{}
+	}
+	in.NotifyLines[n.kw()] = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 	return nil
 }
 
@@ -597,6 +609,25 @@ func (p *parser) complete(in *Instance) {
 	c.trackInterfaces()
 	c.garp()
 	c.smtpAlert()
+	c.notifyPriorityChanges()
+}
+
+// notifyPriorityChanges defaults notify_priority_changes to the sync
+// group's, else the global vrrp_notify_priority_changes (keepalived's
+// vrrp_complete_instance).
+func (c *completion) notifyPriorityChanges() {
+	in := c.in
+	if in.notifyPrio != nil {
+		in.NotifyPriorityChanges = *in.notifyPrio
+		return
+	}
+	for _, g := range c.k.SyncGroups {
+		if g.notifyPrio != nil && slices.Contains(g.Instances, in.Name) {
+			in.NotifyPriorityChanges = *g.notifyPrio
+			return
+		}
+	}
+	in.NotifyPriorityChanges = c.g.VRRPNotifyPriorityChanges
 }
 
 // completion is the completion of one instance.

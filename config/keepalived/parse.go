@@ -497,6 +497,38 @@ var globalKeywords = map[string]globalKeyword{
 		g.NoEmailFaults = true
 		return nil
 	},
+	"script_user": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		u, err := arg(n, 1)
+		if err != nil {
+			return err
+		}
+		g.ScriptUser = RunAs{User: u}
+		if len(n.words) > 2 {
+			g.ScriptUser.Group = n.words[2]
+		}
+		p.extra(n, 3)
+		return nil
+	},
+	"enable_script_security": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.ScriptSecurity = true
+		return nil
+	},
+	"notify_fifo":             func(p *parser, g *Global, n *node) error { return p.fifo(n, "", &g.NotifyFIFO) },
+	"notify_fifo_script":      func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "", &g.NotifyFIFO) },
+	"vrrp_notify_fifo":        func(p *parser, g *Global, n *node) error { return p.fifo(n, "vrrp_", &g.VRRPNotifyFIFO) },
+	"vrrp_notify_fifo_script": func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "vrrp_", &g.VRRPNotifyFIFO) },
+	"fifo_write_vrrp_states_on_reload": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.FIFOWriteStatesOnReload = true
+		return nil
+	},
+	"vrrp_notify_priority_changes": func(p *parser, g *Global, n *node) error {
+		return assign(&g.VRRPNotifyPriorityChanges)(p.boolArg(n))
+	},
 	"vrrp_mcast_group4": func(p *parser, g *Global, n *node) error {
 		return p.mcastGroup(n, &g.McastGroup4, func(a netip.Addr) bool { return a.Is4() && a.IsMulticast() },
 			"an IPv4 multicast address")
@@ -526,6 +558,44 @@ func (p *parser) global(blk *node) error {
 			p.known("global_defs", "global_defs", n, g.Other)
 		}
 	}
+	return nil
+}
+
+// fifo reads notify_fifo and vrrp_notify_fifo (type "vrrp_"): a path and
+// the owner of the FIFO if vrrpguard creates it. As in keepalived, only
+// the first line counts.
+func (p *parser) fifo(n *node, typ string, f *FIFO) error {
+	p.noBlock(n)
+	path, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	if f.Path != "" {
+		p.warn(n, "%snotify_fifo already given (%s:%d); keepalived ignores this one", typ, f.File, f.Line)
+		return nil
+	}
+	f.Path, f.File, f.Line = path, n.file, n.line
+	if len(n.words) > 2 {
+		f.Owner.User = n.words[2]
+	}
+	if len(n.words) > 3 {
+		f.Owner.Group = n.words[3]
+	}
+	p.extra(n, 4)
+	return nil
+}
+
+// fifoScript reads notify_fifo_script and vrrp_notify_fifo_script.
+func (p *parser) fifoScript(n *node, typ string, f *FIFO) error {
+	cmd, user, group, err := p.scriptArg(n)
+	if err != nil {
+		return err
+	}
+	if f.Script.Cmd != "" {
+		p.warn(n, "%snotify_fifo_script already given (%s); keepalived ignores this one", typ, f.Script.Pos())
+		return nil
+	}
+	f.Script = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 	return nil
 }
 
@@ -774,10 +844,16 @@ func (p *parser) syncGroup(blk *node) error {
 				p.warn(n, "sync group %s has an empty group block", g.Name)
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			var cmd string
-			if cmd, _, _, err = p.scriptArg(n); err == nil {
+			var cmd, user, group string
+			if cmd, user, group, err = p.scriptArg(n); err == nil {
 				*notifyField(kw, &g.NotifyMaster, &g.NotifyBackup, &g.NotifyFault, &g.NotifyStop, &g.Notify) = cmd
+				if g.NotifyLines == nil {
+					g.NotifyLines = map[string]ScriptLine{}
+				}
+				g.NotifyLines[kw] = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 			}
+		case "notify_priority_changes":
+			p.soften(p.optBool(n, &g.notifyPrio))
 		case "track_interface":
 			g.TrackInterfaces, err = p.trackInterfaces(n, g.TrackInterfaces)
 		case "track_script":
