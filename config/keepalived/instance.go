@@ -57,6 +57,16 @@ var instanceKeywords = map[string]instanceKeyword{
 	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
 	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
 	"preempt_delay": (*instanceReader).preemptDelay,
+	"virtual_routes": func(r *instanceReader, n *node) error {
+		rs, err := r.routes(n)
+		r.in.Routes = append(r.in.Routes, rs...)
+		return err
+	},
+	"virtual_rules": func(r *instanceReader, n *node) error {
+		rs, err := r.rules(n)
+		r.in.Rules = append(r.in.Rules, rs...)
+		return err
+	},
 	"accept":        (*instanceReader).accept,
 	"no_accept":     (*instanceReader).accept,
 	"strict_mode":   (*instanceReader).strict,
@@ -589,6 +599,21 @@ func (p *parser) complete(in *Instance) {
 	c.trackInterfaces()
 	c.garp()
 	c.smtpAlert()
+	c.accept()
+}
+
+// accept settles accept mode as keepalived's vrrp_complete_instance does.
+func (c *completion) accept() {
+	in := c.in
+	if in.Accept != nil {
+		in.AcceptMode = *in.Accept
+	} else {
+		in.AcceptMode = in.Priority == 255 || !in.Strict
+	}
+	if in.AcceptMode && in.Priority != 255 && in.Strict && in.Version == 2 {
+		c.warnf("accept mode with VRRP version 2 does not comply with RFC 3768 in strict mode; keepalived turns it off")
+		in.AcceptMode = false
+	}
 }
 
 // completion is the completion of one instance.
