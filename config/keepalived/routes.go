@@ -335,6 +335,10 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 				return r, false, errAt(n, "%s: from %q: expected an IPv6 prefix (keepalived supports route 'from' only with IPv6)", rp.what(), s)
 			}
 			r.From = pf
+			// The netlink library has no RTA_SRC for routes: adding the
+			// route without it would route every source.
+			p.warn(n, "%s: option 'from %s' (a source-specific IPv6 route) is not supported by vrrpguard; the route is not added", rp.what(), s)
+			return r, false, nil
 		case "table":
 			if r.Table, err = rp.table(opt); err != nil {
 				return r, false, err

@@ -49,7 +49,9 @@ func TestParseRoutes(t *testing.T) {
 		{line: "default via 10.0.0.254 table 7", want: []Route{{Dst: pf("0.0.0.0/0"), Via: ad("10.0.0.254"), Table: 7}}},
 		{line: "inet6 default via fe80::1 dev eth0", err: `via "fe80::1"`}, // fe80::1 parses; check below it does
 		{line: "2001:db8::/64 from 2001:db8:5::/64 via 2001:db8::1 dev eth0 preference 9",
-			want: []Route{{Family: vrrp.IPv6, Dst: pf("2001:db8::/64"), From: pf("2001:db8:5::/64"), Via: ad("2001:db8::1"), Dev: "eth0", Metric: 9, HasMetric: true}}},
+			warns: []string{`keepalived.conf:6: virtual_routes "2001:db8::/64 from 2001:db8:5::/64 via 2001:db8::1 dev eth0 preference 9": option 'from 2001:db8:5::/64' (a source-specific IPv6 route) is not supported by vrrpguard; the route is not added`}},
+		{line: "2001:db8::/64 via 2001:db8::1 dev eth0 preference 9",
+			want: []Route{{Family: vrrp.IPv6, Dst: pf("2001:db8::/64"), Via: ad("2001:db8::1"), Dev: "eth0", Metric: 9, HasMetric: true}}},
 		{line: "10.9.0.0/16 via 10.0.0.254 protocol static no_track", want: []Route{{Dst: pf("10.9.0.0/16"), Via: ad("10.0.0.254"), Protocol: 4, NoTrack: true}}},
 		{line: "10.9.0.0/16 via 10.0.0.254 protocol static", want: []Route{{Dst: pf("10.9.0.0/16"), Via: ad("10.0.0.254")}},
 			warns: []string{"keepalived.conf:6: virtual_routes \"10.9.0.0/16 via 10.0.0.254 protocol static\": a tracked route's protocol is keepalived (18); keepalived resets protocol 4 (add no_track to keep it)"}},
