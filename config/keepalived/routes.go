@@ -47,7 +47,7 @@ type Route struct {
 	Metric    uint32
 	HasMetric bool
 	// Protocol is the route's protocol: ProtoKeepalived unless no_track
-	// and another protocol were given (0: the kernel's default).
+	// and another protocol were given.
 	Protocol int
 	// OnLink is onlink; NoTrack is no_track.
 	OnLink  bool
@@ -103,8 +103,8 @@ type Rule struct {
 	HasUIDRange bool
 	// SuppressPrefixLen is suppress_prefixlength (-1: not given).
 	SuppressPrefixLen int
-	// Protocol is the rule's protocol: ProtoKeepalived unless no_track
-	// and another protocol were given.
+	// Protocol is the rule's protocol: ProtoKeepalived unless no_track is
+	// given, then the protocol given (0: none, the kernel's default).
 	Protocol int
 	// NoTrack is no_track.
 	NoTrack bool
@@ -415,10 +415,11 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 	if dstDefault {
 		r.Dst = netip.PrefixFrom(zeroAddr(r.Family), 0)
 	}
-	if !r.NoTrack {
-		if protoSet && r.Protocol != ProtoKeepalived {
-			p.warn(n, "%s: a tracked route's protocol is keepalived (%d); keepalived resets protocol %d (add no_track to keep it)", rp.what(), ProtoKeepalived, r.Protocol)
-		}
+	switch {
+	case !protoSet:
+		r.Protocol = ProtoKeepalived // also with no_track (keepalived's netlink_route)
+	case !r.NoTrack && r.Protocol != ProtoKeepalived:
+		p.warn(n, "%s: a tracked route's protocol is keepalived (%d); keepalived resets protocol %d (add no_track to keep it)", rp.what(), ProtoKeepalived, r.Protocol)
 		r.Protocol = ProtoKeepalived
 	}
 	return r, true, nil

@@ -43,6 +43,7 @@ func TestParseRoutes(t *testing.T) {
 		{line: "to 10.9.1.7/16 src 10.0.0.1 via 10.0.0.254 dev eth0 scope link table 100 metric 5 onlink",
 			want: []Route{{Dst: pf("10.9.0.0/16"), Src: ad("10.0.0.1"), Via: ad("10.0.0.254"), Dev: "eth0", Scope: 253, Table: 100, Metric: 5, HasMetric: true, OnLink: true}}},
 		{line: "blackhole 10.201.0.0/16", want: []Route{{Dst: pf("10.201.0.0/16"), Type: 6}}},
+		{line: "blackhole 10.201.0.0/16 no_track", want: []Route{{Dst: pf("10.201.0.0/16"), Type: 6, NoTrack: true}}},
 		{line: "unreachable 10.202.0.0/16 table main", want: []Route{{Dst: pf("10.202.0.0/16"), Type: 7}}},
 		{line: "prohibit 2001:db8:1::/48", want: []Route{{Family: vrrp.IPv6, Dst: pf("2001:db8:1::/48"), Type: 8}}},
 		{line: "type unicast 10.9.0.0/16 dev eth0", err: `unknown option or destination "type"`},
