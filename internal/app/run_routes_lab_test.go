@@ -168,3 +168,54 @@ func TestRunNoAccept(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStatic checks static_ipaddress, static_routes and static_rules:
+// configured at start, removed at exit, by vrrpguard as by keepalived 2.2.7
+// (measured: keepalived removes them when it stops).
+func TestRunStatic(t *testing.T) {
+	netlab.Require(t)
+	t.Parallel()
+	var states [2]string
+	for i, impl := range []string{"keepalived", "vrrpguard"} {
+		t.Run(impl, func(t *testing.T) {
+			subnet := fmt.Sprintf("10.%d.0.", 128+i)
+			lab := netlab.New(t)
+			a := lab.AddHost("a", subnet+"1/24")
+			static := fmt.Sprintf("static_ipaddress {\n    192.0.2.%d/24 dev eth0\n}\n", 10+i) +
+				"static_routes {\n    10.230.0.0/16 via " + subnet + "254 dev eth0\n    blackhole 10.231.0.0/16 no_track\n}\n" +
+				"static_rules {\n    from 192.0.2.0/24 table 130 priority 130\n}\n"
+			conf := static + netlab.Conf(netlab.Instance{Name: "VI_STATIC", VRID: 130, Priority: 100, Version: 3,
+				AdvertInt: 100 * time.Millisecond, VIPs: []string{subnet + "100/24"}})
+			n := startNode(t, a, impl == "vrrpguard", conf)
+			a.WaitAddr(t, fmt.Sprintf("192.0.2.%d", 10+i), 5*time.Second)
+			var got string
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+				if got = keepalivedState(t, a); strings.Count(got, "\n") == 2 {
+					break
+				}
+			}
+			states[i] = strings.ReplaceAll(got, subnet, "SUBNET.")
+			for _, want := range []string{
+				"10.230.0.0/16 via " + subnet + "254 dev eth0 proto keepalived",
+				"blackhole 10.231.0.0/16 proto keepalived",
+				"130:\tfrom 192.0.2.0/24 lookup 130 proto keepalived",
+			} {
+				if !strings.Contains(got, want) {
+					t.Errorf("%s: no %q in\n%s", impl, want, got)
+				}
+			}
+			if n.guard != nil {
+				if err := n.guard.proc.Stop(); err != nil {
+					t.Fatalf("vrrpguard exit: %v\n%s", err, n.guard.proc.Output())
+				}
+			} else if err := n.ka.Stop(); err != nil {
+				t.Fatalf("keepalived exit: %v", err)
+			}
+			a.WaitAddrGone(t, fmt.Sprintf("192.0.2.%d", 10+i), 5*time.Second)
+			waitState(t, a, "", 5*time.Second)
+		})
+	}
+	if states[0] != states[1] {
+		t.Errorf("static routes and rules differ:\nkeepalived:\n%s\nvrrpguard:\n%s", states[0], states[1])
+	}
+}
