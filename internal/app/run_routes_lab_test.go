@@ -22,10 +22,12 @@ func routesConf(f runFlavour, prio int) string {
 			"    10.218.0.0/16 via 10.118.0.254 dev eth0 metric 7",
 			"    blackhole 10.219.0.0/16 no_track",
 			"    10.220.0.0/16 dev eth0 table 118",
+			"    fd18:218::/48 dev eth0 metric 5",
 			"}",
 			"virtual_rules {",
 			"    from " + f.vip + "/32 table 118 priority 118",
 			"    to 10.221.0.0/16 table 118 priority 119",
+			"    from fd18:100::/64 not fwmark 0x7/0xff lookup 118 priority 120",
 			"}",
 		}})
 }
@@ -35,7 +37,8 @@ func routesConf(f runFlavour, prio int) string {
 func keepalivedState(t *testing.T, h *netlab.Host) string {
 	t.Helper()
 	var lines []string
-	for _, args := range [][]string{{"-4", "route", "show", "table", "all"}, {"-4", "rule", "show"}} {
+	for _, args := range [][]string{{"-4", "route", "show", "table", "all"}, {"-4", "rule", "show"},
+		{"-6", "route", "show", "table", "all"}, {"-6", "rule", "show"}} {
 		for _, l := range strings.Split(h.Run(t, "ip", args...), "\n") {
 			if strings.Contains(l, "proto keepalived") {
 				lines = append(lines, strings.TrimSpace(l))
@@ -71,10 +74,10 @@ func TestRunVirtualRoutes(t *testing.T) {
 	g := startRun(t, a, routesConf(f, 150))
 	waitHolder(t, lab, a, f.vip, f.mdi(150)+5*time.Second)
 
-	// Five lines: three routes, two rules, on the master only.
+	// Seven lines: four routes, three rules, on the master only.
 	var mine string
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if mine = keepalivedState(t, a); strings.Count(mine, "\n") == 4 {
+		if mine = keepalivedState(t, a); strings.Count(mine, "\n") == 6 {
 			break
 		}
 	}
@@ -84,6 +87,8 @@ func TestRunVirtualRoutes(t *testing.T) {
 		"10.220.0.0/16 dev eth0 table 118 proto keepalived",
 		"118:\tfrom 10.118.0.100 lookup 118 proto keepalived",
 		"119:\tfrom all to 10.221.0.0/16 lookup 118 proto keepalived",
+		"fd18:218::/48 dev eth0 proto keepalived metric 5 pref medium",
+		"120:\tnot from fd18:100::/64 fwmark 0x7/0xff lookup 118 proto keepalived",
 	} {
 		if !strings.Contains(mine, want) {
 			t.Errorf("vrrpguard master: no %q in\n%s", want, mine)
