@@ -405,6 +405,9 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	r.listMu.Unlock()
 	markShared(next)
 	linkSyncGroups(k, next, r.opts.Logger)
+	if r.static != nil {
+		r.reloadStatic(k)
+	}
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)

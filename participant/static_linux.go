@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -31,6 +32,63 @@ func (r *Router) startStatic() {
 		log.Error("static_rules", "err", err)
 	}
 	r.static = k
+}
+
+// reloadStatic replaces the static configuration with k's: what k no
+// longer has is removed, what it adds is added, what both have stays.
+// r.mu is held.
+func (r *Router) reloadStatic(k *keepalived.Config) {
+	log, old := r.opts.Logger, r.static
+	if err := delRules(missing(old.StaticRules, k.StaticRules, sameRule)); err != nil {
+		log.Error("static_rules", "err", err)
+	}
+	if err := delRoutes(missing(old.StaticRoutes, k.StaticRoutes, sameRoute)); err != nil {
+		log.Error("static_routes", "err", err)
+	}
+	if err := staticAddrs(missing(old.StaticAddresses, k.StaticAddresses, sameAddr), false); err != nil {
+		log.Error("static_ipaddress", "err", err)
+	}
+	if err := staticAddrs(k.StaticAddresses, true); err != nil {
+		log.Error("static_ipaddress", "err", err)
+	}
+	if err := addRoutes(k.StaticRoutes); err != nil {
+		log.Error("static_routes", "err", err)
+	}
+	if err := addRules(k.StaticRules); err != nil {
+		log.Error("static_rules", "err", err)
+	}
+	r.static = k
+}
+
+// missing returns the elements of old that new does not have.
+func missing[T any](old, new []T, same func(a, b T) bool) []T {
+	var out []T
+	for _, o := range old {
+		if !slices.ContainsFunc(new, func(n T) bool { return same(o, n) }) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// sameRoute, sameRule and sameAddr compare what is configured, not where
+// it is written.
+func sameRoute(a, b keepalived.Route) bool {
+	a.Raw, a.File, a.Line = "", "", 0
+	b.Raw, b.File, b.Line = "", "", 0
+	return a == b
+}
+
+func sameRule(a, b keepalived.Rule) bool {
+	a.Raw, a.File, a.Line = "", "", 0
+	b.Raw, b.File, b.Line = "", "", 0
+	return a == b
+}
+
+func sameAddr(a, b keepalived.VIP) bool {
+	a.Raw, a.File, a.Line = "", "", 0
+	b.Raw, b.File, b.Line = "", "", 0
+	return a == b
 }
 
 // stopStatic removes what startStatic configured, as keepalived 2.2.7 does
