@@ -115,8 +115,8 @@ func (r *Router) stopStatic() {
 	r.fw = nil
 }
 
-// staticAddrs adds or removes static addresses (on their dev; one without
-// dev is an error, as for keepalived).
+// staticAddrs adds or removes static addresses (on their dev, eth0 if
+// none).
 func staticAddrs(vs []keepalived.VIP, add bool) error {
 	var errs []error
 	for _, v := range vs {
@@ -134,7 +134,9 @@ func staticAddrs(vs []keepalived.VIP, add bool) error {
 
 func staticAddr(v keepalived.VIP, add bool) error {
 	if v.Dev == "" {
-		return errors.New("no dev given")
+		// keepalived's default_interface, default eth0 (measured);
+		// default_interface itself is warned about.
+		v.Dev = "eth0"
 	}
 	l, err := netlink.LinkByName(v.Dev)
 	if err != nil {
