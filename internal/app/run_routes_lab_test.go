@@ -124,53 +124,74 @@ func TestRunVirtualRoutes(t *testing.T) {
 func TestRunNoAccept(t *testing.T) {
 	netlab.Require(t)
 	t.Parallel()
+	type tc struct {
+		impl   string
+		accept bool
+		subnet string // IPv4 "10.N.0." or IPv6 "fdNN::"
+	}
+	var cases []tc
 	for i, impl := range []string{"vrrpguard", "keepalived"} {
 		for j, accept := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/accept=%v", impl, accept), func(t *testing.T) {
-				t.Parallel()
-				subnet := fmt.Sprintf("10.%d.0.", 124+2*i+j)
-				f := runFlavour{name: "v3-accept", version: 3, interval: 100 * time.Millisecond, subnet: subnet, plen: "/24", vip: subnet + "100"}
-				mode := "no_accept"
-				if accept {
-					mode = "accept"
-				}
-				conf := netlab.Conf(netlab.Instance{Name: "VI_ACCEPT", VRID: 124, Priority: 100, Version: 3,
-					AdvertInt: f.interval, VIPs: []string{f.vip + f.plen}, Extra: []string{mode}})
-				lab, a, c := labPair(t, f)
-				if impl == "vrrpguard" {
-					// What a crashed run would leave behind.
-					a.Run(t, "nft", "add table inet vrrpguard")
-					a.Run(t, "nft", "add chain inet vrrpguard in { type filter hook input priority -1 ; ip daddr "+f.subnet+"1 drop ; }")
-				}
-				n := startNode(t, a, impl == "vrrpguard", conf)
-				waitHolder(t, lab, a, f.vip, f.mdi(100)+5*time.Second)
-				if err := c.Reach(f.subnet+"1", 5*time.Second); err != nil {
-					t.Fatalf("the master's own address does not answer: %v\n%s", err, a.Run(t, "nft", "list", "ruleset"))
-				}
-				err := c.Reach(f.vip, 2*time.Second)
-				switch {
-				case accept && err != nil:
-					t.Errorf("accept: ping %s: %v\n%s", f.vip, err, a.Run(t, "nft", "list", "ruleset"))
-				case !accept && err == nil:
-					t.Errorf("no_accept: %s answered a ping\n%s", f.vip, a.Run(t, "nft", "list", "ruleset"))
-				}
-				rules := a.Run(t, "nft", "list", "ruleset")
-				t.Logf("%s, %s, master: nft list ruleset:\n%s", impl, mode, rules)
-				if accept && strings.TrimSpace(rules) != "" {
-					t.Errorf("accept: nftables ruleset not empty (a stale table is not removed?):\n%s", rules)
-				}
-				if n.guard != nil {
-					if err := n.guard.proc.Stop(); err != nil {
-						t.Fatalf("vrrpguard exit: %v\n%s", err, n.guard.proc.Output())
-					}
-				} else if err := n.ka.Stop(); err != nil {
-					t.Fatalf("keepalived exit: %v", err)
-				}
-				if left := a.Run(t, "nft", "list", "ruleset"); strings.TrimSpace(left) != "" {
-					t.Errorf("%s left nftables rules after exit:\n%s", impl, left)
-				}
-			})
+			cases = append(cases, tc{impl, accept, fmt.Sprintf("10.%d.0.", 124+2*i+j)})
 		}
+		cases = append(cases, tc{impl, false, fmt.Sprintf("fd%d::", 24+i)})
+	}
+	for _, c := range cases {
+		v6 := strings.Contains(c.subnet, ":")
+		t.Run(fmt.Sprintf("%s/accept=%v/ipv6=%v", c.impl, c.accept, v6), func(t *testing.T) {
+			t.Parallel()
+			plen := "/24"
+			if v6 {
+				plen = "/64"
+			}
+			f := runFlavour{name: "v3-accept", version: 3, interval: 100 * time.Millisecond, subnet: c.subnet, plen: plen, vip: c.subnet + "100"}
+			mode := "no_accept"
+			if c.accept {
+				mode = "accept"
+			}
+			conf := netlab.Conf(netlab.Instance{Name: "VI_ACCEPT", VRID: 124, Priority: 100, Version: 3,
+				AdvertInt: f.interval, VIPs: []string{f.vip + f.plen}, Extra: []string{mode}})
+			lab, a, b := labPair(t, f)
+			if c.impl == "vrrpguard" {
+				// What a crashed run would leave behind.
+				a.Run(t, "nft", "add table inet vrrpguard")
+				a.Run(t, "nft", "add chain inet vrrpguard in { type filter hook input priority -1 ; ip daddr 10.0.0.1 drop ; }")
+			}
+			n := startNode(t, a, c.impl == "vrrpguard", conf)
+			waitHolder(t, lab, a, f.vip, f.mdi(100)+5*time.Second)
+			if err := b.Reach(f.subnet+"1", 5*time.Second); err != nil {
+				t.Fatalf("the master's own address does not answer: %v\n%s", err, a.Run(t, "nft", "list", "ruleset"))
+			}
+			err := b.Reach(f.vip, 2*time.Second)
+			switch {
+			case c.accept && err != nil:
+				t.Errorf("accept: ping %s: %v\n%s", f.vip, err, a.Run(t, "nft", "list", "ruleset"))
+			case !c.accept && err == nil:
+				t.Errorf("no_accept: %s answered a ping\n%s", f.vip, a.Run(t, "nft", "list", "ruleset"))
+			}
+			if v6 {
+				// Neighbour discovery still works: the master answers
+				// solicitations for the VIP, from the VIP.
+				if neigh := b.Run(t, "ip", "-6", "neigh", "show", f.vip); !strings.Contains(neigh, "lladdr") {
+					t.Errorf("no neighbour entry for %s after pinging it: %q", f.vip, neigh)
+				}
+			}
+			rules := a.Run(t, "nft", "list", "ruleset")
+			t.Logf("%s, %s, master: nft list ruleset:\n%s", c.impl, mode, rules)
+			if c.accept && strings.TrimSpace(rules) != "" {
+				t.Errorf("accept: nftables ruleset not empty (a stale table is not removed?):\n%s", rules)
+			}
+			if n.guard != nil {
+				if err := n.guard.proc.Stop(); err != nil {
+					t.Fatalf("vrrpguard exit: %v\n%s", err, n.guard.proc.Output())
+				}
+			} else if err := n.ka.Stop(); err != nil {
+				t.Fatalf("keepalived exit: %v", err)
+			}
+			if left := a.Run(t, "nft", "list", "ruleset"); strings.TrimSpace(left) != "" {
+				t.Errorf("%s left nftables rules after exit:\n%s", c.impl, left)
+			}
+		})
 	}
 }
 
