@@ -183,11 +183,7 @@ func (rp *routeParser) family(a netip.Addr, opt string) error {
 		return nil
 	}
 	if rp.fam != f {
-		want := "IPv4"
-		if rp.fam == vrrp.IPv6 {
-			want = "IPv6"
-		}
-		return errAt(rp.n, "%s: '%s %s' mixes IPv4 and IPv6 (expected an %s address)", rp.what(), opt, a, want)
+		return errAt(rp.n, "%s: '%s %s' mixes IPv4 and IPv6 (expected an %s address)", rp.what(), opt, a, famName(rp.fam))
 	}
 	return nil
 }
@@ -305,7 +301,7 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 				f = vrrp.IPv6
 			}
 			if rp.fam != vrrp.FamilyUnknown && rp.fam != f {
-				return r, false, errAt(n, "%s: %s given for an %s route", rp.what(), opt, rp.fam)
+				return r, false, errAt(n, "%s: %s given for an %s route", rp.what(), opt, famName(rp.fam))
 			}
 			rp.fam = f
 		case "src":
@@ -397,9 +393,12 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 			if dstSet {
 				return r, false, errAt(n, "%s: unexpected %q: the destination is already %q (unknown option?)", rp.what(), s, dstWord(dst, dstDefault))
 			}
+			if _, perr := ParseVIP(s); perr != nil && s != "default" && s != "any" && s != "all" {
+				return r, false, errAt(n, "%s: unknown option or destination %q: expected ADDRESS[/PREFIXLEN], default or an option (src, via, dev, table, metric, scope, protocol, onlink, …)", rp.what(), s)
+			}
 			pf, def, err := rp.prefix("destination", s)
 			if err != nil {
-				return r, false, errAt(n, "%s: unknown option or destination %q: expected ADDRESS[/PREFIXLEN], default or an option (src, via, dev, table, metric, scope, protocol, onlink, …)", rp.what(), s)
+				return r, false, err
 			}
 			dst, dstDefault, dstSet = pf, def, true
 		}
@@ -423,6 +422,14 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 		r.Protocol = ProtoKeepalived
 	}
 	return r, true, nil
+}
+
+// famName names a family as messages do: IPv4, IPv6.
+func famName(f vrrp.Family) string {
+	if f == vrrp.IPv6 {
+		return "IPv6"
+	}
+	return "IPv4"
 }
 
 func dstWord(p netip.Prefix, def bool) string {
@@ -461,7 +468,7 @@ func (p *parser) rule(blk string, n *node) (r Rule, ok bool, err error) {
 				f = vrrp.IPv6
 			}
 			if rp.fam != vrrp.FamilyUnknown && rp.fam != f {
-				return r, false, errAt(n, "%s: %s given for an %s rule", rp.what(), opt, rp.fam)
+				return r, false, errAt(n, "%s: %s given for an %s rule", rp.what(), opt, famName(rp.fam))
 			}
 			rp.fam = f
 		case "from", "to":

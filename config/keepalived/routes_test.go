@@ -65,6 +65,8 @@ func TestParseRoutes(t *testing.T) {
 		{line: "10.9.0.0/16 nexthop via 10.0.0.1 nexthop via 10.0.0.2",
 			warns: []string{"keepalived.conf:6: virtual_routes \"10.9.0.0/16 nexthop via 10.0.0.1 nexthop via 10.0.0.2\": option 'nexthop' (multipath, encapsulation, VRF or MPLS) is not supported by vrrpguard; the route is not added"}},
 		{line: "via 10.0.0.254", err: `keepalived.conf:6: virtual_routes "via 10.0.0.254": a route needs a destination (ADDRESS[/PREFIXLEN] or default)`},
+		{line: "inet 2001:db8::/64", err: `'destination 2001:db8::' mixes IPv4 and IPv6 (expected an IPv4 address)`},
+		{line: "10.9.0.0/16 inet6", err: `keepalived.conf:6: virtual_routes "10.9.0.0/16 inet6": inet6 given for an IPv4 route`},
 		{line: "10.9.0.0/16 via", err: `keepalived.conf:6: virtual_routes "10.9.0.0/16 via": 'via' needs an IP address`},
 		{line: "10.9.0.0/16 via 2001:db8::1", err: `'via 2001:db8::1' mixes IPv4 and IPv6 (expected an IPv4 address)`},
 		{line: "10.9.0.0/16 bogus 3", err: `keepalived.conf:6: virtual_routes "10.9.0.0/16 bogus 3": unexpected "bogus": the destination is already "10.9.0.0/16"`},
@@ -171,6 +173,7 @@ func TestParseRules(t *testing.T) {
 		{line: "from 10.0.0.1 lookup 5 frobnicate", err: `unknown rule option "frobnicate"`},
 		{line: "dport 90-80 table 5", err: `dport "90-80": expected PORT or PORT-PORT`},
 		{line: "from", err: `'from' needs a prefix`},
+		{line: "from 10.0.0.1 inet6 table 5", err: "inet6 given for an IPv4 rule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
