@@ -72,8 +72,9 @@ type Options struct {
 }
 
 // Config is what vrrpguard reads from a keepalived.conf (keepalived
-// 2.2.7 grammar): the global definitions and the VRRP configuration. LVS,
-// BFD and static address configuration is skipped with a warning.
+// 2.2.7 grammar): the global definitions, the VRRP configuration and the
+// static addresses, routes and rules. LVS and
+// BFD configuration is skipped with a warning.
 type Config struct {
 	// Files lists every file read, the main file first, then included
 	// files in the order they were read.
