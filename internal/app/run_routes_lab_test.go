@@ -116,8 +116,9 @@ func TestRunVirtualRoutes(t *testing.T) {
 
 // TestRunNoAccept checks accept mode on a master that is not the address
 // owner (priority 100), for vrrpguard and, as the reference, keepalived:
-// with no_accept a third host's ping to the VIP gets no answer (the
-// master's own address answers), with accept it does. keepalived 2.2.7
+// with no_accept, or vrrp_strict without accept, another host's ping to the
+// VIP gets no answer (the master's own address answers), with accept it
+// does. keepalived 2.2.7
 // needs nothing in global_defs for that (it falls back to nftables, table
 // ip keepalived); vrrpguard uses its own table inet vrrpguard, which it
 // deletes at exit, and a stale one left by a crash is deleted at start.
@@ -128,17 +129,19 @@ func TestRunNoAccept(t *testing.T) {
 		impl   string
 		accept bool
 		subnet string // IPv4 "10.N.0." or IPv6 "fdNN::"
+		strict bool   // vrrp_strict and neither accept nor no_accept
 	}
 	var cases []tc
 	for i, impl := range []string{"vrrpguard", "keepalived"} {
 		for j, accept := range []bool{false, true} {
-			cases = append(cases, tc{impl, accept, fmt.Sprintf("10.%d.0.", 124+2*i+j)})
+			cases = append(cases, tc{impl, accept, fmt.Sprintf("10.%d.0.", 124+2*i+j), false})
 		}
-		cases = append(cases, tc{impl, false, fmt.Sprintf("fd%d::", 24+i)})
+		cases = append(cases, tc{impl, false, fmt.Sprintf("fd%d::", 24+i), false},
+			tc{impl, false, fmt.Sprintf("10.%d.0.", 132+i), true})
 	}
 	for _, c := range cases {
 		v6 := strings.Contains(c.subnet, ":")
-		t.Run(fmt.Sprintf("%s/accept=%v/ipv6=%v", c.impl, c.accept, v6), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/accept=%v/ipv6=%v/strict=%v", c.impl, c.accept, v6, c.strict), func(t *testing.T) {
 			t.Parallel()
 			plen := "/24"
 			if v6 {
@@ -149,8 +152,16 @@ func TestRunNoAccept(t *testing.T) {
 			if c.accept {
 				mode = "accept"
 			}
+			extra := []string{mode}
+			if c.strict {
+				// vrrp_strict without accept: no accept mode.
+				extra = nil
+			}
 			conf := netlab.Conf(netlab.Instance{Name: "VI_ACCEPT", VRID: 124, Priority: 100, Version: 3,
-				AdvertInt: f.interval, VIPs: []string{f.vip + f.plen}, Extra: []string{mode}})
+				AdvertInt: f.interval, VIPs: []string{f.vip + f.plen}, Extra: extra})
+			if c.strict {
+				conf = "global_defs {\n    vrrp_strict\n}\n" + conf
+			}
 			lab, a, b := labPair(t, f)
 			if c.impl == "vrrpguard" {
 				// What a crashed run would leave behind.
