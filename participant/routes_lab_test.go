@@ -116,4 +116,3 @@ func TestRoutesAndRulesLab(t *testing.T) {
 		t.Errorf("second removal: %v", err)
 	}
 }
-
