@@ -118,6 +118,9 @@ type Instance struct {
 	// syncName is the name of the sync group the configuration puts the
 	// instance in ("" if none).
 	syncName string
+	// fw drops traffic to the instance's addresses while it is master
+	// without accept mode (nil if it has accept mode).
+	fw *firewall
 }
 
 // control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
@@ -181,6 +184,13 @@ type Router struct {
 
 	errMu sync.Mutex
 	errs  []error
+
+	// fw is the nftables firewall of instances without accept mode, opened
+	// by the first of them to start (under mu); nil until then.
+	fw *firewall
+	// static is the configuration whose static addresses, routes and rules
+	// Run configured (nil before and after).
+	static *keepalived.Config
 }
 
 // runHandle is a running instance's goroutine.
@@ -320,6 +330,8 @@ func (r *Router) Run(ctx context.Context) error {
 	r.ctx = ctx
 	r.fifo.open(r.fifoEnv)
 	defer r.fifo.close()
+	defer r.stopStatic()
+	r.startStatic()
 	for _, i := range r.instances {
 		r.start(i)
 	}
@@ -361,6 +373,17 @@ func (r *Router) err() error {
 
 // start runs i in a goroutine of its own; r.mu is held.
 func (r *Router) start(i *Instance) {
+	i.fw = nil
+	if i.cfg.DropsVIPTraffic() {
+		if r.fw == nil {
+			fw, err := openFirewall(&r.k.Global)
+			if err != nil {
+				i.log.Error("no_accept: cannot drop traffic to the virtual addresses; they accept it", "err", err)
+			}
+			r.fw = fw
+		}
+		i.fw = r.fw
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	h := &runHandle{cancel: cancel, done: make(chan struct{})}
 	r.running[i] = h
@@ -467,6 +490,9 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	}
 	linkSyncGroups(k, next, r.opts.Logger, se)
 	se.done()
+	if r.static != nil {
+		r.reloadStatic(k)
+	}
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -544,7 +570,7 @@ func stripInstance(in *keepalived.Instance) keepalived.Instance {
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log, i.opts.GuardVIPs && i.cfg.Priority != 255)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.opts.GuardVIPs && i.cfg.Priority != 255, i.fw)
 	if err != nil {
 		return err
 	}

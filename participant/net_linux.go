@@ -38,6 +38,12 @@ type netEnv struct {
 	p6   *ipv6.PacketConn
 	pf   int // AF_PACKET socket for GARP / NA
 
+	// fw drops traffic to the virtual addresses while they are added
+	// (no accept mode; nil otherwise); fwHeld says this instance's
+	// addresses are in it.
+	fw     *firewall
+	fwHeld bool
+
 	rx      chan packet
 	linkCh  chan linkState
 	addrCh  chan addrEvent // nil: the VIP guard is off
@@ -49,12 +55,13 @@ type netEnv struct {
 
 // openNetEnv opens the sockets of an instance; guard subscribes to address
 // events for the local VIP guard.
-func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, guard bool) (e *netEnv, err error) {
+// fw, if not nil, drops traffic to the addresses while they are added.
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, guard bool, fw *firewall) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
 	}
-	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, rx: make(chan packet, 128),
+	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, fw: fw, rx: make(chan packet, 128),
 		linkCh: make(chan linkState, 16), done: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -146,6 +153,12 @@ func (e *netEnv) validate(p packet, a *vrrp.Advertisement) error { return e.filt
 
 func (e *netEnv) close() {
 	e.closeMu.Do(func() {
+		if e.fwHeld {
+			// Not left master through delVIPs (a failed start): let go.
+			if err := e.fw.update(e.vipAddrs(), -1); err != nil {
+				e.log.Warn("nftables", "err", err)
+			}
+		}
 		close(e.done)
 		if e.conn != nil {
 			e.conn.Close()
@@ -515,16 +528,47 @@ func (e *netEnv) allVIPs() []keepalived.VIP {
 	return append(append([]keepalived.VIP(nil), e.in.VIPs...), e.in.ExcludedVIPs...)
 }
 
-// addVIPs adds every virtual address (present ones are kept).
+// addVIPs becomes master on the system, in keepalived's order: the
+// firewall drop rule (no accept mode), the virtual addresses (present ones
+// are kept), virtual_routes, virtual_rules.
 func (e *netEnv) addVIPs() error {
-	return e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST)
+	var errs []error
+	if e.fw != nil && !e.fwHeld {
+		if err := e.fw.update(e.vipAddrs(), 1); err != nil {
+			errs = append(errs, err)
+		} else {
+			e.fwHeld = true
+		}
+	}
+	errs = append(errs, e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST),
+		addRoutes(e.in.Routes), addRules(e.in.Rules))
+	return errors.Join(errs...)
 }
 
-// delVIPs removes every virtual address (absent ones are fine), except the
-// instance's own source address (an address owner's real address).
+// delVIPs undoes addVIPs in reverse order: virtual_rules, virtual_routes,
+// the virtual addresses (absent ones are fine; never the instance's own
+// source address, an address owner's real address), the firewall rule.
 func (e *netEnv) delVIPs() error {
-	return e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
-		syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)
+	errs := []error{delRules(e.in.Rules), delRoutes(e.in.Routes),
+		e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
+			syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)}
+	if e.fwHeld {
+		if err := e.fw.update(e.vipAddrs(), -1); err != nil {
+			errs = append(errs, err)
+		} else {
+			e.fwHeld = false
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// vipAddrs lists the addresses of the instance's virtual addresses.
+func (e *netEnv) vipAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, v := range e.allVIPs() {
+		out = append(out, v.Prefix.Addr())
+	}
+	return out
 }
 
 // eachVIP applies op to every virtual address that pick selects; errors

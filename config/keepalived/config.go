@@ -10,6 +10,11 @@ import (
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
+// NFTTable is the name of the nftables table (family inet) in which
+// vrrpguard drops traffic to the virtual addresses of instances without
+// accept mode; keepalived's is "keepalived" (families ip and ip6).
+const NFTTable = "vrrpguard"
+
 // Warning is a problem in a configuration file that does not stop it from
 // loading: a keyword vrrpguard does not use or know, or a setting keepalived
 // itself would correct or ignore.
@@ -67,8 +72,9 @@ type Options struct {
 }
 
 // Config is what vrrpguard reads from a keepalived.conf (keepalived
-// 2.2.7 grammar): the global definitions and the VRRP configuration. LVS,
-// BFD and static address configuration is skipped with a warning.
+// 2.2.7 grammar): the global definitions, the VRRP configuration and the
+// static addresses, routes and rules. LVS and
+// BFD configuration is skipped with a warning.
 type Config struct {
 	// Files lists every file read, the main file first, then included
 	// files in the order they were read.
@@ -87,6 +93,12 @@ type Config struct {
 	// drops (no process, no file) are left out, with a warning.
 	TrackProcesses []*TrackProcess
 	TrackFiles     []*TrackFile
+	// StaticAddresses, StaticRoutes and StaticRules are static_ipaddress,
+	// static_routes and static_rules: configured at start-up, outside any
+	// instance, and removed at exit (keepalived 2.2.7, measured).
+	StaticAddresses []VIP
+	StaticRoutes    []Route
+	StaticRules     []Rule
 }
 
 // Global is keepalived's global_defs block.
@@ -148,6 +160,12 @@ type Global struct {
 	SMTPAlertVRRP *bool
 	// NoEmailFaults is no_email_faults: no mail on entering FAULT.
 	NoEmailFaults bool
+	// NFTPriority is nftables_priority, the priority of the input and
+	// output chains that drop traffic to the virtual addresses of
+	// instances without accept mode (default -1, keepalived's).
+	NFTPriority int32
+	// NFTCounters is nftables_counters: count what those rules drop.
+	NFTCounters bool
 	// McastGroup4 and McastGroup6 are vrrp_mcast_group4 and
 	// vrrp_mcast_group6 (default 224.0.0.18 and ff02::12).
 	McastGroup4 netip.Addr
@@ -342,6 +360,17 @@ type Instance struct {
 	PreemptDelay time.Duration
 	// Accept is accept (true) or no_accept (false); nil if neither.
 	Accept *bool
+	// AcceptMode is the outcome (keepalived's vrrp_complete_instance):
+	// accept or no_accept if given, else true for the address owner
+	// (priority 255) and !Strict for the others; strict mode with VRRP
+	// version 2 turns it off for a non-owner (RFC 3768), with a warning.
+	// A master with priority below 255 and AcceptMode false drops traffic
+	// to its virtual addresses (see [Instance.DropsVIPTraffic]).
+	AcceptMode bool
+	// Routes and Rules are virtual_routes and virtual_rules: added on
+	// becoming master, removed on leaving it.
+	Routes []Route
+	Rules  []Rule
 	// UnicastSrcIP is unicast_src_ip, McastSrcIP mcast_src_ip (both set the
 	// source address of adverts).
 	UnicastSrcIP netip.Addr
@@ -421,6 +450,11 @@ func (in *Instance) Family() vrrp.Family {
 	}
 	return in.family
 }
+
+// DropsVIPTraffic reports whether the instance, as master, drops traffic
+// to and from its virtual addresses: no accept mode, not the address
+// owner (RFC 5798 section 6.1, Accept_Mode).
+func (in *Instance) DropsVIPTraffic() bool { return !in.AcceptMode && in.Priority != 255 }
 
 // Unicast reports whether the instance sends its adverts by unicast.
 func (in *Instance) Unicast() bool { return len(in.UnicastPeers) > 0 }

@@ -78,6 +78,16 @@ var instanceKeywords = map[string]instanceKeyword{
 	"notify_priority_changes": func(r *instanceReader, n *node) error {
 		return r.softly(r.optBool(n, &r.in.notifyPrio))
 	},
+	"virtual_routes": func(r *instanceReader, n *node) error {
+		rs, err := r.routes(n)
+		r.in.Routes = append(r.in.Routes, rs...)
+		return err
+	},
+	"virtual_rules": func(r *instanceReader, n *node) error {
+		rs, err := r.rules(n)
+		r.in.Rules = append(r.in.Rules, rs...)
+		return err
+	},
 	// An instance's gratuitous ARP settings do not change what is expected
 	// on the wire: like keepalived, report a bad value and carry on.
 	"garp_master_delay": func(r *instanceReader, n *node) error {
@@ -610,6 +620,7 @@ func (p *parser) complete(in *Instance) {
 	c.garp()
 	c.smtpAlert()
 	c.notifyPriorityChanges()
+	c.accept()
 }
 
 // notifyPriorityChanges defaults notify_priority_changes to the sync
@@ -628,6 +639,20 @@ func (c *completion) notifyPriorityChanges() {
 		}
 	}
 	in.NotifyPriorityChanges = c.g.VRRPNotifyPriorityChanges
+}
+
+// accept settles accept mode as keepalived's vrrp_complete_instance does.
+func (c *completion) accept() {
+	in := c.in
+	if in.Accept != nil {
+		in.AcceptMode = *in.Accept
+	} else {
+		in.AcceptMode = in.Priority == 255 || !in.Strict
+	}
+	if in.AcceptMode && in.Priority != 255 && in.Strict && in.Version == 2 {
+		c.warnf("accept mode with VRRP version 2 does not comply with RFC 3768 in strict mode; keepalived turns it off")
+		in.AcceptMode = false
+	}
 }
 
 // completion is the completion of one instance.

@@ -49,6 +49,7 @@ func TestNginxPair(t *testing.T) {
 		GarpMasterDelay:         5 * time.Second,
 		GarpMasterRepeat:        5,
 		GarpMasterRefreshRepeat: 1,
+		AcceptMode:              true,
 		Other:                   map[string][]string{},
 	}
 	backup := *master
@@ -439,11 +440,10 @@ func TestKeepalivedWarnings(t *testing.T) {
 					t.Error("log_unknown_vrids not kept in Global.Other")
 				}
 			}},
-		{name: "LVS and static blocks skipped",
+		{name: "LVS blocks skipped, static ones read",
 			src: "static_ipaddress {\n 1.2.3.4/24 dev eth0\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\n" +
 				"net_namespace blue\n" + head + vips + "}\n",
 			want: []string{
-				"keepalived.conf:1: block 'static_ipaddress' is not used by vrrpguard; skipped (keepalived would add these addresses at start-up, outside any instance)",
 				"keepalived.conf:4: block 'virtual_server 10.0.0.1 80' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
 				`keepalived.conf:10: keepalived runs in network namespace "blue": its interfaces are those of that namespace`,
 			}},

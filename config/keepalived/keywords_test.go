@@ -89,6 +89,13 @@ var implementedSamples = map[string]keywordSample{
 	"global_defs/vrrp_notify_fifo_script":          {text: "vrrp_notify_fifo_script \"/usr/local/bin/fifo.sh -v\" nobody"},
 	"global_defs/vrrp_notify_priority_changes":     {text: "vrrp_notify_priority_changes"},
 	"global_defs/fifo_write_vrrp_states_on_reload": {text: "fifo_write_vrrp_states_on_reload"},
+	"global_defs/nftables_priority":                {text: "nftables_priority -5"},
+	"global_defs/nftables_counters":                {text: "nftables_counters"},
+	"vrrp_instance/virtual_routes":                 {text: "virtual_routes {\n  10.9.0.0/16 via 10.0.0.254\n }"},
+	"vrrp_instance/virtual_rules":                  {text: "virtual_rules {\n  from 10.0.0.1 table 100 priority 100\n }"},
+	"top level/static_ipaddress":                   {text: "static_ipaddress {\n 192.0.2.5/24 dev eth1\n}"},
+	"top level/static_routes":                      {text: "static_routes {\n 10.8.0.0/16 via 10.0.0.254 dev eth0\n}"},
+	"top level/static_rules":                       {text: "static_rules {\n from 192.0.2.5 table 101 priority 200\n}"},
 
 	"vrrp_sync_group/group":                      {text: "group {\n  VI_1\n }"},
 	"vrrp_sync_group/notify_master":              {text: "notify_master /bin/true"},

@@ -73,6 +73,9 @@ type parser struct {
 	later map[string]*node
 	// root is the tree being parsed.
 	root *node
+	// rulePrio4 and rulePrio6 are the preferences keepalived gives the
+	// next IPv4 and IPv6 rule without one (0: 16384).
+	rulePrio4, rulePrio6 uint32
 }
 
 func (p *parser) warn(n *node, format string, args ...any) {
@@ -122,6 +125,21 @@ func (p *parser) parse(root *node) (*Config, error) {
 		case "vrrp_sync_group":
 			if err = p.syncGroup(n); err == nil {
 				p.read(Top, n)
+			}
+		case "static_ipaddress":
+			var vs []VIP
+			if vs, err = p.staticAddresses(n); err == nil {
+				p.k.StaticAddresses = append(p.k.StaticAddresses, vs...)
+			}
+		case "static_routes":
+			var rs []Route
+			if rs, err = p.routes(n); err == nil {
+				p.k.StaticRoutes = append(p.k.StaticRoutes, rs...)
+			}
+		case "static_rules":
+			var rs []Rule
+			if rs, err = p.rules(n); err == nil {
+				p.k.StaticRules = append(p.k.StaticRules, rs...)
 			}
 		case "net_namespace":
 			p.warn(n, "keepalived runs in network namespace %q: its interfaces are those of that namespace", strings.Join(n.words[1:], " "))
@@ -441,6 +459,7 @@ func defaultGlobal() Global {
 		GarpLowerPrioRepeat:     -1,
 		McastGroup4:             vrrp.MulticastIPv4,
 		McastGroup6:             vrrp.MulticastIPv6,
+		NFTPriority:             -1,
 		Other:                   map[string][]string{},
 	}
 }
@@ -467,6 +486,24 @@ var globalKeywords = map[string]globalKeyword{
 		return err
 	},
 	"smtp_connect_timeout": func(p *parser, g *Global, n *node) error { return p.positiveSeconds(n, &g.SMTPConnectTimeout) },
+	"nftables_priority": func(p *parser, g *Global, n *node) error {
+		s, err := arg(n, 1)
+		if err != nil {
+			return err
+		}
+		p.extra(n, 2)
+		v, ok := parseInt(s)
+		if !ok || v < -1<<31 || v > 1<<31-1 {
+			return errAt(n, "nftables_priority: expected a number (a 32-bit chain priority), got %q", s)
+		}
+		g.NFTPriority = int32(v)
+		return nil
+	},
+	"nftables_counters": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		g.NFTCounters = true
+		return nil
+	},
 	"vrrp_strict": func(p *parser, g *Global, n *node) error {
 		p.noBlock(n)
 		g.Strict = true
