@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,9 +106,23 @@ func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liv
 	wire0 := linkRxPackets(b, mon, "lr1")
 	m0 := scrapeWatch(b, mon)
 	cpu0 := procCPU(b, watch.Pid())
+	// VRRPGUARD_LIVE_PERF=DIR records a perf profile of the watcher during
+	// each blast into DIR (perf report -i DIR/capture-rate.data).
+	var perf *exec.Cmd
+	if dir := os.Getenv("VRRPGUARD_LIVE_PERF"); dir != "" {
+		out := filepath.Join(dir, fmt.Sprintf("%s-%dk.data", capture, rate/1000))
+		perf = exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(watch.Pid()), "-o", out)
+		if err := perf.Start(); err != nil {
+			b.Fatalf("perf: %v", err)
+		}
+	}
 	took, err := bl.blast(rate, dur)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if perf != nil {
+		perf.Process.Signal(os.Interrupt)
+		perf.Wait()
 	}
 	// Let the watcher drain what it holds (the ring or the socket buffer).
 	m1 := scrapeWatch(b, mon)
