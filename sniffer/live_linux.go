@@ -91,6 +91,9 @@ type LiveOptions struct {
 	Ring RingConfig
 	// Log receives the fallback warning; nil discards it.
 	Log *slog.Logger
+
+	// openRing replaces openRing in tests (to make the ring fail).
+	openRing func(name string, filter []bpf.RawInstruction, promisc bool, cfg RingConfig) (*ring, error)
 }
 
 // DefaultInterfaces lists every interface that is up and not loopback,
@@ -136,7 +139,11 @@ func OpenLive(ifaces []string, opt LiveOptions) (*Live, error) {
 	for _, name := range ifaces {
 		li := &liveIf{name: name, mode: mode, dec: NewDecoder(layers.LinkTypeEthernet)}
 		if mode == CaptureRing {
-			r, err := openRing(name, raw, opt.Promiscuous, opt.Ring)
+			open := openRing
+			if opt.openRing != nil {
+				open = opt.openRing
+			}
+			r, err := open(name, raw, opt.Promiscuous, opt.Ring)
 			var se *ringSetupError
 			switch {
 			case err == nil:

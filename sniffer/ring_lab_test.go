@@ -1,8 +1,11 @@
 package sniffer
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
@@ -296,6 +300,64 @@ func TestLabRingDropsCounted(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
+}
+
+// TestLabRingFallback: where the ring cannot be set up, the interface is
+// read one packet per system call, with a warning, and capture works.
+func TestLabRingFallback(t *testing.T) {
+	netlab.Require(t)
+	t.Parallel()
+	lab := netlab.New(t)
+	snd := lab.AddHost("snd", "10.69.0.1/24")
+	mon := lab.AddHost("mon")
+	s := newLabSender(t, snd)
+	var logbuf syncBuf
+	l := openLiveIn(t, mon, LiveOptions{
+		Log: slog.New(slog.NewTextHandler(&logbuf, nil)),
+		openRing: func(string, []bpf.RawInstruction, bool, RingConfig) (*ring, error) {
+			return nil, &ringSetupError{errors.New("PACKET_RX_RING: operation not supported")}
+		},
+	})
+	defer l.Close()
+	if got := l.Stats()[0].Capture; got != CaptureSocket {
+		t.Errorf("capture mode %q, want socket after the ring failed", got)
+	}
+	if log := logbuf.String(); !strings.Contains(log, "capture ring unavailable") || !strings.Contains(log, "interface=eth0") {
+		t.Errorf("no fallback warning naming the interface in the log: %q", log)
+	}
+	c := &collector{mac: obs.MAC(s.mac)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx, c.handle) }()
+	for i := range 100 {
+		s.send(t, seqAdvert(t, s.mac, netip.MustParseAddr("10.69.0.1"), i))
+	}
+	if !waitFor(10*time.Second, func() bool { return c.count() >= 100 }) {
+		t.Fatalf("received %d of 100 adverts", c.count())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// syncBuf is a bytes.Buffer safe for concurrent use.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // TestLabRingConfigErrors: bad ring sizes are errors, not a silent

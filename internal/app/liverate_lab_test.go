@@ -29,8 +29,8 @@ import (
 // every 10 frames) from a sender namespace over a veth pair at
 // `vrrpguard watch` in another namespace, at 20 k, 50 k, 100 k and 200 k
 // packets/s for VRRPGUARD_LIVE_SECONDS (default 10) seconds each, once per
-// capture path (--capture socket, the per-packet recvfrom anchor, and
-// --capture ring). It reports what reached the watcher's interface
+// capture path: --capture socket (one recvmsg per packet: the anchor),
+// --capture ring (the default 8 MiB ring) and a 32 MiB ring. It reports what reached the watcher's interface
 // (rx_packets of its veth: the rate the sender really achieved), what the
 // kernel handed to the capture socket and what it dropped
 // (PACKET_STATISTICS through vrrpguard's metrics), and the watcher's CPU
@@ -44,12 +44,16 @@ func BenchmarkLabLiveRate(b *testing.B) {
 		}
 		secs = n
 	}
-	for _, capture := range []string{"socket", "ring"} {
+	for _, capture := range []string{"socket", "ring", "ring-32MiB"} {
 		for _, rate := range []int{20000, 50000, 100000, 200000} {
 			b.Run(fmt.Sprintf("capture=%s/rate=%dk", capture, rate/1000), func(b *testing.B) {
+				args := []string{"--capture", capture}
+				if capture == "ring-32MiB" {
+					args = []string{"--capture", "ring", "--capture-ring-mib", "32"}
+				}
 				var r liveRateResult
 				for b.Loop() {
-					r = liveRateOnce(b, capture, rate, time.Duration(secs)*time.Second)
+					r = liveRateOnce(b, args, rate, time.Duration(secs)*time.Second)
 				}
 				b.ReportMetric(r.sentRate, "sent-pps")
 				b.ReportMetric(float64(r.wire), "wire-pkts")
@@ -58,8 +62,9 @@ func BenchmarkLabLiveRate(b *testing.B) {
 				b.ReportMetric(r.dropPct(), "drop-%")
 				b.ReportMetric(r.cpuPct, "cpu-%")
 				b.ReportMetric(float64(r.full), "ring-full")
-				b.Logf("| %s | %d k | %.0f | %d | %d | %d (%.3f %%) | %.1f %% |", capture, rate/1000, r.sentRate,
-					r.wire, r.received, r.drops, r.dropPct(), r.cpuPct)
+				b.ReportMetric(r.waitPct, "runq-wait-%")
+				b.Logf("| %s | %d k | %.0f | %d | %d | %d (%.3f %%) | %.1f %% | %.1f %% |", capture, rate/1000, r.sentRate,
+					r.wire, r.received, r.drops, r.dropPct(), r.cpuPct, r.waitPct)
 			})
 		}
 	}
@@ -73,6 +78,9 @@ type liveRateResult struct {
 	wire, received, drops uint64
 	full                  uint64 // times the ring was full
 	cpuPct                float64
+	// waitPct is the time the watcher's threads were runnable but waited
+	// for a CPU (schedstat run delay), % of the blast: the machine's load.
+	waitPct float64
 }
 
 func (r liveRateResult) dropPct() float64 {
@@ -82,7 +90,7 @@ func (r liveRateResult) dropPct() float64 {
 	return 100 * float64(r.drops) / float64(r.received)
 }
 
-func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liveRateResult {
+func liveRateOnce(b *testing.B, captureArgs []string, rate int, dur time.Duration) liveRateResult {
 	netlab.Require(b)
 	bin := binary(b)
 	lab := netlab.New(b)
@@ -96,8 +104,14 @@ func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liv
 	lab.Bridge().Run(b, "ip", "link", "add", "lr0", "netns", snd.NS(), "type", "veth", "peer", "name", "lr1", "netns", mon.NS())
 	snd.Run(b, "ip", "link", "set", "lr0", "up")
 	mon.Run(b, "ip", "link", "set", "lr1", "up")
-	watch := mon.Start(b, bin, "watch", "--interface", "lr1", "--format", "json", "--listen", "127.0.0.1:9812", "--capture", capture)
+	// The watcher runs in a session of its own, as a systemd service does:
+	// with the kernel's autogroup scheduling (on in Debian), a session
+	// shares one slice of the CPU, which it would otherwise split with the
+	// sender. setsid -w forks (netlab makes it a process group leader) and
+	// waits; the watcher is its child.
+	watch := mon.Start(b, "setsid", append([]string{"-w", bin, "watch", "--interface", "lr1", "--format", "json", "--listen", "127.0.0.1:9812"}, captureArgs...)...)
 	watch.WaitOutput(b, "watching", 10*time.Second)
+	pid := childPid(b, watch.Pid())
 
 	bl := newBlaster(b, snd, "lr0")
 	defer bl.close()
@@ -105,13 +119,13 @@ func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liv
 
 	wire0 := linkRxPackets(b, mon, "lr1")
 	m0 := scrapeWatch(b, mon)
-	cpu0 := procCPU(b, watch.Pid())
+	cpu0, wait0 := procCPU(b, pid), procRunDelay(b, pid)
 	// VRRPGUARD_LIVE_PERF=DIR records a perf profile of the watcher during
 	// each blast into DIR (perf report -i DIR/capture-rate.data).
 	var perf *exec.Cmd
 	if dir := os.Getenv("VRRPGUARD_LIVE_PERF"); dir != "" {
-		out := filepath.Join(dir, fmt.Sprintf("%s-%dk.data", capture, rate/1000))
-		perf = exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(watch.Pid()), "-o", out)
+		out := filepath.Join(dir, fmt.Sprintf("%s-%dk.data", strings.Join(captureArgs, ""), rate/1000))
+		perf = exec.Command("perf", "record", "-q", "-F", "999", "-g", "-p", strconv.Itoa(pid), "-o", out)
 		if err := perf.Start(); err != nil {
 			b.Fatalf("perf: %v", err)
 		}
@@ -134,7 +148,7 @@ func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liv
 		}
 		m1 = m
 	}
-	cpu1 := procCPU(b, watch.Pid())
+	cpu1, wait1 := procCPU(b, pid), procRunDelay(b, pid)
 	wire1 := linkRxPackets(b, mon, "lr1")
 	if strings.Contains(watch.Output(), `"type":"finding"`) {
 		b.Logf("watch raised findings on the healthy pair's traffic:\n%s", watch.Output())
@@ -145,6 +159,7 @@ func liveRateOnce(b *testing.B, capture string, rate int, dur time.Duration) liv
 		drops:    uint64(metricSum(b, m1, "vrrpguard_capture_kernel_drops_total") - metricSum(b, m0, "vrrpguard_capture_kernel_drops_total")),
 		full:     uint64(metricSum(b, m1, "vrrpguard_capture_ring_full_total") - metricSum(b, m0, "vrrpguard_capture_ring_full_total")),
 		cpuPct:   100 * (cpu1 - cpu0).Seconds() / took.Seconds(),
+		waitPct:  100 * (wait1 - wait0).Seconds() / took.Seconds(),
 	}
 	r.sentRate = float64(r.wire) / took.Seconds()
 	return r
@@ -175,6 +190,51 @@ func linkRxPackets(b *testing.B, h *netlab.Host, iface string) uint64 {
 		b.Fatalf("ip -j -s link show %s: %v\n%s", iface, err, out)
 	}
 	return links[0].Stats64.RX.Packets
+}
+
+// childPid is the only child of pid.
+func childPid(b *testing.B, pid int) int {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw))
+	if len(f) != 1 {
+		b.Fatalf("process %d has children %q, want one", pid, f)
+	}
+	c, err := strconv.Atoi(f[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// procRunDelay is the time pid's threads spent runnable, waiting for a
+// CPU (the second field of /proc/PID/task/TID/schedstat).
+func procRunDelay(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		f := strings.Fields(string(raw))
+		if len(f) < 2 {
+			b.Fatalf("schedstat of %d/%s: %q", pid, t.Name(), raw)
+		}
+		ns, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum
 }
 
 // procCPU is the user + system CPU time pid has used (/proc/PID/stat).

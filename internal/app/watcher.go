@@ -27,8 +27,10 @@ type watcherOptions struct {
 	// Interfaces to capture on (required).
 	Interfaces  []string
 	Promiscuous bool
-	// Capture is how packets are read ("" = the ring).
+	// Capture is how packets are read ("" = the ring), Ring the ring's
+	// size (zero: the default).
 	Capture sniffer.CaptureMode
+	Ring    sniffer.RingConfig
 	// Params and Expected configure the rules engine; Params.ProbeInterval
 	// 0 disables active probing.
 	Params   rules.Params
@@ -79,7 +81,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Log: o.Log}); err != nil {
+	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log}); err != nil {
 		return nil, err
 	}
 	if o.Registry != nil {
