@@ -205,7 +205,8 @@ func (l *Live) Interfaces() []string {
 
 // Run captures until ctx is done or a socket fails, calling h for every
 // observation; calls are serialised across interfaces. It closes the
-// sockets (and unmaps the rings) before returning. A cancelled context is not an error.
+// sockets (and unmaps the rings) before returning. A cancelled context is
+// not an error.
 func (l *Live) Run(ctx context.Context, h obs.Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
