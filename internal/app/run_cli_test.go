@@ -63,3 +63,23 @@ func TestStatusCommand(t *testing.T) {
 		t.Errorf("status with nothing listening: exit %d", st)
 	}
 }
+
+func TestWatchCaptureFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch", "--interface", "lo", "--capture", "mmap"}, `capture mode "mmap": want ring or socket`},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0"}, "--capture-ring-mib 0: want 1 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "4096"}, "--capture-ring-mib 4096: want 1 to 1024"},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		if st := Run(context.Background(), "test", tc.args, &out, &errb); st != ExitError {
+			t.Errorf("%v: exit %d, want %d", tc.args, st, ExitError)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: stderr %q, want %q", tc.args, errb.String(), tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 // settings is the configuration a command runs with: the embedded default
@@ -156,8 +157,16 @@ func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Write
 	if err != nil {
 		return watcherOptions{}, fmt.Errorf("alerts: %w", err)
 	}
+	capture, err := sniffer.ParseCaptureMode(*f.capture)
+	if err != nil {
+		return watcherOptions{}, fmt.Errorf("--capture: %w", err)
+	}
+	if *f.ringMiB < 1 || *f.ringMiB > 1024 {
+		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %d: want 1 to 1024", *f.ringMiB)
+	}
+	ring := sniffer.RingConfig{Blocks: *f.ringMiB << 20 / sniffer.DefaultRingBlockSize}
 	return watcherOptions{
-		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc,
+		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc, Capture: capture, Ring: ring,
 		Params: params, Expected: s.rulesExpected(),
 		Out: out, Format: ff, Adverts: *f.adverts, Log: log, Registry: reg, Alerts: ao,
 	}, nil
@@ -172,6 +181,8 @@ type segmentFlags struct {
 	listen    *string
 	noProbe   *bool
 	noPromisc *bool
+	capture   *string
+	ringMiB   *int
 	alerts    *alertFlags
 }
 
@@ -183,6 +194,8 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags 
 	f.listen = fs.String("listen", "", listenHelp)
 	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
+	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
+	f.ringMiB = fs.Int("capture-ring-mib", sniffer.DefaultRingBlocks*sniffer.DefaultRingBlockSize>>20, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
@@ -26,6 +27,10 @@ type watcherOptions struct {
 	// Interfaces to capture on (required).
 	Interfaces  []string
 	Promiscuous bool
+	// Capture is how packets are read ("" = the ring), Ring the ring's
+	// size (zero: the default).
+	Capture sniffer.CaptureMode
+	Ring    sniffer.RingConfig
 	// Params and Expected configure the rules engine; Params.ProbeInterval
 	// 0 disables active probing.
 	Params   rules.Params
@@ -76,7 +81,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}); err != nil {
+	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log}); err != nil {
 		return nil, err
 	}
 	if o.Registry != nil {
@@ -91,6 +96,22 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 	// Params.ProbeInterval is set, self-demotion whenever it needs to.
 	pl.prober = sniffer.NewProber()
 	return w, nil
+}
+
+// captureModes says how each interface is read ("ring", or "socket" on
+// all; else "eth0=ring,eth1=socket").
+func (w *watcher) captureModes() string {
+	st := w.live.Stats()
+	var parts []string
+	same := true
+	for _, s := range st {
+		parts = append(parts, s.Interface+"="+string(s.Capture))
+		same = same && s.Capture == st[0].Capture
+	}
+	if same && len(st) > 0 {
+		return string(st[0].Capture)
+	}
+	return strings.Join(parts, ",")
 }
 
 // Interfaces returns the interfaces captured on.
@@ -118,7 +139,7 @@ func (w *watcher) Run(ctx context.Context) error {
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
 	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
-	w.log.Info("watching", "interfaces", w.live.Interfaces())
+	w.log.Info("watching", "interfaces", w.live.Interfaces(), "capture", w.captureModes())
 	err := w.live.Run(ctx, w.observe)
 	cancel() // capture failed or ctx is done: stop ticks and alerts
 	w.pl.prober.Close()
