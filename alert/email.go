@@ -413,6 +413,8 @@ var checks = map[rules.Kind]string{
 	rules.SelfDemoted: "  This node stepped down because a master it cannot validate outranks it.\n" +
 		"  - the rival named above: its authentication, VRID, version and addresses against this node's configuration",
 	rules.AlertsDropped: "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
+	rules.OutboxUnwritable: "  - free space in the directory named above (`df`), its permissions and mount (read-only?);\n" +
+		"    vrrpguard_alerts_outbox_write_errors_total",
 }
 
 // message builds the mail.

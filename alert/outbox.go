@@ -216,12 +216,30 @@ func (o *outbox) add(e *entry) error {
 	e.Sink = o.sink
 	o.nextSeq++
 	o.entries = append(o.entries, e)
+	return o.persist(e)
+}
+
+// persist writes e durably (again, for an entry whose first write failed).
+func (o *outbox) persist(e *entry) error {
 	b, err := json.Marshal(e)
 	if err == nil {
 		err = writeFileSync(o.dir, e.fileName(), b)
 	}
 	e.persisted = err == nil
 	return err
+}
+
+// persistAll writes the entries queued in memory only; it stops at the
+// first error.
+func (o *outbox) persistAll() error {
+	for _, e := range o.entries {
+		if !e.persisted {
+			if err := o.persist(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // remove takes e out of the outbox and deletes its file.

@@ -122,6 +122,7 @@ func (d *Dispatcher) put(s *sinkState, e *entry, now time.Time) {
 	if err != nil {
 		d.log.Error("cannot write notification to the outbox; it is delivered but would not survive a restart",
 			"sink", s.name, "err", err)
+		d.writeFailed(now, s.name, err)
 	}
 	if terr != nil {
 		d.log.Error("outbox cleanup failed", "sink", s.name, "err", terr)

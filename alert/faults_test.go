@@ -1,0 +1,146 @@
+package alert
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/vrrpguard/vrrpguard/internal/testenv"
+	"github.com/vrrpguard/vrrpguard/rules"
+)
+
+// tinyTmpfs mounts a 64 KiB tmpfs and returns its path (unmounted at the
+// end of the test).
+func tinyTmpfs(t *testing.T) string {
+	t.Helper()
+	testenv.RequireRoot(t)
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0700"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fillUp writes path until the file system is full.
+func fillUp(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 512)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling %s: %v", path, err)
+			}
+			return
+		}
+	}
+}
+
+// kindCalls returns the notices of kind k the notifier received, as
+// statuses in order.
+func kindCalls(f *fakeNotifier, k rules.Kind) []string {
+	var out []string
+	for _, c := range f.getCalls() {
+		for _, a := range c.alerts {
+			if a.Kind == string(k) {
+				out = append(out, a.Status)
+			}
+		}
+	}
+	return out
+}
+
+// TestOutboxUnwritableOnFullDisk: the state directory on a 64 KiB tmpfs
+// fills up while the dispatcher runs. Notifications are still delivered
+// (from memory), the failure is logged, counted and raised as an
+// outbox_unwritable finding; once space returns, what was pending is
+// written and the resolve of outbox_unwritable is delivered.
+func TestOutboxUnwritableOnFullDisk(t *testing.T) {
+	dir := tinyTmpfs(t)
+	var logs syncBuffer
+	hook := newFake("hook")
+	r := start(t, Options{
+		StateDir: dir, Sinks: []Sink{{Notifier: hook}}, GroupWait: -1, WriteRetry: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	defer r.stop(t)
+	at := time.Now()
+	r.d.Submit(finding(rules.DuplicateMaster, 1, rules.Raised, at))
+	waitFor(t, 10*time.Second, "the first notification", func() bool { return len(kindCalls(hook, rules.DuplicateMaster)) == 1 })
+	if got := kindCalls(hook, rules.OutboxUnwritable); len(got) != 0 {
+		t.Fatalf("outbox_unwritable %v with space left", got)
+	}
+
+	filler := filepath.Join(dir, "filler")
+	fillUp(t, filler)
+	r.d.Submit(finding(rules.NoMaster, 2, rules.Raised, at.Add(time.Second)))
+	waitFor(t, 10*time.Second, "no_master delivered from memory and outbox_unwritable raised", func() bool {
+		return len(kindCalls(hook, rules.NoMaster)) == 1 && len(kindCalls(hook, rules.OutboxUnwritable)) == 1
+	})
+	if got := kindCalls(hook, rules.OutboxUnwritable); got[0] != StatusFiring {
+		t.Errorf("outbox_unwritable notices %v, want firing", got)
+	}
+	a := firingKind(r.d, rules.OutboxUnwritable)
+	if a == nil || !strings.Contains(a.Message, dir) || !strings.Contains(a.Message, "no space left on device") {
+		t.Errorf("firing outbox_unwritable %+v, want one naming %s and the cause", a, dir)
+	}
+	if l := logs.String(); !strings.Contains(l, "alert state directory cannot be written") || !strings.Contains(l, "no space left on device") {
+		t.Errorf("log does not say the state directory is full:\n%s", l)
+	}
+	if v := testutil.ToFloat64(r.m.StateUnwritable); v != 1 {
+		t.Errorf("vrrpguard_alerts_state_unwritable %v while full, want 1", v)
+	}
+	if v := testutil.ToFloat64(r.m.WriteErrors.WithLabelValues("hook")); v < 1 {
+		t.Errorf("vrrpguard_alerts_outbox_write_errors_total{sink=hook} %v, want ≥ 1", v)
+	}
+	// Still full: it stays raised, and more findings are delivered.
+	r.d.Submit(finding(rules.NoMaster, 2, rules.Resolved, at.Add(2*time.Second)))
+	waitFor(t, 10*time.Second, "no_master resolved while full", func() bool { return len(kindCalls(hook, rules.NoMaster)) == 2 })
+	time.Sleep(100 * time.Millisecond) // several WriteRetry periods
+	if got := kindCalls(hook, rules.OutboxUnwritable); len(got) != 1 {
+		t.Fatalf("outbox_unwritable notices %v while still full, want the one raise", got)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the resolve of outbox_unwritable", func() bool {
+		got := kindCalls(hook, rules.OutboxUnwritable)
+		return len(got) == 2 && got[1] == StatusResolved
+	})
+	if v := testutil.ToFloat64(r.m.StateUnwritable); v != 0 {
+		t.Errorf("vrrpguard_alerts_state_unwritable %v after space returned, want 0", v)
+	}
+	if !strings.Contains(logs.String(), "writable again") {
+		t.Errorf("log does not say the directory is writable again:\n%s", logs.String())
+	}
+	// The firing set on disk is current again: duplicate_master firing,
+	// outbox_unwritable and no_master not.
+	waitFor(t, 10*time.Second, "firing.json rewritten", func() bool {
+		firing, err := loadState(dir)
+		if err != nil || len(firing) != 1 {
+			return false
+		}
+		return firing[0].Alert.Kind == string(rules.DuplicateMaster)
+	})
+	waitFor(t, 10*time.Second, "an empty outbox", func() bool { return len(outboxFiles(t, dir, "hook")) == 0 })
+}
