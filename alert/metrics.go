@@ -47,5 +47,5 @@ func (nopMetrics) Retried(string)                  {}
 func (nopMetrics) OutboxDepth(string, int)         {}
 func (nopMetrics) Dropped(string, int)             {}
 func (nopMetrics) Delivered(string, time.Duration) {}
-func (nopMetrics) WriteFailed(string)               {}
-func (nopMetrics) Unwritable(bool)                  {}
+func (nopMetrics) WriteFailed(string)              {}
+func (nopMetrics) Unwritable(bool)                 {}
