@@ -57,6 +57,7 @@ bench:
 # the normal tests). SECURITY.md has the figures of a 10-minute run.
 FUZZTIME ?= 60s
 FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 5s
 FUZZ_TARGETS = \
 	./vrrp:FuzzUnmarshal \
 	./sniffer:FuzzDecode \
@@ -72,7 +73,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== $$fn ($$pkg)"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) $$pkg; \
 	done
 
 # demo: a throwaway namespace lab with a real keepalived pair, broken in

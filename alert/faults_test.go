@@ -2,6 +2,7 @@ package alert
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -143,4 +144,81 @@ func TestOutboxUnwritableOnFullDisk(t *testing.T) {
 		return firing[0].Alert.Kind == string(rules.DuplicateMaster)
 	})
 	waitFor(t, 10*time.Second, "an empty outbox", func() bool { return len(outboxFiles(t, dir, "hook")) == 0 })
+}
+
+// TestCorruptOutboxRecordsSkipped: an outbox left with garbage in the
+// middle of one record and a truncated last record (a disk fault, a
+// crash of the file system) delivers the good records in order; each bad
+// one is skipped with a warning naming its file and the byte offset where
+// it breaks, and set aside as *.corrupt.
+func TestCorruptOutboxRecordsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	boxDir := filepath.Join(dir, outboxName, sinkDirName("hook"))
+	box, bad, err := loadOutbox(boxDir, "hook")
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	p := newPolicy(policyConfig{Instance: "w", GroupWait: -1, RepeatInterval: -1, RestoreGrace: -1})
+	for vrid := uint8(1); vrid <= 4; vrid++ {
+		for _, a := range p.step(at, submitted{[]rules.Finding{finding(rules.DuplicateMaster, vrid, rules.Raised, at)}}) {
+			if n, ok := a.(notify); ok {
+				if err := box.add(&entry{Created: at, Origin: at, Alerts: n.alerts}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if len(box.entries) != 4 {
+		t.Fatalf("%d records written, want 4", len(box.entries))
+	}
+	path := func(seq int) string { return filepath.Join(boxDir, fmt.Sprintf("%020d.json", seq)) }
+	// Record 2: garbage over bytes 30..37. Record 4: cut in half.
+	b2, err := os.ReadFile(path(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b2[30:], "\x00\xffjunk!!")
+	b4, err := os.ReadFile(path(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path(2), b2, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path(4), b4[:len(b4)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs syncBuffer
+	hook := newFake("hook")
+	r := start(t, Options{StateDir: dir, Sinks: []Sink{{Notifier: hook}}, GroupWait: -1,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitFor(t, 10*time.Second, "two notifications", func() bool { return len(hook.getCalls()) >= 2 })
+	r.stop(t)
+	var got []string
+	for _, c := range hook.getCalls() {
+		for _, a := range c.alerts {
+			got = append(got, fmt.Sprint(a.VRID))
+		}
+	}
+	if diff := testenv.DiffLines([]string{"1", "3"}, got); diff != "" {
+		t.Errorf("delivered VRIDs (-want +got):\n%s", diff)
+	}
+	l := logs.String()
+	for _, w := range []struct {
+		seq    int
+		offset int
+	}{{2, 30}, {4, len(b4) / 2}} {
+		want := fmt.Sprintf("file=%s offset=%d", path(w.seq), w.offset)
+		if !strings.Contains(l, want) || !strings.Contains(l, "level=WARN") {
+			t.Errorf("no warning with %q in the log:\n%s", want, l)
+		}
+		if _, err := os.Stat(path(w.seq) + ".corrupt"); err != nil {
+			t.Errorf("record %d not set aside: %v", w.seq, err)
+		}
+	}
+	if files := outboxFiles(t, dir, "hook"); len(files) != 0 {
+		t.Errorf("outbox after delivery: %v", files)
+	}
 }

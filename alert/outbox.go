@@ -127,12 +127,13 @@ func decodeEntry(b []byte, seq uint64) (*entry, error) {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
+		case strings.Contains(err.Error(), "unexpected end of JSON input"):
+			off = int64(len(b)) // truncated
 		case errors.As(err, &se):
-			off = se.Offset
+			// Offset counts the bytes read, the bad one included.
+			off = max(se.Offset-1, 0)
 		case errors.As(err, &te):
 			off = te.Offset
-		case strings.Contains(err.Error(), "unexpected end of JSON input"):
-			off = int64(len(b))
 		}
 		return nil, &RecordError{Offset: off, Err: fmt.Errorf("not a notification record: %w", err)}
 	}
