@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -220,5 +224,153 @@ func TestCorruptOutboxRecordsSkipped(t *testing.T) {
 	}
 	if files := outboxFiles(t, dir, "hook"); len(files) != 0 {
 		t.Errorf("outbox after delivery: %v", files)
+	}
+}
+
+// silentServer accepts TCP connections and never answers (until the test
+// ends); it returns its port and a counter of accepted connections.
+func silentServer(t *testing.T) (int, func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().(*net.TCPAddr).Port, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
+}
+
+// retryDelays returns the retry_in values the dispatcher logged for sink,
+// in order.
+func retryDelays(t *testing.T, logs, sink string) []time.Duration {
+	t.Helper()
+	var out []time.Duration
+	for _, l := range strings.Split(logs, "\n") {
+		if !strings.Contains(l, `msg="notification failed, will retry"`) || !strings.Contains(l, "sink="+sink+" ") {
+			continue
+		}
+		_, v, ok := strings.Cut(l, "retry_in=")
+		if !ok {
+			t.Fatalf("no retry_in in %q", l)
+		}
+		v, _, _ = strings.Cut(v, " ")
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("retry_in in %q: %v", l, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestHungSinksTimeOutAndRetryWithBackoff: an SMTP server that accepts
+// TCP and never sends its greeting, and a webhook that accepts the request
+// and never answers. Each attempt ends at the sink's timeout, is retried
+// with a doubling backoff, and the healthy sinks (a real mailpit, a
+// webhook) get the same notification at once, unaffected.
+func TestHungSinksTimeOutAndRetryWithBackoff(t *testing.T) {
+	t.Parallel()
+	mp := startMailpit(t)
+	smtpPort, smtpConns := silentServer(t)
+	release := make(chan struct{})
+	var hungMu sync.Mutex
+	hungReqs := 0
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hungMu.Lock()
+		hungReqs++
+		hungMu.Unlock()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) })
+	ok := newReceiver(t)
+
+	const timeout = 300 * time.Millisecond
+	silentMail := mustEmail(t, EmailOptions{Name: "mail-silent", Port: smtpPort, Timeout: timeout})
+	goodMail := mustEmail(t, EmailOptions{Name: "mail-ok", Port: mp.smtpPort})
+	hungHook := mustWebhook(t, WebhookOptions{Name: "hook-silent", URL: hung.URL, Timeout: timeout})
+	goodHook := mustWebhook(t, WebhookOptions{Name: "hook-ok", URL: ok.URL})
+	var logs syncBuffer
+	r := start(t, Options{
+		StateDir: t.TempDir(), GroupWait: -1, BackoffBase: 200 * time.Millisecond, BackoffMax: 800 * time.Millisecond,
+		Sinks:  []Sink{{Notifier: silentMail}, {Notifier: hungHook}, {Notifier: goodMail}, {Notifier: goodHook}},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	defer r.stop(t)
+	r.d.Submit(finding(rules.DuplicateMaster, 7, rules.Raised, time.Now()))
+
+	waitFor(t, 30*time.Second, "the healthy sinks", func() bool {
+		return len(ok.requests()) == 1 && len(mp.messages(t)) == 1
+	})
+	if s, h := r.counter("sent", "mail-silent"), r.counter("sent", "hook-silent"); s != 0 || h != 0 {
+		t.Fatalf("hung sinks counted as sent: %v %v", s, h)
+	}
+	// Four attempts each: three failures logged with their backoff.
+	begin := time.Now()
+	waitFor(t, 60*time.Second, "four attempts at each hung sink", func() bool {
+		hungMu.Lock()
+		n := hungReqs
+		hungMu.Unlock()
+		if time.Since(begin) > 20*time.Second {
+			t.Logf("smtp conns %d, webhook requests %d\n%s", smtpConns(), n, logs.String())
+		}
+		return smtpConns() >= 4 && n >= 4
+	})
+	l := logs.String()
+	for _, sink := range []string{"mail-silent", "hook-silent"} {
+		got := retryDelays(t, l, sink)
+		if len(got) < 3 {
+			t.Fatalf("%s: %d retries logged, want ≥ 3:\n%s", sink, len(got), l)
+		}
+		for i, want := range []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
+			if got[i] > want || got[i] < want*8/10 {
+				t.Errorf("%s: retry %d in %v, want %v minus at most 20%% jitter", sink, i+1, got[i], want)
+			}
+		}
+		if f := r.counter("failed", sink, "retryable"); f < 3 {
+			t.Errorf("%s: %v retryable failures counted, want ≥ 3", sink, f)
+		}
+	}
+	if !strings.Contains(l, "sink=mail-silent") || !strings.Contains(l, "timeout") {
+		t.Errorf("the SMTP failure does not say it timed out:\n%s", l)
+	}
+	if !strings.Contains(l, "sink=hook-silent") || !strings.Contains(l, "deadline exceeded") {
+		t.Errorf("the webhook failure does not say it timed out:\n%s", l)
+	}
+	// The healthy sinks got it once, no more.
+	if n := len(ok.requests()); n != 1 {
+		t.Errorf("healthy webhook got %d requests, want 1", n)
+	}
+	if n := r.counter("sent", "mail-ok"); n != 1 {
+		t.Errorf("mail-ok sent %v, want 1", n)
 	}
 }
