@@ -54,7 +54,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./vrrp ./sniffer ./rules
 
 # fuzz runs every fuzz target for FUZZTIME each (their seed corpora run in
-# the normal tests). SECURITY.md has the figures of a 10-minute run.
+# the normal tests). SECURITY.md has the figures of a 10-minute run
+# (make fuzz FUZZTIME=10m).
 FUZZTIME ?= 60s
 FUZZPARALLEL ?= 1
 FUZZMINIMIZE ?= 5s
