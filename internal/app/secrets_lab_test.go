@@ -65,7 +65,7 @@ func (r *rawHook) requests() []rawRequest {
 // wrong password joins later), the SMTP password (a file), a webhook's
 // signing secret (a file) and bearer token (a header), passwords in the
 // user info of a webhook and an Alertmanager URL and a token in a URL's
-// query. `vrrpguard run` (b) and `vrrpguard watch` (c) run against real
+// query. `vrrpguard run --debug` (b) and `vrrpguard watch` (c) run against real
 // keepalived (a, d) and real sinks (mailpit with SMTP AUTH, a webhook,
 // Alertmanager); a one-way loss makes duplicate_master (raised and
 // resolved), then d's wrong password auth_mismatch. Then every output is searched for every secret: both
@@ -166,7 +166,7 @@ func TestLabSecretsNeverLeak(t *testing.T) {
 	w.WaitOutput(t, "watching", 10*time.Second)
 	a.StartKeepalived(t, conf(150, authPass))
 	a.WaitAddr(t, vip, 15*time.Second)
-	r := b.Start(t, bin, "run", "--config", kconf, "--config", yamlPath, "--format", "json",
+	r := b.Start(t, bin, "run", "--debug", "--config", kconf, "--config", yamlPath, "--format", "json",
 		"--listen", bAddr+":9813", "--instance", "node-b", "--state-dir", bState)
 	r.WaitOutput(t, "entering BACKUP state", 10*time.Second)
 
