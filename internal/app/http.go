@@ -18,6 +18,9 @@ import (
 // statusPath is where both commands serve the status document.
 const statusPath = "/api/v1/status"
 
+// maxHeaderBytes bounds a request's header on the listener.
+const maxHeaderBytes = 64 << 10
+
 // newMux returns the handlers both commands serve: /metrics from reg,
 // /healthz (ok unless healthy returns an error), the status document at
 // /api/v1/status and the status page at /. Commands add their own (run:
@@ -72,7 +75,10 @@ func serveHTTP(ctx context.Context, addr string, allowRemote bool, h http.Handle
 			"restrict it with a firewall, or pass --listen-allow-remote to say this is meant",
 			"addr", ln.Addr().String())
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Requests are small GETs: bound what a client may hold (slow or idle
+	// connections, big headers) on a listener that may be reachable.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: maxHeaderBytes}
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)

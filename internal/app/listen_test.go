@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -104,5 +107,37 @@ func TestWatchWarnsOfRemoteListener(t *testing.T) {
 				t.Errorf("warned %v, want %v:\n%s", got, tc.warn, l)
 			}
 		})
+	}
+}
+
+// TestListenerRefusesHugeHeaders: the listener answers 431 to a request
+// whose header exceeds maxHeaderBytes (Go's default would take 1 MiB) and
+// still serves normal ones.
+func TestListenerRefusesHugeHeaders(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	addr, err := serveHTTP(ctx, "127.0.0.1:0", false, mux, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(extra string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr.String()+"/healthz", nil)
+		if extra != "" {
+			req.Header.Set("X-Big", extra)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := get(""); st != http.StatusOK {
+		t.Errorf("normal request: %d", st)
+	}
+	if st := get(strings.Repeat("a", 2*maxHeaderBytes)); st != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("%d-byte header: %d, want 431", 2*maxHeaderBytes, st)
 	}
 }
