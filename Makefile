@@ -53,10 +53,29 @@ unit:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./vrrp ./sniffer ./rules
 
+# fuzz runs every fuzz target for FUZZTIME each (their seed corpora run in
+# the normal tests). SECURITY.md has the figures of a 10-minute run
+# (make fuzz FUZZTIME=10m).
+FUZZTIME ?= 60s
+FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 5s
+FUZZ_TARGETS = \
+	./vrrp:FuzzUnmarshal \
+	./sniffer:FuzzDecode \
+	./sniffer:FuzzReadFiles \
+	./demote:FuzzStep \
+	./config:FuzzParseYAML \
+	./config:FuzzExpectations \
+	./config/keepalived:FuzzParseKeepalived \
+	./alert:FuzzOutboxRecord \
+	./internal/app:FuzzHTTP
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 60s ./vrrp
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./sniffer
-	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime 60s ./demote
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$fn ($$pkg)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -parallel $(FUZZPARALLEL) $$pkg; \
+	done
 
 # demo: a throwaway namespace lab with a real keepalived pair, broken in
 # several ways while vrrpguard watches (needs root).

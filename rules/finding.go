@@ -38,6 +38,11 @@ const (
 	// AlertsDropped is raised by package alert, not by the engine: a
 	// sink's outbox overflowed and undelivered notifications were dropped.
 	AlertsDropped Kind = "alerts_dropped"
+	// OutboxUnwritable is raised by package alert, not by the engine: the
+	// alert state directory cannot be written (disk full, read-only), so
+	// notifications are kept in memory only and would not survive a
+	// restart.
+	OutboxUnwritable Kind = "outbox_unwritable"
 )
 
 // Finding kinds about the aftermath of a split brain and about the local
@@ -55,7 +60,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, OutboxUnwritable}
 }
 
 // Severity of a finding.
@@ -165,6 +170,19 @@ func AlertsDroppedFinding(now time.Time, n int, sink string) Finding {
 		Message: "the alert outbox of sink " + sink + " is full: " + strconv.Itoa(n) +
 			" undelivered notifications were dropped — the sink has been unreachable for long; check it and the vrrpguard_alerts_* metrics",
 		Fingerprint: fingerprint(AlertsDropped, vrrp.FamilyUnknown, 0, sink),
+	}
+}
+
+// OutboxUnwritableFinding returns the outbox_unwritable finding, raised at
+// now, of the alert state directory dir that cannot be written; cause is
+// the write error. Its fingerprint depends on dir only.
+func OutboxUnwritableFinding(now time.Time, dir, cause string) Finding {
+	return Finding{
+		Kind: OutboxUnwritable, State: Raised, Severity: SeverityOf(OutboxUnwritable),
+		FirstSeen: now, LastSeen: now, At: now,
+		Message: "the alert state directory " + dir + " cannot be written (" + cause +
+			"): notifications are delivered from memory but would be lost on a restart; free space there or check its permissions",
+		Fingerprint: fingerprint(OutboxUnwritable, vrrp.FamilyUnknown, 0, dir),
 	}
 }
 

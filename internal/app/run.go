@@ -124,7 +124,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		n.selfDemoteFlag = *selfDemote
 	}
 	if err == nil {
-		err = n.serve(ctx, sf.listenAddr(defaultRunListen))
+		err = n.serve(ctx, sf.listenAddr(defaultRunListen), *sf.remote)
 	}
 	if err == nil {
 		err = n.run(ctx, hup)
@@ -230,8 +230,9 @@ func (n *node) guarded(ev participant.GuardEvent) {
 	}
 }
 
-// serve starts the HTTP server on addr ("" = none).
-func (n *node) serve(ctx context.Context, addr string) error {
+// serve starts the HTTP server on addr ("" = none); allowRemote is
+// --listen-allow-remote.
+func (n *node) serve(ctx context.Context, addr string, allowRemote bool) error {
 	if addr == "" {
 		return nil
 	}
@@ -249,7 +250,7 @@ func (n *node) serve(ctx context.Context, addr string) error {
 			writeJSON(rw, statusDoc{Version: n.c.version, Instances: n.r.Status()})
 		})
 		var bound net.Addr
-		if bound, err = serveHTTP(ctx, addr, mux, n.log); err == nil {
+		if bound, err = serveHTTP(ctx, addr, allowRemote, mux, n.log); err == nil {
 			n.log.Info("serving metrics and status", "addr", bound.String())
 			return nil
 		}

@@ -179,6 +179,7 @@ type segmentFlags struct {
 	format    *string
 	adverts   *bool
 	listen    *string
+	remote    *bool
 	noProbe   *bool
 	noPromisc *bool
 	capture   *string
@@ -192,6 +193,7 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags 
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
 	f.adverts = fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
 	f.listen = fs.String("listen", "", listenHelp)
+	f.remote = fs.Bool("listen-allow-remote", false, "the --listen address may be reachable from other hosts (without it, a non-loopback address is served with a warning: the listener has no authentication)")
 	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")

@@ -60,7 +60,7 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 			w.Close()
 			return fail(err)
 		}
-		bound, err := serveHTTP(ctx, addr, mux, log)
+		bound, err := serveHTTP(ctx, addr, *sf.remote, mux, log)
 		if err != nil {
 			w.Close()
 			return fail(err)

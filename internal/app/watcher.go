@@ -63,16 +63,9 @@ type watcher struct {
 // newWatcher opens the capture sockets and builds the engine, the printer,
 // the prober and the alert dispatcher. On error nothing is left open.
 func newWatcher(o watcherOptions) (*watcher, error) {
-	engine, err := rules.New(o.Params, o.Expected)
+	pl, err := newWatcherPipeline(o)
 	if err != nil {
 		return nil, err
-	}
-	p := output.New(o.Out, o.Format, nil)
-	p.AutoFlush = true
-	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts}
-	if o.Registry != nil {
-		pl.m = newCaptureMetrics(o.Registry)
-		pl.fm = newFindingMetrics(o.Registry)
 	}
 	w := &watcher{pl: pl, log: o.Log, hook: o.OnObservation}
 	if len(o.Alerts.Sinks) > 0 {
@@ -85,12 +78,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		return nil, err
 	}
 	if o.Registry != nil {
-		seg, err := segmetrics.New(func() rules.Snapshot { return pl.snapshot(time.Now()) })
-		if err != nil {
-			w.live.Close()
-			return nil, err
-		}
-		o.Registry.MustRegister(newLiveCollector(w.live), seg)
+		o.Registry.MustRegister(newLiveCollector(w.live))
 	}
 	// The prober opens its sockets on first use: the engine probes when
 	// Params.ProbeInterval is set, self-demotion whenever it needs to.
@@ -112,6 +100,29 @@ func (w *watcher) captureModes() string {
 		return string(st[0].Capture)
 	}
 	return strings.Join(parts, ",")
+}
+
+// newWatcherPipeline builds the watcher's core, everything but capture and
+// alerts: the engine, the printer and the capture, finding and segment
+// metrics.
+func newWatcherPipeline(o watcherOptions) (*pipeline, error) {
+	engine, err := rules.New(o.Params, o.Expected)
+	if err != nil {
+		return nil, err
+	}
+	p := output.New(o.Out, o.Format, nil)
+	p.AutoFlush = true
+	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts}
+	if o.Registry != nil {
+		pl.m = newCaptureMetrics(o.Registry)
+		pl.fm = newFindingMetrics(o.Registry)
+		seg, err := segmetrics.New(func() rules.Snapshot { return pl.snapshot(time.Now()) })
+		if err != nil {
+			return nil, err
+		}
+		o.Registry.MustRegister(seg)
+	}
+	return pl, nil
 }
 
 // Interfaces returns the interfaces captured on.
