@@ -108,6 +108,13 @@ func alertLatencyOnce(b *testing.B, iv time.Duration) (time.Duration, time.Durat
 	if onset.IsZero() {
 		b.Fatalf("no advert from the backup after the cut in %s", path)
 	}
+	for n, hk := range hooks {
+		hk.mu.Lock()
+		for name, at := range hk.first {
+			b.Logf("watcher %d: %s firing at onset%+v", n, name, at.Sub(onset))
+		}
+		hk.mu.Unlock()
+	}
 	return got[0].Sub(onset), got[1].Sub(onset)
 }
 
