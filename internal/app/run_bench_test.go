@@ -267,7 +267,16 @@ func resourcesOnce(b *testing.B) {
 	}
 	cpu := map[string]float64{}
 	for _, p := range pairs {
-		if hs := p.lab.Holders(vip); len(hs) != 1 || hs[0] != p.master {
+		// On a loaded machine any pair can miss 36 ms of adverts now and
+		// then (keepalived too) and flap once: the master must hold the
+		// address alone again soon after.
+		var hs []*netlab.Host
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if hs = p.lab.Holders(vip); len(hs) == 1 && hs[0] == p.master || time.Now().After(end) {
+				break
+			}
+		}
+		if len(hs) != 1 || hs[0] != p.master {
 			b.Fatalf("%s: %s held by %v at the end, want only a", p.kind, vip, hs)
 		}
 		for _, r := range []struct {
