@@ -254,14 +254,17 @@ func (w *chanWaiter) wait(deadline time.Time) event {
 	} else {
 		w.timer.Reset(time.Until(deadline))
 	}
-	return w.src.block(w.pkts, w.timer.C)
+	return w.src.block(w.pkts, w.timer.C, nil)
 }
 
-// block waits for one of the rare events, a packet on pkts or a tick on
-// timer (either may be nil).
-func (src sources) block(pkts <-chan packet, timer <-chan time.Time) event {
+// block waits for one of the rare events, a packet on pkts, a tick on
+// timer or stop being closed (any of the three may be nil; stop returns
+// evDone).
+func (src sources) block(pkts <-chan packet, timer <-chan time.Time, stop <-chan struct{}) event {
 	select {
 	case <-src.done:
+		return event{kind: evDone}
+	case <-stop:
 		return event{kind: evDone}
 	case p, ok := <-pkts:
 		if !ok {

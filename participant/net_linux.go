@@ -779,7 +779,7 @@ func (pw *pollWaiter) forward(src sources) {
 	defer pw.wg.Done()
 	one := [8]byte{1}
 	for {
-		ev := src.block(nil, nil)
+		ev := src.block(nil, nil, pw.stop)
 		select {
 		case pw.rare <- ev:
 		case <-pw.stop:
