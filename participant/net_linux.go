@@ -713,6 +713,7 @@ type pollWaiter struct {
 	wg       sync.WaitGroup
 	evs      [4]unix.EpollEvent
 	readable bool // the socket has data (level-triggered)
+	streak   int  // packets returned since the socket was last drained or a deadline passed
 	// Receive buffers, reused: a received packet's data is valid until
 	// the next wait.
 	buf []byte
@@ -721,6 +722,10 @@ type pollWaiter struct {
 	iov unix.Iovec
 	msg unix.Msghdr
 }
+
+// maxStreak is how many packets in a row a pollWaiter returns while a
+// deadline has passed before it returns the deadline.
+const maxStreak = 16
 
 // newWaiter returns a pollWaiter on the receive socket; the packets
 // channel is then never used.
@@ -799,12 +804,19 @@ func (pw *pollWaiter) wait(deadline time.Time) event {
 			return ev
 		default:
 		}
-		if pw.readable {
+		// Packets already received go first (an advert that arrived
+		// before the deadline must not lose to it), but a flood that keeps
+		// the socket busy yields to a passed deadline every maxStreak
+		// packets: a master keeps advertising under any load.
+		due := !deadline.IsZero() && !time.Now().Before(deadline)
+		if pw.readable && (!due || pw.streak < maxStreak) {
 			if ev, ok := pw.receive(); ok {
+				pw.streak++
 				return ev
 			}
 		}
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
+		pw.streak = 0
+		if due {
 			return event{kind: evTimer}
 		}
 		pw.arm(deadline)

@@ -72,6 +72,29 @@ func TestLabPollWaiter(t *testing.T) {
 		t.Errorf("packet %+v, want from and to %s, ttl 64, an interface, data %x", ev.p, self, payload)
 	}
 
+	// A flood: with a deadline passed, the waiter returns at most
+	// maxStreak packets before the deadline.
+	for range 3 * maxStreak {
+		if _, err := tx.WriteTo(payload, &net.IPAddr{IP: net.IPv4(10, 91, 0, 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev := w.wait(time.Now().Add(10 * time.Second)); ev.kind != evPacket {
+		t.Fatalf("flood: event %d, want evPacket (%d)", ev.kind, evPacket)
+	}
+	got := 1
+	for ev := w.wait(time.Now()); ev.kind != evTimer; ev = w.wait(time.Now()) {
+		if ev.kind != evPacket || got > 2*maxStreak {
+			t.Fatalf("flood: event %d after %d packets with the deadline passed, want evTimer within %d", ev.kind, got, maxStreak)
+		}
+		got++
+	}
+	if got > maxStreak {
+		t.Errorf("flood: %d packets before the passed deadline, want at most %d", got, maxStreak)
+	}
+	for ev := w.wait(time.Now().Add(50 * time.Millisecond)); ev.kind == evPacket; ev = w.wait(time.Now().Add(50 * time.Millisecond)) {
+	}
+
 	links <- linkState{name: "eth0", up: false}
 	if ev := w.wait(time.Now().Add(10 * time.Second)); ev.kind != evLink || ev.link != (linkState{name: "eth0", up: false}) {
 		t.Errorf("link change: event %+v, want evLink", ev)
