@@ -44,6 +44,7 @@ type driver struct {
 	adv      vrrp.Advertisement
 	rx       vrrp.Advertisement
 	prio     uint8
+	stMaster netip.Addr // the master last written to the status's Master by exec
 	tracks   chan election.TrackChanged
 	reported bool // OnChange was called since stepReporting cleared it
 	// lastSync is what was last reported to the sync group (if synced).
@@ -297,12 +298,12 @@ func (d *driver) received(p packet) {
 	a := &d.rx
 	if err := d.env.validate(p, a); err != nil {
 		if !errors.Is(err, errNotOurs) {
-			i.update(func(s *Status) { s.Dropped++ })
+			i.modify(func(s *Status) { s.Dropped++ })
 			i.log.Debug("dropped advertisement", "src", p.src, "err", err)
 		}
 		return
 	}
-	i.update(func(s *Status) { s.Received++ })
+	i.modify(func(s *Status) { s.Received++ })
 	// The Master_Down_Timer restarts from the advert's arrival, not from
 	// when this loop got to it.
 	now := time.Now()
@@ -389,19 +390,28 @@ func (d *driver) exec(as []election.Action) {
 			if err := d.env.sendAdvert(&d.adv); err != nil {
 				i.log.Warn("send advertisement", "err", err)
 			} else {
-				i.update(func(s *Status) { s.Sent++ })
+				i.modify(func(s *Status) { s.Sent++ })
 			}
 		case election.Transition:
 			d.transition(a)
 		}
 	}
 	master, mprio := d.m.Master()
-	i.update(func(s *Status) {
-		s.Master, s.MasterPriority = "", 0
-		if master.IsValid() {
-			s.Master, s.MasterPriority = master.String(), mprio
+	mai := d.m.MasterAdverInt()
+	i.modify(func(s *Status) {
+		// Formatting the address allocates: only when it changed.
+		if master != d.stMaster || !master.IsValid() != (s.Master == "") {
+			s.Master = ""
+			if master.IsValid() {
+				s.Master = master.String()
+			}
+			d.stMaster = master
 		}
-		s.MasterAdverInt = d.m.MasterAdverInt()
+		s.MasterPriority = 0
+		if master.IsValid() {
+			s.MasterPriority = mprio
+		}
+		s.MasterAdverInt = mai
 	})
 	d.reportSync()
 	if p := d.m.Priority(); p != d.prio {
