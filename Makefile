@@ -16,8 +16,10 @@ TEST_DEBS := keepalived tcpdump tshark nftables arping iproute2 psmisc procps ut
 
 all: build
 
+# A static binary (no cgo: the pure-Go resolver and user lookup) maps no libc,
+# ~1.2 MiB less resident memory for `vrrpguard run` (BENCHMARKS.md).
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vrrpguard
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vrrpguard
 
 run: build
 	./$(BIN) watch

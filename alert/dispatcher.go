@@ -52,9 +52,17 @@ type Options struct {
 	// ExternalURL, if set, is each alert's generatorURL and the webhook
 	// messages' externalURL (e.g. the watcher's status page).
 	ExternalURL string
-	// GroupWait: findings arriving within this time of the first pending
-	// one go out together (default DefaultGroupWait; negative: none).
+	// GroupWait: findings arriving within this time of a notification are
+	// held and go out together when it ends; the first findings after a
+	// quiet moment go out at once, so a burst makes at most one
+	// notification per GroupWait without delaying the first notice of an
+	// incident (default DefaultGroupWait; negative: none, every finding
+	// at once).
 	GroupWait time.Duration
+	// HoldFirst: the first findings after a quiet moment wait for
+	// GroupWait too, so that a group is one notification (the behaviour
+	// of Alertmanager's group_wait, and vrrpguard's before 2026-12).
+	HoldFirst bool
 	// RepeatInterval: a firing alert is notified again after this long
 	// (default DefaultRepeatInterval; negative: never).
 	RepeatInterval time.Duration
@@ -191,7 +199,7 @@ func New(o Options) (*Dispatcher, error) {
 		m:    o.Metrics,
 		wake: make(chan struct{}, 1),
 		policy: newPolicy(policyConfig{Instance: o.Instance, ExternalURL: o.ExternalURL,
-			GroupWait: o.GroupWait, RepeatInterval: o.RepeatInterval, RestoreGrace: o.RestoreGrace}),
+			GroupWait: o.GroupWait, HoldFirst: o.HoldFirst, RepeatInterval: o.RepeatInterval, RestoreGrace: o.RestoreGrace}),
 		jitter: rand.Float64,
 	}
 	seen := map[string]bool{}

@@ -149,6 +149,14 @@ func (i *Instance) Status() Status {
 	return st
 }
 
+// modify changes the status without returning a copy (the per-advert
+// counters: no allocation).
+func (i *Instance) modify(fn func(*Status)) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	fn(&i.st)
+}
+
 func (i *Instance) update(fn func(*Status)) Status {
 	i.mu.Lock()
 	defer i.mu.Unlock()

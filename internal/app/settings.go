@@ -187,7 +187,11 @@ type segmentFlags struct {
 	alerts    *alertFlags
 }
 
-func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags {
+// addSegmentFlags adds the shared flags; ringMiB is the default size of
+// each interface's capture ring (watch on a busy segment wants more than a
+// node watching its own instances' interfaces, whose ring is resident
+// memory).
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *segmentFlags {
 	f := &segmentFlags{}
 	fs.Var(&f.configs, "config", configHelp)
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
@@ -197,7 +201,7 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags 
 	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
-	f.ringMiB = fs.Int("capture-ring-mib", sniffer.DefaultRingBlocks*sniffer.DefaultRingBlockSize>>20, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
+	f.ringMiB = fs.Int("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }
