@@ -1,0 +1,243 @@
+package app
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/vrrpguard/vrrpguard/internal/netlab"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+)
+
+// wireAdvert is one advertisement seen on the wire.
+type wireAdvert struct {
+	at   time.Time
+	src  netip.Addr
+	prio uint8
+}
+
+// wireAdverts reads the adverts of a recording.
+func wireAdverts(t *testing.T, path string) []wireAdvert {
+	t.Helper()
+	var out []wireAdvert
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
+		if o.Kind == obs.KindAdvert {
+			out = append(out, wireAdvert{at: o.Time, src: o.Src, prio: o.Advert.Priority})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// overlapAfter measures, in a recording's adverts, how long two masters
+// advertised at once after t0: from the first advert of comer (priority
+// above 0) to the last advert of leaver (above 0) that followed it; 0 when
+// leaver sent none after it. n counts those adverts of leaver.
+func overlapAfter(ads []wireAdvert, t0 time.Time, comer, leaver netip.Addr) (first time.Time, overlap time.Duration, n int, ok bool) {
+	for _, a := range ads {
+		if a.at.Before(t0) || a.prio == 0 {
+			continue
+		}
+		if first.IsZero() {
+			if a.src == comer {
+				first = a.at
+			}
+			continue
+		}
+		if a.src == leaver {
+			overlap, n = a.at.Sub(first), n+1
+		}
+	}
+	return first, overlap, n, !first.IsZero()
+}
+
+// addrEvents subscribes to address changes in h's namespace; the channel
+// carries them until the test ends.
+func addrEvents(t *testing.T, h *netlab.Host) <-chan netlink.AddrUpdate {
+	t.Helper()
+	ch, done := make(chan netlink.AddrUpdate, 1024), make(chan struct{})
+	if err := h.Do(func() error { return netlink.AddrSubscribe(ch, done) }); err != nil {
+		t.Fatalf("subscribe to address events in %s: %v", h, err)
+	}
+	t.Cleanup(func() { close(done) })
+	return ch
+}
+
+// waitAddrEvent waits for an event adding (or removing) ip.
+func waitAddrEvent(t *testing.T, ch <-chan netlink.AddrUpdate, ip string, added bool, timeout time.Duration) time.Time {
+	t.Helper()
+	want := netip.MustParseAddr(ip)
+	deadline := time.After(timeout)
+	for {
+		select {
+		case u := <-ch:
+			if a, ok := netip.AddrFromSlice(u.LinkAddress.IP); ok && a.Unmap() == want && u.NewAddr == added {
+				return time.Now()
+			}
+		case <-deadline:
+			t.Fatalf("no netlink event %s %s within %v", map[bool]string{true: "adding", false: "removing"}[added], ip, timeout)
+			return time.Time{}
+		}
+	}
+}
+
+// TestRunKill9WhileMasterAndRestart: `vrrpguard run` master (150) is
+// SIGKILLed (no resignation; its VIP stays on the interface, as after a
+// crash), keepalived (100) takes over, and run is restarted within a second.
+// At start run removes the stale VIP (a netlink delete before it becomes
+// master again), then preempts; measured on the wire (tcpdump on the
+// bridge), keepalived advertises for at most one advert interval after
+// run's first advert: no second master for longer than that.
+func TestRunKill9WhileMasterAndRestart(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1] // v3 over IPv4, 100 ms
+	lab, a, b := labPair(t, f)
+	wire := lab.Bridge().StartCapture(t, "br0", "ip", "proto", "112")
+	n := startRun(t, a, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+
+	events := addrEvents(t, a)
+	n.proc.Kill()
+	killed := time.Now()
+	if !a.HasAddr(f.vip) {
+		t.Fatalf("after kill -9, %s is gone from a: want it left behind as after a crash", f.vip)
+	}
+	time.Sleep(500 * time.Millisecond)
+	n.start(t)
+	restarted := time.Now()
+	waitAddrEvent(t, events, f.vip, false, 10*time.Second) // the stale VIP removed at start
+	n.proc.WaitOutput(t, "entering MASTER state", 15*time.Second)
+	waitHolder(t, lab, a, f.vip, 15*time.Second)
+	time.Sleep(time.Second)
+	onlyHolder(t, lab, a, f.vip, time.Second)
+
+	ads := wireAdverts(t, wire.Stop())
+	aAddr, bAddr := netip.MustParseAddr(f.subnet+"1"), netip.MustParseAddr(f.subnet+"2")
+	bFirst, _, _, bOK := overlapAfter(ads, killed, bAddr, aAddr)
+	first, overlap, nb, ok := overlapAfter(ads, restarted, aAddr, bAddr)
+	if !ok {
+		t.Fatalf("no advert from the restarted run (%s) on the wire", aAddr)
+	}
+	t.Logf("kill -9 → restart %v later; keepalived advertised %v after the kill (%v, took over: %v); "+
+		"run's first advert %v after restart; keepalived's adverts after it: %d over %v (advert_int %v)",
+		restarted.Sub(killed).Round(time.Millisecond), bFirst.Sub(killed).Round(time.Millisecond), bOK, strings.Contains(kb.Log(), "Entering MASTER STATE"),
+		first.Sub(restarted).Round(time.Millisecond), nb, overlap, f.interval)
+	if overlap > f.interval {
+		t.Errorf("two masters on the wire for %v after restart (keepalived sent %d adverts after run's first), want at most one advert interval (%v)", overlap, nb, f.interval)
+	}
+	if !strings.Contains(kb.Log(), "Entering MASTER STATE") {
+		t.Errorf("keepalived never took over while run was dead:\n%s", kb.Log())
+	}
+}
+
+// TestRunLinkDownUp: the interface of `vrrpguard run` (master, 150) goes
+// down: run enters FAULT and drops its VIP, keepalived (100) takes over;
+// back up, run returns through BACKUP to MASTER (it preempts) and the VIP is
+// on run's node only.
+func TestRunLinkDownUp(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, b := labPair(t, f)
+	n := startRun(t, a, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+
+	a.SetLink(t, false)
+	waitLogRecord(t, n.proc, map[string]string{"msg": "entering FAULT state", "from": "MASTER"}, 10*time.Second)
+	a.WaitAddrGone(t, f.vip, 5*time.Second)
+	waitHolder(t, lab, b, f.vip, 10*time.Second)
+
+	a.SetLink(t, true)
+	waitLogRecord(t, n.proc, map[string]string{"msg": "entering BACKUP state", "from": "FAULT"}, 10*time.Second)
+	waitLogRecord(t, n.proc, map[string]string{"msg": "entering MASTER state", "from": "BACKUP"}, 10*time.Second)
+	waitHolder(t, lab, a, f.vip, 10*time.Second)
+	kb.WaitLogN(t, "Entering BACKUP STATE", 2, 10*time.Second)
+	onlyHolder(t, lab, a, f.vip, time.Second)
+}
+
+// procCounts are a process's open fds (and what they are) and goroutines.
+func procCounts(t *testing.T, h *netlab.Host, pid int, metrics string) (fds []string, goroutines int) {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		l, _ := os.Readlink(dir + "/" + e.Name())
+		fds = append(fds, e.Name()+"→"+l)
+	}
+	resp, err := nsClient(h).Get(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return fds, int(parseMetrics(resp.Body)["go_goroutines"])
+}
+
+// TestRunManySIGHUPs: 100 SIGHUPs in 10 s to `vrrpguard run` (master, 150,
+// keepalived 100 as backup) with an unchanged configuration: no instance
+// changes state (run's log and keepalived's), and run holds no more fds
+// or goroutines afterwards than before.
+func TestRunManySIGHUPs(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, b := labPair(t, f)
+	n := startRun(t, a, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	// One reload first, so that whatever a reload opens for good (nothing,
+	// today) is in the baseline.
+	n.proc.Signal(syscall.SIGHUP)
+	n.proc.WaitOutput(t, "msg=reloaded", 10*time.Second)
+	time.Sleep(time.Second)
+	const metrics = "http://" + defaultRunListen + "/metrics"
+	fds0, g0 := procCounts(t, a, n.proc.Pid(), metrics)
+	entering0, kaLog0 := strings.Count(n.proc.Output(), "msg=\"entering"), kb.Log()
+
+	for i := 0; i < 100; i++ {
+		if err := n.proc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatalf("SIGHUP %d: %v\n%s", i, err, n.proc.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // the last reloads finish
+	reloads := strings.Count(n.proc.Output(), "msg=reloaded")
+	fds1, g1 := procCounts(t, a, n.proc.Pid(), metrics)
+	t.Logf("100 SIGHUPs in 10 s: %d reloads logged (signals arriving during a reload coalesce); fds %d → %d, goroutines %d → %d", reloads-1, len(fds0), len(fds1), g0, g1)
+	if reloads < 2 {
+		t.Errorf("no reload logged after the SIGHUPs:\n%s", n.proc.Output())
+	}
+	if strings.Contains(n.proc.Output(), "reload failed") {
+		t.Errorf("a reload failed:\n%s", n.proc.Output())
+	}
+	if e := strings.Count(n.proc.Output(), "msg=\"entering"); e != entering0 {
+		t.Errorf("run changed state %d times during the SIGHUPs, want 0:\n%s", e-entering0, n.proc.Output())
+	}
+	if got := kb.Log(); strings.Count(got, "Entering") != strings.Count(kaLog0, "Entering") {
+		t.Errorf("keepalived changed state during the SIGHUPs:\n%s", got)
+	}
+	onlyHolder(t, lab, a, f.vip, 500*time.Millisecond)
+	if len(fds1) > len(fds0) {
+		t.Errorf("fds grew from %d to %d over 100 reloads:\nbefore %v\nafter  %v", len(fds0), len(fds1), fds0, fds1)
+	}
+	if g1 > g0+2 {
+		t.Errorf("goroutines grew from %d to %d over 100 reloads", g0, g1)
+	}
+}
