@@ -198,7 +198,11 @@ func TestRunManySIGHUPs(t *testing.T) {
 	netlab.Require(t)
 	f := runFlavours[1]
 	lab, a, b := labPair(t, f)
-	n := startRun(t, a, f.conf(150))
+	// --no-probe: the prober opens its socket on its first probe, which
+	// could fall between the two counts.
+	n := &runNode{host: a, conf: writeFile(t, "keepalived.conf", f.conf(150))}
+	n.proc = a.Start(t, binary(t), "run", "--config", n.conf, "--listen", defaultRunListen, "--no-probe")
+	n.proc.WaitOutput(t, "msg=starting", 10*time.Second)
 	kb := b.StartKeepalived(t, f.conf(100))
 	a.WaitAddr(t, f.vip, 15*time.Second)
 	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
@@ -235,7 +239,7 @@ func TestRunManySIGHUPs(t *testing.T) {
 	}
 	onlyHolder(t, lab, a, f.vip, 500*time.Millisecond)
 	if len(fds1) > len(fds0) {
-		t.Errorf("fds grew from %d to %d over 100 reloads:\nbefore %v\nafter  %v", len(fds0), len(fds1), fds0, fds1)
+		t.Errorf("fds grew from %d to %d over 100 reloads:\nbefore %v\nafter  %v\n%s", len(fds0), len(fds1), fds0, fds1, a.Run(t, "ss", "-apne"))
 	}
 	if g1 > g0+2 {
 		t.Errorf("goroutines grew from %d to %d over 100 reloads", g0, g1)
