@@ -130,7 +130,7 @@ func TestRunKill9WhileMasterAndRestart(t *testing.T) {
 	if !ok {
 		t.Fatalf("no advert from the restarted run (%s) on the wire", aAddr)
 	}
-	t.Logf("kill -9 → restart %v later; keepalived advertised %v after the kill (%v, took over: %v); "+
+	t.Logf("kill -9 (returned) → restart %v later; keepalived's first advert %v after the kill returned (%v, took over: %v); "+
 		"run's first advert %v after restart; keepalived's adverts after it: %d over %v (advert_int %v)",
 		restarted.Sub(killed).Round(time.Millisecond), bFirst.Sub(killed).Round(time.Millisecond), bOK, strings.Contains(kb.Log(), "Entering MASTER STATE"),
 		first.Sub(restarted).Round(time.Millisecond), nb, overlap, f.interval)
@@ -243,5 +243,63 @@ func TestRunManySIGHUPs(t *testing.T) {
 	}
 	if g1 > g0+2 {
 		t.Errorf("goroutines grew from %d to %d over 100 reloads", g0, g1)
+	}
+}
+
+// TestKeepalivedVIPRemovedByHand records keepalived 2.2.7's answer to its
+// VIP being removed (ip addr del) while MASTER, the reference for run's: it
+// notices (netlink), goes BACKUP with a priority-0 advert and removes its
+// VIPs, then, as no peer outranks it, becomes MASTER again after Skew_Time
+// and re-adds the VIP with a new GARP burst; the lower-priority peer stays
+// BACKUP.
+func TestKeepalivedVIPRemovedByHand(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, b := labPair(t, f)
+	ka := a.StartKeepalived(t, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	a.DelAddr(t, f.vip+f.plen)
+	ka.WaitLog(t, "Netlink reflector reports IP "+f.vip+" removed from eth0", 5*time.Second)
+	ka.WaitLog(t, "sent 0 priority", 5*time.Second)
+	ka.WaitLogN(t, "Entering MASTER STATE", 2, 5*time.Second)
+	waitHolder(t, lab, a, f.vip, 5*time.Second)
+	kb.WaitLog(t, "Backup received priority 0 advertisement", 5*time.Second)
+	if strings.Contains(kb.Log(), "Entering MASTER STATE") {
+		t.Errorf("the backup took over:\n%s", kb.Log())
+	}
+}
+
+// TestRunRestoresVIPRemovedByHand: `vrrpguard run` (master, 150) puts its
+// VIP back as soon as it is removed by hand, and announces it again,
+// without a transition (keepalived, above, goes through BACKUP with a
+// priority-0 advert); keepalived (100) stays BACKUP.
+func TestRunRestoresVIPRemovedByHand(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, b := labPair(t, f)
+	n := startRun(t, a, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	events := addrEvents(t, a)
+	entering := strings.Count(n.proc.Output(), "msg=\"entering")
+	removed := time.Now()
+	a.DelAddr(t, f.vip+f.plen)
+	waitAddrEvent(t, events, f.vip, false, 5*time.Second)
+	back := waitAddrEvent(t, events, f.vip, true, 5*time.Second)
+	waitLogRecord(t, n.proc, map[string]string{"msg": "virtual addresses were removed while master; restoring them", "addresses": "[" + f.vip + f.plen + "]"}, 5*time.Second)
+	t.Logf("VIP removed by hand (ip addr del started), back within %v", back.Sub(removed).Round(time.Millisecond))
+	onlyHolder(t, lab, a, f.vip, time.Second)
+	if e := strings.Count(n.proc.Output(), "msg=\"entering"); e != entering {
+		t.Errorf("run changed state %d times, want 0:\n%s", e-entering, n.proc.Output())
+	}
+	if strings.Count(kb.Log(), "Entering MASTER STATE") > 0 || strings.Contains(kb.Log(), "priority 0") {
+		t.Errorf("keepalived saw a change of master:\n%s", kb.Log())
 	}
 }
