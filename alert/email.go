@@ -413,6 +413,7 @@ var checks = map[rules.Kind]string{
 	rules.SelfDemoted: "  This node stepped down because a master it cannot validate outranks it.\n" +
 		"  - the rival named above: its authentication, VRID, version and addresses against this node's configuration",
 	rules.AlertsDropped: "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
+	rules.CaptureDown:   "  - the interface named above (`ip link show`): deleted, renamed or down; the vrrpguard_capture_up metric",
 }
 
 // message builds the mail.

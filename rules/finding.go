@@ -38,6 +38,10 @@ const (
 	// AlertsDropped is raised by package alert, not by the engine: a
 	// sink's outbox overflowed and undelivered notifications were dropped.
 	AlertsDropped Kind = "alerts_dropped"
+	// CaptureDown is raised by the live watcher, not by the engine: the
+	// capture on an interface has been down (the interface is missing,
+	// down, or was deleted) for a while, so its segments are unwatched.
+	CaptureDown Kind = "capture_down"
 )
 
 // Finding kinds about the aftermath of a split brain and about the local
@@ -55,7 +59,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, CaptureDown}
 }
 
 // Severity of a finding.
@@ -166,6 +170,24 @@ func AlertsDroppedFinding(now time.Time, n int, sink string) Finding {
 			" undelivered notifications were dropped — the sink has been unreachable for long; check it and the vrrpguard_alerts_* metrics",
 		Fingerprint: fingerprint(AlertsDropped, vrrp.FamilyUnknown, 0, sink),
 	}
+}
+
+// CaptureDownFinding returns the capture_down finding of iface, whose
+// capture has been down since since for reason (raised), or is back
+// (resolved), at now. Its fingerprint depends on the interface only.
+func CaptureDownFinding(now, since time.Time, iface, reason string, resolved bool) Finding {
+	f := Finding{
+		Kind: CaptureDown, State: Raised, Severity: SeverityOf(CaptureDown), Interface: iface,
+		FirstSeen: since, LastSeen: now, At: now,
+		Message: "capture on " + iface + " has been down since " + since.Format(time.RFC3339) + " (" + reason +
+			"): its segments are not watched — check the interface (ip link show " + iface + ")",
+		Fingerprint: fingerprint(CaptureDown, vrrp.FamilyUnknown, 0, iface),
+	}
+	if resolved {
+		f.State = Resolved
+		f.Message = "capture on " + iface + " resumed after " + now.Sub(since).Round(time.Millisecond).String() + " down"
+	}
+	return f
 }
 
 // fingerprint hashes the identity of a problem.

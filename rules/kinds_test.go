@@ -111,6 +111,7 @@ func TestEveryKindHasATest(t *testing.T) {
 		pkg, test string
 	}{
 		{AlertsDropped, Warning, "alert", "TestOutboxOverflowRaisesAlertsDropped"},
+		{CaptureDown, Warning, "internal/app", "TestWatchCaptureSurvivesInterfaceRecreated"},
 	}
 
 	declared := map[Kind]int{}

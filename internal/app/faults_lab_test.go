@@ -2,8 +2,10 @@ package app
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -301,5 +303,133 @@ func TestRunRestoresVIPRemovedByHand(t *testing.T) {
 	}
 	if strings.Count(kb.Log(), "Entering MASTER STATE") > 0 || strings.Contains(kb.Log(), "priority 0") {
 		t.Errorf("keepalived saw a change of master:\n%s", kb.Log())
+	}
+}
+
+// macvlan creates (or, with del, deletes) the interface name on h: a
+// macvlan of eth0, which sees the segment's multicast and broadcast frames.
+func macvlan(t *testing.T, h *netlab.Host, name string, del bool) {
+	t.Helper()
+	if del {
+		h.Run(t, "ip", "link", "del", name)
+		return
+	}
+	h.Run(t, "ip", "link", "add", name, "link", "eth0", "type", "macvlan", "mode", "bridge")
+	h.Run(t, "ip", "link", "set", name, "up")
+}
+
+// advertsAfter counts the adverts watch printed with a time after t0.
+func advertsAfter(t *testing.T, p *netlab.Proc, t0 time.Time) int {
+	t.Helper()
+	n := 0
+	for _, a := range procJSON(t, p).adverts {
+		if at, err := time.Parse(time.RFC3339Nano, a.Time); err == nil && at.After(t0) {
+			n++
+		}
+	}
+	return n
+}
+
+// metricValue reads one sample (name with its labels, as printed) from the
+// /metrics page at url, reached from inside h.
+func metricValue(t *testing.T, h *netlab.Host, url, sample string) (float64, bool) {
+	t.Helper()
+	resp, err := nsClient(h).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// TestWatchCaptureSurvivesInterfaceRecreated: the interface `watch`
+// captures on is deleted and, 7 s later, created again with the same name:
+// the capture resumes by itself; meanwhile capture_down is raised (past 5 s)
+// and it resolves when capture resumes; the gap is in the log and the
+// metrics (vrrpguard_capture_up, _restarts_total, _down_seconds_total).
+// Also a link set down and up again: capture resumes.
+func TestWatchCaptureSurvivesInterfaceRecreated(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, _ := labPair(t, f)
+	c := lab.AddHost("c", f.subnet+"3"+f.plen)
+	a.StartKeepalived(t, f.conf(150))
+	macvlan(t, c, "cap0", false)
+	w := c.Start(t, binary(t), "watch", "--interface", "cap0", "--adverts", "--format", "json", "--listen", "127.0.0.1:9812", "--no-probe")
+	w.WaitOutput(t, "msg=watching", 10*time.Second)
+	const metrics = "http://127.0.0.1:9812/metrics"
+	waitFor(t, "adverts on cap0", 15*time.Second, func() bool { return advertsAfter(t, w, time.Time{}) > 0 })
+
+	macvlan(t, c, "cap0", true)
+	waitLogRecord(t, w, map[string]string{"msg": "capture stopped; it resumes when the interface is back", "interface": "cap0"}, 10*time.Second)
+	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_up{interface="cap0"}`); v != 0 {
+		t.Errorf("vrrpguard_capture_up = %v while cap0 is gone, want 0", v)
+	}
+	raised := waitJSONFinding(t, w, "capture_down", "raised", 15*time.Second)
+	if raised.Interface != "cap0" {
+		t.Errorf("capture_down raised for %q, want cap0", raised.Interface)
+	}
+	time.Sleep(time.Second)
+	recreated := time.Now()
+	macvlan(t, c, "cap0", false)
+	waitLogRecord(t, w, map[string]string{"msg": "capture resumed", "interface": "cap0"}, 10*time.Second)
+	waitJSONFinding(t, w, "capture_down", "resolved", 10*time.Second)
+	waitFor(t, "adverts on the re-created cap0", 10*time.Second, func() bool { return advertsAfter(t, w, recreated) > 0 })
+	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_up{interface="cap0"}`); v != 1 {
+		t.Errorf("vrrpguard_capture_up = %v after cap0 came back, want 1", v)
+	}
+	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_restarts_total{interface="cap0"}`); v != 1 {
+		t.Errorf("vrrpguard_capture_restarts_total = %v, want 1", v)
+	}
+	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_down_seconds_total{interface="cap0"}`); v < 5 {
+		t.Errorf("vrrpguard_capture_down_seconds_total = %v, want the gap (> 5 s)", v)
+	}
+
+	// Down and up: no finding (back within 5 s), capture resumes.
+	c.Run(t, "ip", "link", "set", "cap0", "down")
+	waitFor(t, "the capture to stop again", 10*time.Second, func() bool {
+		return strings.Count(w.Output(), `msg="capture stopped; it resumes when the interface is back" interface=cap0`) == 2
+	})
+	time.Sleep(500 * time.Millisecond)
+	up := time.Now()
+	c.Run(t, "ip", "link", "set", "cap0", "up")
+	waitFor(t, "adverts on cap0 after down and up", 10*time.Second, func() bool { return advertsAfter(t, w, up) > 0 })
+	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_restarts_total{interface="cap0"}`); v != 2 {
+		t.Errorf("vrrpguard_capture_restarts_total = %v, want 2", v)
+	}
+	if err := w.Stop(); err != nil {
+		t.Errorf("watch: %v\n%s", err, w.Output())
+	}
+}
+
+// TestWatchWaitsForItsInterface: `watch --interface X` started before X
+// exists waits (a log line) and captures once X appears.
+func TestWatchWaitsForItsInterface(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	lab, a, _ := labPair(t, f)
+	c := lab.AddHost("c", f.subnet+"3"+f.plen)
+	a.StartKeepalived(t, f.conf(150))
+	w := c.Start(t, binary(t), "watch", "--interface", "late0", "--adverts", "--format", "json", "--listen", "off", "--no-probe")
+	waitLogRecord(t, w, map[string]string{"msg": "waiting for the interface to capture on", "interface": "late0"}, 10*time.Second)
+	time.Sleep(time.Second)
+	if !w.Running() {
+		t.Fatalf("watch exited:\n%s", w.Output())
+	}
+	created := time.Now()
+	macvlan(t, c, "late0", false)
+	waitLogRecord(t, w, map[string]string{"msg": "capture resumed", "interface": "late0"}, 10*time.Second)
+	waitFor(t, "adverts on late0", 10*time.Second, func() bool { return advertsAfter(t, w, created) > 0 })
+	if err := w.Stop(); err != nil {
+		t.Errorf("watch: %v\n%s", err, w.Output())
 	}
 }

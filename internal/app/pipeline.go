@@ -114,6 +114,13 @@ func (p *pipeline) probe(iface string, addr netip.Addr) {
 	p.emit([]rules.Output{{Probe: &rules.Probe{Interface: iface, Addr: addr}}})
 }
 
+// finding reports a finding raised outside the engine (capture_down).
+func (p *pipeline) finding(f rules.Finding) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit([]rules.Output{{Finding: &f}})
+}
+
 // flush writes out what the printer buffered.
 func (p *pipeline) flush() {
 	p.mu.Lock()

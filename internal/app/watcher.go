@@ -48,7 +48,7 @@ type watcherOptions struct {
 // rules engine, the printer, active probes, alert dispatch and metrics.
 // Build it with newWatcher, then Run it.
 type watcher struct {
-	live   *sniffer.Live
+	caps   *captures
 	pl     *pipeline
 	hook   func(*obs.Observation)
 	alerts *alert.Dispatcher // nil without sinks
@@ -76,16 +76,16 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}); err != nil {
+	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}, o.Log, o.Registry, pl.finding); err != nil {
 		return nil, err
 	}
 	if o.Registry != nil {
 		seg, err := segmetrics.New(func() rules.Snapshot { return pl.snapshot(time.Now()) })
 		if err != nil {
-			w.live.Close()
+			w.caps.Close()
 			return nil, err
 		}
-		o.Registry.MustRegister(newLiveCollector(w.live), seg)
+		o.Registry.MustRegister(newLiveCollector(w.caps.Stats), seg)
 	}
 	// The prober opens its sockets on first use: the engine probes when
 	// Params.ProbeInterval is set, self-demotion whenever it needs to.
@@ -94,10 +94,10 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 }
 
 // Interfaces returns the interfaces captured on.
-func (w *watcher) Interfaces() []string { return w.live.Interfaces() }
+func (w *watcher) Interfaces() []string { return w.caps.Interfaces() }
 
 // Captures reports whether iface is captured on.
-func (w *watcher) Captures(iface string) bool { return slices.Contains(w.live.Interfaces(), iface) }
+func (w *watcher) Captures(iface string) bool { return slices.Contains(w.caps.Interfaces(), iface) }
 
 // Status is the status document of the watched segments (the caller adds
 // version, command, node and instances).
@@ -111,20 +111,21 @@ func (w *watcher) SetExpected(exp []rules.Expected) {
 }
 
 // Run captures, ticks the engine's timers and delivers alerts until ctx is
-// done or capture fails; it returns after the dispatcher has persisted
-// what it could not deliver. The printer is flushed.
+// done (a capture that fails is reopened when its interface is back); it
+// returns after the dispatcher has persisted what it could not deliver.
+// The printer is flushed.
 func (w *watcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
 	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
-	w.log.Info("watching", "interfaces", w.live.Interfaces())
-	err := w.live.Run(ctx, w.observe)
-	cancel() // capture failed or ctx is done: stop ticks and alerts
+	w.log.Info("watching", "interfaces", w.caps.Interfaces())
+	w.caps.Run(ctx, w.observe)
+	cancel() // ctx is done: stop ticks and alerts
 	w.pl.prober.Close()
 	w.pl.flush()
 	<-alertsDone
-	return err
+	return nil
 }
 
 // observe hands one observation to the engine, then to the hook.
@@ -168,6 +169,6 @@ func (w *watcher) startAlerts(ctx context.Context) <-chan struct{} {
 
 // Close releases what newWatcher opened, for a watcher that will not Run.
 func (w *watcher) Close() {
-	w.live.Close()
+	w.caps.Close()
 	w.pl.prober.Close()
 }
