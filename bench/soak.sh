@@ -7,7 +7,9 @@
 # and CPU of both processes are sampled every minute; every split brain must
 # reach the webhook as firing from both and, once healed, as resolved; fds
 # and goroutines after the last split brain must not exceed those after the
-# first. The per-minute table is written to $OUT (default soak-report.md).
+# first. The per-minute table is written to $OUT (default soak-report.md);
+# with VRRPGUARD_SOAK_WIRE=1 (default here) a tcpdump on the bridge measures
+# the gaps between the master's adverts.
 # Both VRRP speakers run with realtime priority (chrt -r 10 / keepalived's
 # vrrp_rt_priority), as 10 ms adverts need on a loaded machine; set
 # VRRPGUARD_SOAK_REALTIME=0 to measure without.
@@ -24,6 +26,7 @@ export VRRPGUARD_SOAK_SPLIT_FOR=${VRRPGUARD_SOAK_SPLIT_FOR:-20s}
 export VRRPGUARD_SOAK_SAMPLE=${VRRPGUARD_SOAK_SAMPLE:-1m}
 export VRRPGUARD_SOAK_ADVERT=${VRRPGUARD_SOAK_ADVERT:-10ms}
 export VRRPGUARD_SOAK_REALTIME=${VRRPGUARD_SOAK_REALTIME:-1}
+export VRRPGUARD_SOAK_WIRE=${VRRPGUARD_SOAK_WIRE:-1}
 export VRRPGUARD_SOAK_REPORT=$OUT
 go test ./internal/app -run '^TestLabSoak$' -count=1 -v -timeout 2h
 echo "report: $OUT"
