@@ -147,7 +147,7 @@ func TestRunKill9WhileMasterAndRestart(t *testing.T) {
 // TestRunLinkDownUp: the interface of `vrrpguard run` (master, 150) goes
 // down: run enters FAULT and drops its VIP, keepalived (100) takes over;
 // back up, run returns through BACKUP to MASTER (it preempts) and the VIP is
-// on run's node only.
+// on run's node only, and run's watcher captures again.
 func TestRunLinkDownUp(t *testing.T) {
 	t.Parallel()
 	netlab.Require(t)
@@ -169,6 +169,16 @@ func TestRunLinkDownUp(t *testing.T) {
 	waitHolder(t, lab, a, f.vip, 10*time.Second)
 	kb.WaitLogN(t, "Entering BACKUP STATE", 2, 10*time.Second)
 	onlyHolder(t, lab, a, f.vip, time.Second)
+	// The watcher half lost its capture with the link (ENETDOWN) and
+	// reopened it: it sees the segment again.
+	waitLogRecord(t, n.proc, map[string]string{"msg": "capture stopped; it resumes when the interface is back", "interface": "eth0"}, 5*time.Second)
+	waitLogRecord(t, n.proc, map[string]string{"msg": "capture resumed", "interface": "eth0"}, 10*time.Second)
+	const metrics, sample = "http://" + defaultRunListen + "/metrics", `vrrpguard_capture_received_packets_total{interface="eth0"}`
+	before, _ := metricValue(t, a, metrics, sample)
+	waitFor(t, "run's capture to count packets again", 10*time.Second, func() bool {
+		v, _ := metricValue(t, a, metrics, sample)
+		return v > before
+	})
 }
 
 // procCounts are a process's open fds (and what they are) and goroutines.
