@@ -39,7 +39,9 @@ type captures struct {
 	log     *slog.Logger
 	m       *captureUpMetrics // nil without a registry
 	finding func(rules.Finding)
-	mu      sync.Mutex // serialises handler calls across interfaces
+	// blind is told when an interface's capture goes down or comes back.
+	blind func(iface string, blind bool, now time.Time)
+	mu    sync.Mutex // serialises handler calls across interfaces
 }
 
 // ifaceCapture is the capture of one interface.
@@ -85,8 +87,9 @@ func newCaptureUpMetrics(reg *prometheus.Registry) *captureUpMetrics {
 // newCaptures opens the capture on each interface that exists. A missing
 // interface is not an error (its capture starts when it appears); any other
 // failure to open is, and leaves nothing open.
-func newCaptures(names []string, opts sniffer.LiveOptions, log *slog.Logger, reg *prometheus.Registry, finding func(rules.Finding)) (*captures, error) {
-	c := &captures{opts: opts, log: log, finding: finding}
+func newCaptures(names []string, opts sniffer.LiveOptions, log *slog.Logger, reg *prometheus.Registry,
+	finding func(rules.Finding), blind func(iface string, blind bool, now time.Time)) (*captures, error) {
+	c := &captures{opts: opts, log: log, finding: finding, blind: blind}
 	if reg != nil {
 		c.m = newCaptureUpMetrics(reg)
 	}
@@ -106,6 +109,7 @@ func newCaptures(names []string, opts sniffer.LiveOptions, log *slog.Logger, reg
 			ic.down, ic.reason = now, err.Error()
 			log.Warn("waiting for the interface to capture on", "interface", name, "reason", ic.reason)
 			c.setUp(name, false)
+			c.blind(name, true, now)
 		default:
 			ic.live = live
 			c.setUp(name, true)
@@ -310,6 +314,7 @@ func (c *captures) stopped(ic *ifaceCapture, live *sniffer.Live, err error) {
 	ic.live, ic.down, ic.reason, ic.raised = nil, now, err.Error(), false
 	ic.mu.Unlock()
 	c.setUp(ic.name, false)
+	c.blind(ic.name, true, now)
 	c.log.Warn("capture stopped; it resumes when the interface is back", "interface", ic.name, "err", err)
 }
 
@@ -322,6 +327,7 @@ func (c *captures) resumed(ic *ifaceCapture, live *sniffer.Live) {
 	ic.down, ic.raised = time.Time{}, false
 	ic.mu.Unlock()
 	c.setUp(ic.name, true)
+	c.blind(ic.name, false, now)
 	gap := now.Sub(down)
 	if c.m != nil {
 		c.m.restarts.WithLabelValues(ic.name).Inc()

@@ -366,8 +366,9 @@ func metricValue(t *testing.T, h *netlab.Host, url, sample string) (float64, boo
 // captures on is deleted and, 7 s later, created again with the same name:
 // the capture resumes by itself; meanwhile capture_down is raised (past 5 s)
 // and it resolves when capture resumes; the gap is in the log and the
-// metrics (vrrpguard_capture_up, _restarts_total, _down_seconds_total).
-// Also a link set down and up again: capture resumes.
+// metrics (vrrpguard_capture_up, _restarts_total, _down_seconds_total),
+// and the silence it caused is not reported as no_master. Also a link set
+// down and up again: capture resumes.
 func TestWatchCaptureSurvivesInterfaceRecreated(t *testing.T) {
 	t.Parallel()
 	netlab.Require(t)
@@ -417,6 +418,12 @@ func TestWatchCaptureSurvivesInterfaceRecreated(t *testing.T) {
 	waitFor(t, "adverts on cap0 after down and up", 10*time.Second, func() bool { return advertsAfter(t, w, up) > 0 })
 	if v, _ := metricValue(t, c, metrics, `vrrpguard_capture_restarts_total{interface="cap0"}`); v != 2 {
 		t.Errorf("vrrpguard_capture_restarts_total = %v, want 2", v)
+	}
+	// The segment's master never stopped: the silence while cap0 was gone
+	// was the watcher's own blindness, not a no_master.
+	time.Sleep(time.Second)
+	if f, ok := procJSON(t, w).finding("no_master", "raised"); ok {
+		t.Errorf("no_master raised while the capture was down: %+v", f)
 	}
 	if err := w.Stop(); err != nil {
 		t.Errorf("watch: %v\n%s", err, w.Output())

@@ -64,7 +64,10 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 	}
 	p := output.New(o.Out, o.Format, nil)
 	p.AutoFlush = true
-	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts}
+	// A no_master raised while a capture was down is held back until the
+	// engine had resolve_hold of adverts after the capture resumed, and a
+	// little more for the first of them to arrive.
+	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts, holdFor: o.Params.ResolveHold + 3*time.Second}
 	if o.Registry != nil {
 		pl.m = newCaptureMetrics(o.Registry)
 		pl.fm = newFindingMetrics(o.Registry)
@@ -76,7 +79,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}, o.Log, o.Registry, pl.finding); err != nil {
+	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}, o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
 		return nil, err
 	}
 	if o.Registry != nil {
