@@ -453,3 +453,38 @@ func TestWatchWaitsForItsInterface(t *testing.T) {
 		t.Errorf("watch: %v\n%s", err, w.Output())
 	}
 }
+
+// TestRunMissingInterfaceLikeKeepalived: an instance on an interface that
+// does not exist is a configuration error for keepalived 2.2.7 (without
+// dynamic_interfaces: "Non-existent interface specified in configuration",
+// its VRRP child exits with a permanent CONFIG error and keepalived stops)
+// and for `run` (an error naming the interface, exit 1).
+func TestRunMissingInterfaceLikeKeepalived(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	_, a, _ := labPair(t, f)
+	conf := writeFile(t, "keepalived.conf", netlab.Conf(netlab.Instance{Interface: "late0", VRID: 61, Priority: 150, Version: 3,
+		AdvertInt: f.interval, VIPs: []string{f.vip + f.plen}}))
+	dir := t.TempDir()
+	k := a.Start(t, "keepalived", "-n", "-l", "-D", "--vrrp", "-f", conf, "-p", dir+"/pid", "-r", dir+"/vrrp.pid")
+	select {
+	case <-k.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("keepalived still runs with a missing interface:\n%s", k.Output())
+	}
+	for _, want := range []string{"Non-existent interface specified in configuration", "exited with permanent error CONFIG"} {
+		if !strings.Contains(k.Output(), want) {
+			t.Errorf("keepalived's log lacks %q:\n%s", want, k.Output())
+		}
+	}
+	r := a.Start(t, binary(t), "run", "--config", conf, "--listen", "off")
+	select {
+	case <-r.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("run still runs with a missing interface:\n%s", r.Output())
+	}
+	if r.Err() == nil || !strings.Contains(r.Output(), "late0") {
+		t.Errorf("run with a missing interface: %v, want exit 1 naming late0:\n%s", r.Err(), r.Output())
+	}
+}
