@@ -28,7 +28,7 @@ func OptionsFromConfig(a config.Alerts, g *keepalived.Global, getenv func(string
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{StateDir: a.StateDir, Sinks: sinks, RepeatInterval: a.RepeatInterval, GroupWait: a.GroupWait}
+	o := Options{StateDir: a.StateDir, Sinks: sinks, RepeatInterval: a.RepeatInterval, GroupWait: a.GroupWait, HoldFirst: a.HoldFirst}
 	// In the configuration 0 means "never" / "no wait"; in Options it
 	// means the default.
 	if o.RepeatInterval == 0 {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/rules"
@@ -24,6 +25,7 @@ const (
 	DefaultMaxOutbox      = 10000
 	DefaultBackoffBase    = time.Second
 	DefaultBackoffMax     = 5 * time.Minute
+	DefaultWriteRetry     = 10 * time.Second
 	// maxRetryAfter bounds a receiver's Retry-After.
 	maxRetryAfter = time.Hour
 	// maxQueue bounds findings submitted but not yet taken by Run.
@@ -50,9 +52,17 @@ type Options struct {
 	// ExternalURL, if set, is each alert's generatorURL and the webhook
 	// messages' externalURL (e.g. the watcher's status page).
 	ExternalURL string
-	// GroupWait: findings arriving within this time of the first pending
-	// one go out together (default DefaultGroupWait; negative: none).
+	// GroupWait: findings arriving within this time of a notification are
+	// held and go out together when it ends; the first findings after a
+	// quiet moment go out at once, so a burst makes at most one
+	// notification per GroupWait without delaying the first notice of an
+	// incident (default DefaultGroupWait; negative: none, every finding
+	// at once).
 	GroupWait time.Duration
+	// HoldFirst: the first findings after a quiet moment wait for
+	// GroupWait too, so that a group is one notification (the behaviour
+	// of Alertmanager's group_wait, and vrrpguard's before 2026-12).
+	HoldFirst bool
 	// RepeatInterval: a firing alert is notified again after this long
 	// (default DefaultRepeatInterval; negative: never).
 	RepeatInterval time.Duration
@@ -74,6 +84,10 @@ type Options struct {
 	// DefaultBackoffBase and DefaultBackoffMax.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// WriteRetry: while the state directory cannot be written (disk full,
+	// read-only), the notifications kept in memory and the firing set are
+	// written again this often (default DefaultWriteRetry).
+	WriteRetry time.Duration
 	// Metrics, if set, records what the dispatcher does (package
 	// alertprom has the Prometheus implementation).
 	Metrics Metrics
@@ -99,6 +113,14 @@ type Options struct {
 // resolved once that outbox has drained to half of MaxOutbox: below the
 // limit nothing is being lost any more, and the hysteresis keeps a sink
 // that hovers at the limit from making the finding flap.
+//
+// When a write to the state directory fails (a notification to an outbox,
+// or the firing set), the dispatcher logs it, counts it, keeps the
+// notification in memory (still delivered, and still bounded by
+// MaxOutbox) and raises an outbox_unwritable finding through its own
+// pipeline. Every WriteRetry it writes what is pending again; once that
+// succeeds the finding is resolved, and the resolve, written to disk like
+// any other notification, is delivered.
 type Dispatcher struct {
 	o     Options
 	log   *slog.Logger
@@ -113,6 +135,13 @@ type Dispatcher struct {
 
 	// Owned by Run's goroutine.
 	policy *policy
+	// unwritable is the outbox_unwritable finding while it is raised;
+	// nextWrite is when pending writes are tried again.
+	unwritable *rules.Finding
+	nextWrite  time.Time
+	// unsaved is the firing set whose save failed, if dirty.
+	unsaved []*firingEntry
+	dirty   bool
 
 	// snapshot is the firing set as a list, for the resend workers.
 	snapshot atomic.Pointer[[]Alert]
@@ -151,6 +180,9 @@ func New(o Options) (*Dispatcher, error) {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	o.BackoffMax = max(o.BackoffMax, o.BackoffBase)
+	if o.WriteRetry <= 0 {
+		o.WriteRetry = DefaultWriteRetry
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -167,7 +199,7 @@ func New(o Options) (*Dispatcher, error) {
 		m:    o.Metrics,
 		wake: make(chan struct{}, 1),
 		policy: newPolicy(policyConfig{Instance: o.Instance, ExternalURL: o.ExternalURL,
-			GroupWait: o.GroupWait, RepeatInterval: o.RepeatInterval, RestoreGrace: o.RestoreGrace}),
+			GroupWait: o.GroupWait, HoldFirst: o.HoldFirst, RepeatInterval: o.RepeatInterval, RestoreGrace: o.RestoreGrace}),
 		jitter: rand.Float64,
 	}
 	seen := map[string]bool{}
@@ -254,8 +286,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		now := d.now()
+		if d.unwritable != nil && !now.Before(d.nextWrite) {
+			d.retryWrites(now)
+		}
 		d.apply(now, d.policy.step(now, submitted{d.takeQueue()}))
-		if next := d.policy.next(); !next.IsZero() {
+		next := d.policy.next()
+		if d.unwritable != nil && (next.IsZero() || d.nextWrite.Before(next)) {
+			next = d.nextWrite
+		}
+		if !next.IsZero() {
 			timer.Reset(max(next.Sub(now), 0))
 		} else {
 			timer.Reset(time.Hour)
@@ -326,11 +365,69 @@ func (d *Dispatcher) apply(now time.Time, actions []policyAction) {
 		case notify:
 			d.enqueue(a.alerts, now)
 		case saveFiring:
+			d.unsaved, d.dirty = nil, false
 			if err := saveState(d.o.StateDir, a.firing); err != nil {
+				d.unsaved, d.dirty = a.firing, true
 				d.log.Error("cannot save the firing set", "err", err)
+				d.writeFailed(now, "", err)
 			}
 		case ignoredResolve:
 			d.log.Debug("resolve of an alert not firing ignored", "fingerprint", a.fingerprint, "kind", a.kind)
 		}
 	}
+}
+
+// writeFailed records a failed write to the state directory (of sink's
+// outbox, or of the firing set when sink is ""), raising outbox_unwritable
+// if it is not raised yet.
+func (d *Dispatcher) writeFailed(now time.Time, sink string, err error) {
+	d.m.WriteFailed(sink)
+	if d.unwritable != nil {
+		return
+	}
+	cause := err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		cause = errno.Error()
+	}
+	f := rules.OutboxUnwritableFinding(now, d.o.StateDir, cause)
+	d.unwritable = &f
+	d.nextWrite = now.Add(d.o.WriteRetry)
+	d.m.Unwritable(true)
+	d.log.Error("alert state directory cannot be written; notifications are kept in memory and delivered, but would be lost on a restart",
+		"dir", d.o.StateDir, "err", err, "retry_every", d.o.WriteRetry)
+	d.Submit(f)
+}
+
+// retryWrites writes the notifications kept in memory and the firing set
+// again; when everything is written, outbox_unwritable is resolved.
+func (d *Dispatcher) retryWrites(now time.Time) {
+	var err error
+	for _, s := range d.sinks {
+		s.mu.Lock()
+		err = s.box.persistAll()
+		s.mu.Unlock()
+		if err != nil {
+			d.m.WriteFailed(s.name)
+			break
+		}
+	}
+	if err == nil && d.dirty {
+		if err = saveState(d.o.StateDir, d.unsaved); err == nil {
+			d.unsaved, d.dirty = nil, false
+		} else {
+			d.m.WriteFailed("")
+		}
+	}
+	if err != nil {
+		d.nextWrite = now.Add(d.o.WriteRetry)
+		d.log.Debug("alert state directory still cannot be written", "dir", d.o.StateDir, "err", err)
+		return
+	}
+	f := *d.unwritable
+	f.State, f.At, f.LastSeen = rules.Resolved, now, now
+	d.unwritable = nil
+	d.m.Unwritable(false)
+	d.log.Info("alert state directory writable again; pending notifications written", "dir", d.o.StateDir)
+	d.Submit(f)
 }

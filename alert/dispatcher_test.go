@@ -24,7 +24,7 @@ const gw = DefaultGroupWait
 func TestGroupWaitBatchesOneIncident(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newFake("fake")
-		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}})
+		r := start(t, Options{HoldFirst: true, StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}})
 		defer r.stop(t)
 		t0 := time.Now()
 		r.d.Submit(finding(rules.DuplicateMaster, 51, rules.Raised, t0))
@@ -50,6 +50,45 @@ func TestGroupWaitBatchesOneIncident(t *testing.T) {
 		}
 		if got := r.counter("sent", "fake"); got != 1 {
 			t.Errorf("sent_total %v, want 1", got)
+		}
+	})
+}
+
+// TestFirstNoticeAtOnce: by default the first finding of an incident is
+// sent at once; those that follow within the group wait go out together
+// when it ends.
+func TestFirstNoticeAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newFake("fake")
+		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}})
+		defer r.stop(t)
+		t0 := time.Now()
+		r.d.Submit(finding(rules.DuplicateMaster, 51, rules.Raised, t0))
+		synctest.Wait()
+		if c := n.getCalls(); len(c) != 1 || !c[0].at.Equal(t0) {
+			t.Fatalf("first finding: %d calls, want 1 at once", len(c))
+		}
+		time.Sleep(50 * time.Millisecond)
+		r.d.Submit(finding(rules.VIPOnBackup, 51, rules.Raised, time.Now()))
+		time.Sleep(50 * time.Millisecond)
+		r.d.Submit(finding(rules.VRIDConflict, 51, rules.Raised, time.Now()))
+		time.Sleep(gw - 100*time.Millisecond - time.Nanosecond)
+		synctest.Wait()
+		if c := n.getCalls(); len(c) != 1 {
+			t.Fatalf("later findings sent before the group wait ended: %d calls", len(c))
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		c := n.getCalls()
+		if len(c) != 2 {
+			t.Fatalf("want 2 notifications, got %d", len(c))
+		}
+		if !c[1].at.Equal(t0.Add(gw)) {
+			t.Errorf("folded notification sent at t0+%v, want t0+%v", c[1].at.Sub(t0), gw)
+		}
+		want := []string{"fp-vip_on_backup-51/firing", "fp-vrid_conflict-51/firing"}
+		if got := fingerprints(c[1].alerts); !slices.Equal(got, want) {
+			t.Errorf("folded alerts %v, want %v", got, want)
 		}
 	})
 }
@@ -98,7 +137,7 @@ func TestDedupAndResolve(t *testing.T) {
 func TestRaiseAndResolveWithinOneGroupIsOneResolvedAlert(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newFake("fake")
-		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}})
+		r := start(t, Options{HoldFirst: true, StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}})
 		defer r.stop(t)
 		f := finding(rules.DuplicateMaster, 51, rules.Raised, time.Now())
 		r.d.Submit(f)
@@ -117,7 +156,7 @@ func TestRaiseAndResolveWithinOneGroupIsOneResolvedAlert(t *testing.T) {
 func TestRepeatWhileFiring(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newFake("fake")
-		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}, RepeatInterval: time.Hour})
+		r := start(t, Options{HoldFirst: true, StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n}}, RepeatInterval: time.Hour})
 		defer r.stop(t)
 		t0 := time.Now()
 		f := finding(rules.NoMaster, 7, rules.Raised, t0)
@@ -356,7 +395,7 @@ func TestRestartRedeliversAndKeepsFiringSet(t *testing.T) {
 func TestRestartKeepsRepeatScheduleAndDedup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		o := Options{StateDir: dir, RepeatInterval: time.Hour}
+		o := Options{HoldFirst: true, StateDir: dir, RepeatInterval: time.Hour}
 		a := newFake("sink")
 		o.Sinks = []Sink{{Notifier: a}}
 		t0 := time.Now()
@@ -448,7 +487,7 @@ func TestRoutes(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := newFake("fake")
-		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n, RateLimit: RateLimit{Every: 10 * time.Second, Burst: 2}}}})
+		r := start(t, Options{HoldFirst: true, StateDir: t.TempDir(), Sinks: []Sink{{Notifier: n, RateLimit: RateLimit{Every: 10 * time.Second, Burst: 2}}}})
 		defer r.stop(t)
 		t0 := time.Now()
 		for vrid := uint8(1); vrid <= 4; vrid++ {
@@ -474,7 +513,7 @@ func TestResendToRefresher(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		am := fakeRefresher{newFake("am")}
 		plain := newFake("plain")
-		r := start(t, Options{StateDir: t.TempDir(), Sinks: []Sink{{Notifier: am}, {Notifier: plain}}, ResendInterval: time.Minute})
+		r := start(t, Options{HoldFirst: true, StateDir: t.TempDir(), Sinks: []Sink{{Notifier: am}, {Notifier: plain}}, ResendInterval: time.Minute})
 		defer r.stop(t)
 		t0 := time.Now()
 		f := finding(rules.DuplicateMaster, 51, rules.Raised, t0)
@@ -513,7 +552,7 @@ func TestResendToRefresher(t *testing.T) {
 func TestShutdownPersistsPending(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		r := start(t, Options{StateDir: dir, Sinks: []Sink{{Notifier: newFake("sink")}}, GroupWait: time.Hour})
+		r := start(t, Options{HoldFirst: true, StateDir: dir, Sinks: []Sink{{Notifier: newFake("sink")}}, GroupWait: time.Hour})
 		r.d.Submit(finding(rules.DuplicateMaster, 51, rules.Raised, time.Now()))
 		time.Sleep(time.Second)
 		r.stop(t)

@@ -40,6 +40,29 @@ const (
 	StartTLSNever = "never"
 )
 
+func init() {
+	// gopkg.in/mail.v2 (v2.3.1) sets its connection deadline only after it
+	// has read the server's greeting, so a server that accepts TCP and
+	// never greets blocks a delivery forever. Its dial hook (a function
+	// variable, set once here before any goroutine runs) bounds the
+	// greeting too; mail.v2 moves the deadline on at each later command.
+	mail.NetDialTimeout = dialWithDeadline
+}
+
+// dialWithDeadline dials like net.DialTimeout and sets the connection's
+// deadline to timeout from now.
+func dialWithDeadline(network, address string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout(network, address, timeout)
+	if err == nil && timeout > 0 {
+		err = c.SetDeadline(time.Now().Add(timeout))
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, err
+}
+
 // DefaultEmailTimeout is the default timeout of one SMTP delivery.
 const DefaultEmailTimeout = 30 * time.Second
 
@@ -187,12 +210,19 @@ func (e *Email) deliver(ctx context.Context, msg *mail.Message) (bool, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.send(d, msg) }()
+	// A safety net: every network operation is bounded by the timeout
+	// (dialWithDeadline, mail.v2's own deadlines), so a session needs at
+	// most a few of them; the sink's worker never waits longer.
+	backstop := time.NewTimer(3 * timeout)
+	defer backstop.Stop()
 	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
 		// The SMTP session ends by itself within the timeout.
 		return true, fmt.Errorf("%s: %w", e.o.Name, ctx.Err())
+	case <-backstop.C:
+		return true, fmt.Errorf("%s: smtp session still running after %v: %w", e.o.Name, 3*timeout, os.ErrDeadlineExceeded)
 	}
 	if err == nil {
 		return false, nil
@@ -413,7 +443,9 @@ var checks = map[rules.Kind]string{
 	rules.SelfDemoted: "  This node stepped down because a master it cannot validate outranks it.\n" +
 		"  - the rival named above: its authentication, VRID, version and addresses against this node's configuration",
 	rules.AlertsDropped: "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
-	rules.CaptureDown:   "  - the interface named above (`ip link show`): deleted, renamed or down; the vrrpguard_capture_up metric",
+	rules.OutboxUnwritable: "  - free space in the directory named above (`df`), its permissions and mount (read-only?);\n" +
+		"    vrrpguard_alerts_outbox_write_errors_total",
+	rules.CaptureDown: "  - the interface named above (`ip link show`): deleted, renamed or down; the vrrpguard_capture_up metric",
 }
 
 // message builds the mail.

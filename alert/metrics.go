@@ -27,6 +27,13 @@ type Metrics interface {
 	// Delivered records the time from a notification's finding (raise or
 	// resolve) to the sink accepting it.
 	Delivered(sink string, latency time.Duration)
+	// WriteFailed counts a failed write of a notification to the sink's
+	// outbox (sink "" for the firing set): the state directory is full or
+	// read-only.
+	WriteFailed(sink string)
+	// Unwritable sets whether the state directory cannot be written now
+	// (the outbox_unwritable finding is raised).
+	Unwritable(on bool)
 }
 
 // nopMetrics is the Metrics of a dispatcher without Options.Metrics.
@@ -40,3 +47,5 @@ func (nopMetrics) Retried(string)                  {}
 func (nopMetrics) OutboxDepth(string, int)         {}
 func (nopMetrics) Dropped(string, int)             {}
 func (nopMetrics) Delivered(string, time.Duration) {}
+func (nopMetrics) WriteFailed(string)              {}
+func (nopMetrics) Unwritable(bool)                 {}

@@ -93,9 +93,72 @@ type outbox struct {
 	entries []*entry
 }
 
+// badRecord is an outbox file that could not be read back.
+type badRecord struct {
+	// File is the file's path (before it was renamed to *.corrupt).
+	File string
+	// Err says why; a *RecordError carries the byte offset.
+	Err error
+}
+
+// RecordError is an outbox record (one notification file) that does not
+// decode: Offset is the byte offset in the file where decoding failed
+// (the file's length for a truncated record).
+type RecordError struct {
+	Offset int64
+	Err    error
+}
+
+func (e *RecordError) Error() string { return fmt.Sprintf("offset %d: %v", e.Offset, e.Err) }
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// maxRecordAlerts bounds the alerts of one outbox record read back from
+// disk (the dispatcher never writes more than a notification holds).
+const maxRecordAlerts = 100000
+
+// decodeEntry decodes one outbox record, the file <seq>.json. A record
+// that is not valid JSON, of another format version, of another sequence
+// number (a file renamed by hand) or without alerts is an error, a
+// *RecordError with the offset where it went wrong.
+func decodeEntry(b []byte, seq uint64) (*entry, error) {
+	e := &entry{}
+	if err := json.Unmarshal(b, e); err != nil {
+		off := int64(0)
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case strings.Contains(err.Error(), "unexpected end of JSON input"):
+			off = int64(len(b)) // truncated
+		case errors.As(err, &se):
+			// Offset counts the bytes read, the bad one included.
+			off = max(se.Offset-1, 0)
+		case errors.As(err, &te):
+			off = te.Offset
+		}
+		return nil, &RecordError{Offset: off, Err: fmt.Errorf("not a notification record: %w", err)}
+	}
+	switch {
+	case e.Version != fileFormat:
+		return nil, &RecordError{Err: fmt.Errorf("record format version %d, want %d", e.Version, fileFormat)}
+	case e.Seq != seq:
+		return nil, &RecordError{Err: fmt.Errorf("record holds sequence number %d, its file name %d", e.Seq, seq)}
+	case len(e.Alerts) == 0:
+		return nil, &RecordError{Err: errors.New("record holds no alerts")}
+	case len(e.Alerts) > maxRecordAlerts:
+		return nil, &RecordError{Err: fmt.Errorf("record holds %d alerts, more than %d", len(e.Alerts), maxRecordAlerts)}
+	}
+	for i := range e.Alerts {
+		if s := e.Alerts[i].Status; s != StatusFiring && s != StatusResolved {
+			return nil, &RecordError{Err: fmt.Errorf("alert %d has status %q", i, s)}
+		}
+	}
+	return e, nil
+}
+
 // loadOutbox opens (creating) dir and loads its entries in order. Files
-// that do not parse are renamed to *.corrupt and reported in bad.
-func loadOutbox(dir, sink string) (box *outbox, bad []string, err error) {
+// that do not decode are renamed to *.corrupt and reported in bad; the
+// others are loaded.
+func loadOutbox(dir, sink string) (box *outbox, bad []badRecord, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -120,13 +183,13 @@ func loadOutbox(dir, sink string) (box *outbox, bad []string, err error) {
 		}
 		path := filepath.Join(dir, name)
 		b, err := os.ReadFile(path)
-		e := &entry{}
+		var e *entry
 		if err == nil {
-			err = json.Unmarshal(b, e)
+			e, err = decodeEntry(b, seq)
 		}
-		if err != nil || e.Seq != seq {
+		if err != nil {
 			_ = os.Rename(path, path+".corrupt")
-			bad = append(bad, name)
+			bad = append(bad, badRecord{File: path, Err: err})
 			continue
 		}
 		e.persisted = true
@@ -154,12 +217,30 @@ func (o *outbox) add(e *entry) error {
 	e.Sink = o.sink
 	o.nextSeq++
 	o.entries = append(o.entries, e)
+	return o.persist(e)
+}
+
+// persist writes e durably (again, for an entry whose first write failed).
+func (o *outbox) persist(e *entry) error {
 	b, err := json.Marshal(e)
 	if err == nil {
 		err = writeFileSync(o.dir, e.fileName(), b)
 	}
 	e.persisted = err == nil
 	return err
+}
+
+// persistAll writes the entries queued in memory only; it stops at the
+// first error.
+func (o *outbox) persistAll() error {
+	for _, e := range o.entries {
+		if !e.persisted {
+			if err := o.persist(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // remove takes e out of the outbox and deletes its file.

@@ -13,9 +13,14 @@ import (
 // goroutines, no clock — the time of each step is a parameter, and its
 // decisions come back as actions for the dispatcher to carry out.
 //
-// Findings are grouped by fingerprint. The first finding after a quiet
-// moment opens a group; everything submitted within GroupWait joins it and
-// goes out as one notification. A raise notifies once; further raises of an
+// Findings are grouped in time. The first findings after a quiet moment
+// go out at once, and findings submitted within GroupWait of a
+// notification are held and go out together, as one notification, when
+// that GroupWait ends (which holds the next ones for another GroupWait):
+// the first notice of an incident is not delayed, and a burst of findings
+// still makes at most one notification per GroupWait. With HoldFirst the
+// first findings wait for GroupWait too (one notification per group). A
+// raise notifies once; further raises of an
 // alert already firing update it silently; a resolve of a firing alert
 // notifies, one of an alert not firing is ignored; a raise and resolve
 // within one group become one resolved alert. Firing alerts are notified
@@ -31,6 +36,9 @@ type policy struct {
 	firing        map[string]*firingEntry
 	pending       []rules.Finding
 	groupDeadline time.Time
+	// holdUntil: findings submitted before it are held until then (the
+	// GroupWait after the last notification of new findings).
+	holdUntil time.Time
 }
 
 // policyConfig is the part of Options the policy needs, with defaults
@@ -40,6 +48,9 @@ type policyConfig struct {
 	ExternalURL string
 	// GroupWait ≤ 0: every step's findings go out at once.
 	GroupWait time.Duration
+	// HoldFirst: the first findings after a quiet moment wait for
+	// GroupWait too, instead of going out at once.
+	HoldFirst bool
 	// RepeatInterval ≤ 0: never remind.
 	RepeatInterval time.Duration
 	// RestoreGrace < 0: restored alerts are never resolved by the policy.
@@ -135,13 +146,21 @@ func (p *policy) restore(now time.Time, firing []*firingEntry) {
 }
 
 // receive adds findings to the pending group, opening one if there is
-// none.
+// none: due at once after a quiet moment, else when the GroupWait after
+// the last notification ends (with HoldFirst: GroupWait from now).
 func (p *policy) receive(now time.Time, findings []rules.Finding) {
 	if len(findings) == 0 {
 		return
 	}
 	if len(p.pending) == 0 {
-		p.groupDeadline = now.Add(max(p.c.GroupWait, 0))
+		switch {
+		case p.c.HoldFirst:
+			p.groupDeadline = now.Add(max(p.c.GroupWait, 0))
+		case now.Before(p.holdUntil):
+			p.groupDeadline = p.holdUntil
+		default:
+			p.groupDeadline = now
+		}
 	}
 	p.pending = append(p.pending, findings...)
 }
@@ -157,6 +176,7 @@ func (p *policy) due(now time.Time, final bool) []policyAction {
 		out = append(out, ignored...)
 		if len(b) > 0 {
 			batches = append(batches, b)
+			p.holdUntil = now.Add(max(p.c.GroupWait, 0))
 		}
 		p.pending = nil
 		changed = true

@@ -114,9 +114,11 @@ func raise(fps ...string) func(time.Duration) policyEvent {
 	}
 }
 
+// TestPolicyStep: with HoldFirst a group's first findings wait for the
+// group wait too (the grouping of Alertmanager's group_wait).
 func TestPolicyStep(t *testing.T) {
 	const gw = 200 * time.Millisecond
-	cfg := policyConfig{Instance: "w1", GroupWait: gw, RepeatInterval: time.Hour, RestoreGrace: 15 * time.Minute}
+	cfg := policyConfig{Instance: "w1", GroupWait: gw, HoldFirst: true, RepeatInterval: time.Hour, RestoreGrace: 15 * time.Minute}
 	tick := submitted{}
 	sub := func(fs ...rules.Finding) submitted { return submitted{fs} }
 	// raiseA: A raised at 0, notified when the group wait ends.
@@ -285,7 +287,7 @@ func TestPolicyAlertFields(t *testing.T) {
 // TestPolicyRaisesWithinOneGroup: an alert raised twice within one group is
 // notified once, with the newer evidence.
 func TestPolicyRaisesWithinOneGroup(t *testing.T) {
-	p := newPolicy(policyConfig{GroupWait: time.Second})
+	p := newPolicy(policyConfig{GroupWait: time.Second, HoldFirst: true})
 	p.step(pat(0), submitted{[]rules.Finding{pf("A", rules.Raised, 0)}})
 	later := pf("A", rules.Raised, 500*time.Millisecond)
 	later.Message = "newer evidence"
@@ -299,5 +301,134 @@ func TestPolicyRaisesWithinOneGroup(t *testing.T) {
 	}
 	if len(sent) != 1 || sent[0].Message != "newer evidence" || !sent[0].LastSeen.Equal(pat(500*time.Millisecond)) || !sent[0].StartsAt.Equal(p0) {
 		t.Errorf("notified %+v, want A once with the evidence of the second raise", sent)
+	}
+}
+
+// TestPolicyStepFirstAtOnce: by default the first findings after a quiet
+// moment go out at once; later ones within the group wait of a
+// notification are folded into one notification at its end.
+func TestPolicyStepFirstAtOnce(t *testing.T) {
+	const gw = 200 * time.Millisecond
+	cfg := policyConfig{Instance: "w1", GroupWait: gw, RepeatInterval: time.Hour, RestoreGrace: 15 * time.Minute}
+	tick := submitted{}
+	sub := func(fs ...rules.Finding) submitted { return submitted{fs} }
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	raiseA := policyStep{0, sub(pf("A", rules.Raised, 0)), []string{"firing A", "notify A/firing starts+0s", "save A@+0s"}, time.Hour}
+	tests := []struct {
+		name  string
+		steps []policyStep
+	}{
+		{"the first raise goes out at once", []policyStep{raiseA}},
+		{"findings taken at once are one notification", []policyStep{
+			{0, raise("A", "B")(0), []string{"firing A B", "notify A/firing starts+0s, B/firing starts+0s", "save A@+0s B@+0s"}, time.Hour},
+		}},
+		{"later findings within the group wait are folded into one notification at its end", []policyStep{
+			raiseA,
+			{ms(50), sub(pf("B", rules.Raised, ms(50))), nil, gw},
+			{ms(120), sub(pf("C", rules.Raised, ms(120))), nil, gw},
+			{ms(199), tick, nil, gw},
+			{gw, tick, []string{"firing A B C", "notify B/firing starts+50ms, C/firing starts+120ms", "save A@+0s B@+200ms C@+200ms"}, time.Hour},
+			// The folded notification holds the next findings for another
+			// group wait.
+			{ms(300), sub(pf("D", rules.Raised, ms(300))), nil, ms(400)},
+			{ms(400), tick, []string{"firing A B C D", "notify D/firing starts+300ms", "save A@+0s B@+200ms C@+200ms D@+400ms"}, time.Hour},
+		}},
+		{"a finding after the group wait goes out at once", []policyStep{
+			raiseA,
+			{time.Second, sub(pf("B", rules.Raised, time.Second)), []string{"firing A B", "notify B/firing starts+1s", "save A@+0s B@+1s"}, time.Hour},
+		}},
+		{"a silent update does not hold the next finding", []policyStep{
+			raiseA,
+			{time.Second, sub(pf("A", rules.Raised, time.Second)), []string{"firing A", "save A@+0s"}, time.Hour},
+			{time.Second + ms(10), sub(pf("B", rules.Raised, time.Second+ms(10))), []string{"firing A B", "notify B/firing starts+1.01s", "save A@+0s B@+1.01s"}, time.Hour},
+		}},
+		{"a resolve within the group wait goes out at its end", []policyStep{
+			raiseA,
+			{ms(50), sub(pf("A", rules.Resolved, ms(50))), nil, gw},
+			{gw, tick, []string{"firing ", "notify A/resolved starts+0s ends+50ms", "save "}, never},
+		}},
+		{"stopping sends the held findings at once", []policyStep{
+			raiseA,
+			{ms(50), stopping{[]rules.Finding{pf("B", rules.Raised, ms(50))}}, []string{"firing A B", "notify B/firing starts+50ms", "save A@+0s B@+50ms"}, time.Hour},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPolicy(cfg)
+			for i, s := range tc.steps {
+				got := fmtPolicyActions(p.step(pat(s.at), s.ev))
+				if d := testenv.DiffLines(s.want, got); d != "" {
+					t.Fatalf("step %d at +%v %T (-want +got):\n%s", i, s.at, s.ev, d)
+				}
+				next := never
+				if n := p.next(); !n.IsZero() {
+					next = n.Sub(p0)
+				}
+				if next != s.next {
+					t.Fatalf("step %d at +%v: next step at %v, want %v (-1: never)", i, s.at, next, s.next)
+				}
+			}
+		})
+	}
+}
+
+// TestPolicyBurstIsBounded: a burst of findings of one incident (a new
+// alert every 10 ms for 2 s, the policy stepped at every submission and
+// whenever it asks) makes one notification per group wait, the first at
+// once, and notifies every alert exactly once.
+func TestPolicyBurstIsBounded(t *testing.T) {
+	const (
+		gw    = 200 * time.Millisecond
+		every = 10 * time.Millisecond
+		burst = 2 * time.Second
+	)
+	for _, hold := range []bool{false, true} {
+		t.Run(fmt.Sprintf("HoldFirst=%v", hold), func(t *testing.T) {
+			p := newPolicy(policyConfig{GroupWait: gw, HoldFirst: hold, RepeatInterval: time.Hour})
+			var notified []time.Duration
+			seen := map[string]int{}
+			take := func(at time.Duration, as []policyAction) {
+				for _, a := range as {
+					if n, ok := a.(notify); ok {
+						notified = append(notified, at)
+						for _, x := range n.alerts {
+							seen[x.Fingerprint]++
+						}
+					}
+				}
+			}
+			for at := time.Duration(0); at <= burst+2*gw; at += time.Millisecond {
+				var fs []rules.Finding
+				if at <= burst && at%every == 0 {
+					fs = []rules.Finding{pf(fmt.Sprintf("F%d", at/every), rules.Raised, at)}
+				}
+				if n := p.next(); len(fs) > 0 || (!n.IsZero() && !pat(at).Before(n)) {
+					take(at, p.step(pat(at), submitted{fs}))
+				}
+			}
+			if want := int(burst/every) + 1; len(seen) != want {
+				t.Errorf("%d alerts notified, want %d", len(seen), want)
+			}
+			for fp, n := range seen {
+				if n != 1 {
+					t.Errorf("%s notified %d times, want once", fp, n)
+				}
+			}
+			if max := int(burst/gw) + 2; len(notified) > max {
+				t.Errorf("%d notifications for a %v burst, want at most %d (one per group wait): at %v", len(notified), burst, max, notified)
+			}
+			first := gw
+			if !hold {
+				first = 0
+			}
+			if len(notified) == 0 || notified[0] != first {
+				t.Errorf("first notification at %v, want +%v", notified, first)
+			}
+			for i := 1; i < len(notified); i++ {
+				if d := notified[i] - notified[i-1]; d < gw {
+					t.Errorf("notifications at %v and %v: %v apart, less than the group wait", notified[i-1], notified[i], d)
+				}
+			}
+		})
 	}
 }

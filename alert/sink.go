@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -67,7 +68,13 @@ func (d *Dispatcher) loadOutbox(s *sinkState) (int, error) {
 		return 0, err
 	}
 	for _, b := range bad {
-		d.log.Error("unreadable outbox entry set aside", "sink", s.name, "file", b+".corrupt")
+		var off int64
+		var re *RecordError
+		if errors.As(b.Err, &re) {
+			off = re.Offset
+		}
+		d.log.Warn("unreadable outbox record skipped and set aside; the other records are delivered",
+			"sink", s.name, "file", b.File, "offset", off, "moved_to", b.File+".corrupt", "err", b.Err)
 	}
 	s.mu.Lock()
 	s.box = box
@@ -115,6 +122,7 @@ func (d *Dispatcher) put(s *sinkState, e *entry, now time.Time) {
 	if err != nil {
 		d.log.Error("cannot write notification to the outbox; it is delivered but would not survive a restart",
 			"sink", s.name, "err", err)
+		d.writeFailed(now, s.name, err)
 	}
 	if terr != nil {
 		d.log.Error("outbox cleanup failed", "sink", s.name, "err", terr)

@@ -181,9 +181,7 @@ expect:
 	for _, conf := range []string{"keepalived/testdata/nginx-master.conf", "keepalived/testdata/nginx-backup.conf"} {
 		wantWarn = append(wantWarn,
 			conf+":13: 'vrrp_skip_check_adv_addr' in global_defs is not used by vrrpguard; keepalived would not check the addresses in adverts from the current master",
-			conf+":14: 'vrrp_garp_interval 0.001' in global_defs is not used by vrrpguard; keepalived would pace gratuitous ARPs on an interface this far apart",
-			conf+":15: 'script_user root' in global_defs is not used by vrrpguard; keepalived would run scripts as this user by default",
-			conf+":16: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify")
+			conf+":14: 'vrrp_garp_interval 0.001' in global_defs is not used by vrrpguard; keepalived would pace gratuitous ARPs on an interface this far apart")
 	}
 	wantWarn = append(wantWarn,
 		"vrrpguard.yaml:3: segment eth0/ipv4/51: vrrpguard.yaml:3 and keepalived/testdata/nginx-master.conf:28 disagree on authentication (PASS digest "+

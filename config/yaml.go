@@ -185,9 +185,13 @@ type Alerts struct {
 	// RepeatInterval re-sends a finding that is still active after this
 	// long (default 4h; 0 never repeats).
 	RepeatInterval time.Duration `yaml:"repeat_interval"`
-	// GroupWait batches findings raised within this time into one
-	// notification (default 200ms).
+	// GroupWait batches findings: those raised within this time of a
+	// notification go out together when it ends (default 200ms). The
+	// first findings after a quiet moment go out at once unless HoldFirst.
 	GroupWait time.Duration `yaml:"group_wait"`
+	// HoldFirst makes the first findings after a quiet moment wait for
+	// GroupWait too (one notification per group, later first notice).
+	HoldFirst bool `yaml:"hold_first"`
 }
 
 // Webhook is an HTTP endpoint receiving findings.

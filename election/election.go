@@ -65,10 +65,15 @@ func (t Timer) String() string {
 // weight is added to the priority; while it is down a negative weight is
 // added (subtracted); weight 0 puts the instance into Fault while it is
 // down. Reverse swaps up and down.
+//
+// A Valued tracker (keepalived's track_file) is neither up nor down: its
+// effect is what the last [TrackDelta] for it says (a priority change or
+// Fault), and Weight and Reverse are not used.
 type Tracker struct {
 	Name    string
 	Weight  int
 	Reverse bool
+	Valued  bool
 }
 
 // Config is the configuration of one virtual router.
@@ -137,6 +142,16 @@ type TrackChanged struct {
 	OK   bool
 }
 
+// TrackDelta reports the effect of a Valued tracker (by Tracker.Name):
+// Delta is added to the priority, or with Fault the router is faulty. A
+// Valued tracker starts with Delta 0. It is ignored for a tracker that is
+// not Valued.
+type TrackDelta struct {
+	Name  string
+	Delta int
+	Fault bool
+}
+
 // Demote holds the router out of the election (a vrrpguard extension, not
 // in the RFCs): a master resigns as on [Shutdown] (a priority-0
 // advertisement) and becomes backup, removing its addresses; in any state
@@ -161,6 +176,7 @@ func (AdvertReceived) event()   {}
 func (TimerFired) event()       {}
 func (InterfaceChanged) event() {}
 func (TrackChanged) event()     {}
+func (TrackDelta) event()       {}
 func (Demote) event()           {}
 func (Resume) event()           {}
 
@@ -209,7 +225,8 @@ type Machine struct {
 	masterAdverInt time.Duration
 	deadline       [numTimers]time.Time
 	ifDown         bool
-	down           map[string]bool // trackers currently down
+	down           map[string]bool // trackers currently down (Valued: faulty)
+	delta          map[string]int  // priority changes of Valued trackers
 	preemptAt      time.Time
 	master         netip.Addr // last master heard (Backup)
 	masterPrio     uint8
@@ -248,7 +265,7 @@ func New(cfg Config) (*Machine, error) {
 		seen[t.Name] = true
 	}
 	cfg.Trackers = append([]Tracker(nil), cfg.Trackers...)
-	return &Machine{cfg: cfg, masterAdverInt: cfg.AdvertInt, down: map[string]bool{}}, nil
+	return &Machine{cfg: cfg, masterAdverInt: cfg.AdvertInt, down: map[string]bool{}, delta: map[string]int{}}, nil
 }
 
 // State returns the current state.
@@ -266,6 +283,12 @@ func (m *Machine) Priority() uint8 {
 		return 255
 	}
 	for _, t := range m.cfg.Trackers {
+		if t.Valued {
+			if !m.down[t.Name] {
+				p += m.delta[t.Name]
+			}
+			continue
+		}
 		up := !m.down[t.Name]
 		if t.Reverse {
 			up = !up
@@ -307,6 +330,12 @@ func (m *Machine) ownFault() (bool, string) {
 	}
 	for _, t := range m.cfg.Trackers {
 		down := m.down[t.Name]
+		if t.Valued {
+			if down {
+				return true, "tracked " + t.Name + " down"
+			}
+			continue
+		}
 		if t.Reverse {
 			down = !down
 		}
@@ -373,13 +402,24 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 		m.ifDown = !e.Up
 		s.tracking()
 	case TrackChanged:
-		if !m.tracks(e.Name) {
+		if t, ok := m.tracker(e.Name); !ok || t.Valued {
 			return nil
 		}
 		if e.OK {
 			delete(m.down, e.Name)
 		} else {
 			m.down[e.Name] = true
+		}
+		s.tracking()
+	case TrackDelta:
+		if t, ok := m.tracker(e.Name); !ok || !t.Valued || (m.delta[e.Name] == e.Delta && m.down[e.Name] == e.Fault) {
+			return nil
+		}
+		m.delta[e.Name] = e.Delta
+		if e.Fault {
+			m.down[e.Name] = true
+		} else {
+			delete(m.down, e.Name)
 		}
 		s.tracking()
 	case Demote:
@@ -392,13 +432,13 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 	return s.out
 }
 
-func (m *Machine) tracks(name string) bool {
+func (m *Machine) tracker(name string) (Tracker, bool) {
 	for _, t := range m.cfg.Trackers {
 		if t.Name == name {
-			return true
+			return t, true
 		}
 	}
-	return false
+	return Tracker{}, false
 }
 
 // step accumulates the actions of one Step.

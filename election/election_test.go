@@ -213,6 +213,26 @@ func TestStep(t *testing.T) {
 			{ms(450), TrackChanged{Name: "eth1", OK: false}, []string{"SendAdvert 90", "SetTimer adver +550ms"}},
 			{ms(460), adv(low, 100), []string{"StopTimer adver", "SetTimer master_down +" + (ms(760) + 166*ms(100)/256).String(), "Transition MASTER->BACKUP prio 90"}},
 		}, Backup},
+		{"valued tracker: delta changes a master's priority, fault and back", cfg(func(c *Config) {
+			c.Priority = 150
+			c.Trackers = []Tracker{{Name: "file", Valued: true}}
+		}), []stepCase{
+			{0, Startup{}, []string{"SetTimer master_down +" + (ms(300) + 106*ms(100)/256).String(), "Transition INIT->BACKUP prio 150"}},
+			{ms(400), TimerFired{MasterDownTimer}, []string{"SendAdvert 150", "SetTimer adver +500ms", "Transition BACKUP->MASTER prio 150"}},
+			{ms(410), TrackDelta{Name: "file", Delta: -60}, []string{"SendAdvert 90", "SetTimer adver +510ms"}},
+			{ms(420), TrackDelta{Name: "file", Delta: -60}, nil},
+			{ms(430), TrackChanged{Name: "file", OK: false}, nil},
+			{ms(440), TrackDelta{Name: "file", Delta: 10}, []string{"SendAdvert 160", "SetTimer adver +540ms"}},
+			{ms(450), TrackDelta{Name: "file", Fault: true}, []string{"SendAdvert 0", "StopTimer adver", "Transition MASTER->FAULT prio 150"}},
+			{ms(460), TrackDelta{Name: "file", Delta: 5}, []string{"SetTimer master_down +" + (ms(760) + 101*ms(100)/256).String(), "Transition FAULT->BACKUP prio 155"}},
+		}, Backup},
+		{"valued fault before startup starts in fault", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "file", Valued: true}} }), []stepCase{
+			{0, TrackDelta{Name: "file", Fault: true}, nil},
+			{0, Startup{}, []string{"Transition INIT->FAULT prio 100"}},
+		}, Fault},
+		{"TrackDelta for an up/down tracker ignored", cfg(func(c *Config) { c.Trackers = []Tracker{{Name: "chk"}} }), []stepCase{
+			backupStart, {ms(1), TrackDelta{Name: "chk", Fault: true}, nil},
+		}, Backup},
 		{"unknown tracker ignored", cfg(nil), []stepCase{backupStart, {ms(1), TrackChanged{Name: "x"}, nil}}, Backup},
 		{"timers before startup ignored", cfg(nil), []stepCase{{0, TimerFired{MasterDownTimer}, nil}, {0, AdvertReceived{Src: low, Priority: 1}, nil}, {0, Shutdown{}, nil}}, Initialize},
 	}

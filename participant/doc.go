@@ -8,10 +8,14 @@
 // and validates advertisements (TTL / hop limit 255, either checksum form of
 // version 3 over IPv4, the 8-byte PASS authentication field of version 2,
 // version, VRID and interval), runs the timers, adds and removes the virtual
-// addresses with netlink (IPv6 ones without duplicate address detection),
-// announces them with gratuitous ARP and unsolicited neighbour
+// addresses with netlink (IPv6 ones without duplicate address detection)
+// together with virtual_routes and virtual_rules, drops traffic to them on
+// a non-owner master without accept mode (RFC 5798 section 6.1) through
+// nftables, announces them with gratuitous ARP and unsolicited neighbour
 // advertisements (keepalived's garp_master_* schedule), watches links with
-// netlink for the FAULT state, runs track scripts, keeps the members of a
+// netlink for the FAULT state, runs track scripts, follows tracked
+// processes (the kernel's process connector) and tracked files (inotify)
+// with package track, keeps the members of a
 // vrrp_sync_group in step as keepalived does (package election's SyncGroup
 // decides), and runs keepalived's notify scripts, the groups' too,
 // asynchronously. Beyond keepalived, an instance can be held
@@ -20,6 +24,8 @@
 // guard removes virtual addresses configured while not master
 // (Options.GuardVIPs).
 //
-// Cancelling the context of [Router.Run] (SIGTERM) makes every master
-// resign with a priority-0 advertisement and removes the virtual addresses.
+// [Router.Run] configures static_ipaddress, static_routes and static_rules
+// while it runs. Cancelling its context (SIGTERM) makes every master resign
+// with a priority-0 advertisement and removes the virtual addresses, routes
+// and rules, the static ones and the nftables table.
 package participant

@@ -3,7 +3,6 @@ package participant
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -26,10 +25,20 @@ func (i *Instance) electionConfig(src netip.Addr) election.Config {
 		DontTrackPrimary: in.DontTrackPrimary,
 	}
 	for _, t := range in.TrackInterfaces {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: ifTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+		c.Trackers = append(c.Trackers, weightedTracker(ifTrackPrefix, t))
 	}
 	for _, t := range in.TrackScripts {
-		c.Trackers = append(c.Trackers, election.Tracker{Name: scriptTrackPrefix + t.Name, Weight: t.Weight, Reverse: t.Reverse})
+		c.Trackers = append(c.Trackers, weightedTracker(scriptTrackPrefix, t))
+	}
+	for _, t := range in.TrackProcesses {
+		if i.procs[t.Name] != nil {
+			c.Trackers = append(c.Trackers, processTracker(t))
+		}
+	}
+	for _, t := range in.TrackFiles {
+		if i.files[t.Name] != nil {
+			c.Trackers = append(c.Trackers, fileTracker(t))
+		}
 	}
 	return c
 }
@@ -45,8 +54,9 @@ type driver struct {
 	adv      vrrp.Advertisement
 	rx       vrrp.Advertisement
 	prio     uint8
-	tracks   chan election.TrackChanged
-	reported bool // OnChange was called since stepReporting cleared it
+	stMaster netip.Addr          // the master last written to the status's Master by exec
+	tracks   chan election.Event // TrackChanged, TrackDelta
+	reported bool                // OnChange was called since stepReporting cleared it
 	// lastSync is what was last reported to the sync group (if synced).
 	lastSync election.Member
 	synced   bool
@@ -64,6 +74,11 @@ func (i *Instance) run(ctx context.Context, e env) error {
 	}
 	stopScripts := d.startScripts()
 	defer stopScripts()
+	stopTracking, err := d.startTracking()
+	if err != nil {
+		return err
+	}
+	defer stopTracking()
 	d.startup()
 	return d.loop(ctx)
 }
@@ -76,7 +91,7 @@ func newDriver(i *Instance, e env) (*driver, error) {
 		return nil, err
 	}
 	d := &driver{i: i, env: e, m: m, deadline: map[election.Timer]time.Time{}, prio: m.Priority(),
-		tracks: make(chan election.TrackChanged, 16)}
+		tracks: make(chan election.Event, 16)}
 	d.adv = vrrp.Advertisement{
 		Version: uint8(i.cfg.Version), Type: vrrp.TypeAdvertisement, VRID: i.cfg.VRID,
 		Interval: i.cfg.AdvertInt, Family: i.cfg.Family(),
@@ -119,18 +134,19 @@ func (d *driver) startScripts() (stop func()) {
 	sctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, t := range i.cfg.TrackScripts {
-		s := i.scripts[t.Name]
-		if s == nil {
+		cfg := i.scripts[t.Name]
+		if cfg == nil {
 			continue
 		}
-		ok := checkScript(sctx, s) == nil && !s.InitFail
+		s := tracked{cfg: cfg, cmd: i.trackCmds[t.Name]}
+		ok := checkScript(sctx, s) == nil && !cfg.InitFail
 		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: scriptTrackPrefix + t.Name, OK: ok}))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runTracker(sctx, s, ok, func(ok bool) {
 				select {
-				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + s.Name, OK: ok}:
+				case d.tracks <- election.TrackChanged{Name: scriptTrackPrefix + cfg.Name, OK: ok}:
 				case <-sctx.Done():
 				}
 			})
@@ -155,39 +171,137 @@ func (d *driver) startup() {
 // loop delivers events to the machine until ctx is cancelled or the receive
 // socket closes, then shuts the machine down.
 func (d *driver) loop(ctx context.Context) error {
-	e := d.env
-	timer := newWaker(e, d.i.log)
-	defer timer.Stop()
+	w := d.newWaiter(ctx)
+	defer w.close()
 	for {
-		next := d.next()
-		if next.IsZero() {
-			timer.Reset(time.Hour)
-		} else {
-			timer.Reset(time.Until(next))
-		}
-		select {
-		case <-ctx.Done():
+		ev := w.wait(d.next())
+		switch ev.kind {
+		case evDone:
 			d.shutdown()
 			return nil
-		case p, ok := <-e.packets():
-			if !ok {
-				d.shutdown()
-				return errors.New("receive socket closed")
-			}
-			d.received(p)
-		case l := <-e.links():
-			d.linkChanged(l)
-		case t := <-d.tracks:
-			d.exec(d.m.Step(time.Now(), t))
-		case <-timer.C():
+		case evClosed:
+			d.shutdown()
+			return errors.New("receive socket closed")
+		case evPacket:
+			d.received(ev.p)
+		case evLink:
+			d.linkChanged(ev.link)
+		case evTrack:
+			d.exec(d.m.Step(time.Now(), ev.track))
+		case evTimer:
 			d.fire(time.Now())
-		case <-d.i.wake:
+		case evControl:
 			d.control(time.Now())
-		case a := <-e.addrs():
-			d.addrAdded(a)
+		case evAddr:
+			d.addrAdded(ev.addr)
 		}
 	}
 }
+
+// eventKind is what woke the driver's loop.
+type eventKind uint8
+
+const (
+	evTimer   eventKind = iota // a deadline may have passed (spurious wake-ups are harmless)
+	evDone                     // the context is done
+	evClosed                   // the receive socket closed
+	evPacket                   // a packet arrived
+	evLink                     // a link changed
+	evTrack                    // a tracked script changed
+	evControl                  // Demote, Resume, Reannounce or the sync group asked something
+	evAddr                     // an address was added (VIP guard)
+)
+
+// event is one wake-up of the driver's loop.
+type event struct {
+	kind  eventKind
+	p     packet
+	link  linkState
+	track election.Event // TrackChanged, TrackDelta
+	addr  addrEvent
+}
+
+// sources are the channels of the driver's rare events.
+type sources struct {
+	done   <-chan struct{}
+	links  <-chan linkState
+	tracks <-chan election.Event
+	wake   <-chan struct{}
+	addrs  <-chan addrEvent
+}
+
+// waiter blocks the driver's loop until its next deadline passes or an
+// event arrives.
+type waiter interface {
+	// wait returns the next event: evTimer once deadline (zero: none) has
+	// passed, or earlier for anything else.
+	wait(deadline time.Time) event
+	close()
+}
+
+// newWaiter returns the environment's waiter if it has one (Linux: one
+// epoll set of the receive socket and a timerfd, waited on by the loop's
+// own goroutine, so an advertisement sent or received costs one wake-up
+// of one goroutine), else a chanWaiter.
+func (d *driver) newWaiter(ctx context.Context) waiter {
+	src := sources{done: ctx.Done(), links: d.env.links(), tracks: d.tracks, wake: d.i.wake, addrs: d.env.addrs()}
+	if pe, ok := d.env.(interface{ newWaiter(sources) (waiter, error) }); ok {
+		w, err := pe.newWaiter(src)
+		if err == nil {
+			return w
+		}
+		d.i.log.Warn("epoll waiter unavailable; using channels and Go's timers (up to 1 ms late)", "err", err)
+	}
+	return &chanWaiter{src: src, pkts: d.env.packets(), timer: time.NewTimer(time.Hour)}
+}
+
+// chanWaiter waits on the environment's packet channel, the rare events'
+// channels and a time.Timer. When the process is otherwise idle the Go
+// runtime waits for timers with epoll_wait, whose timeout has millisecond
+// granularity, so its deadlines pass up to about 1 ms late.
+type chanWaiter struct {
+	src   sources
+	pkts  <-chan packet
+	timer *time.Timer
+}
+
+func (w *chanWaiter) wait(deadline time.Time) event {
+	if deadline.IsZero() {
+		w.timer.Reset(time.Hour)
+	} else {
+		w.timer.Reset(time.Until(deadline))
+	}
+	return w.src.block(w.pkts, w.timer.C, nil)
+}
+
+// block waits for one of the rare events, a packet on pkts, a tick on
+// timer or stop being closed (any of the three may be nil; stop returns
+// evDone).
+func (src sources) block(pkts <-chan packet, timer <-chan time.Time, stop <-chan struct{}) event {
+	select {
+	case <-src.done:
+		return event{kind: evDone}
+	case <-stop:
+		return event{kind: evDone}
+	case p, ok := <-pkts:
+		if !ok {
+			return event{kind: evClosed}
+		}
+		return event{kind: evPacket, p: p}
+	case l := <-src.links:
+		return event{kind: evLink, link: l}
+	case t := <-src.tracks:
+		return event{kind: evTrack, track: t}
+	case <-timer:
+		return event{kind: evTimer}
+	case <-src.wake:
+		return event{kind: evControl}
+	case a := <-src.addrs:
+		return event{kind: evAddr, addr: a}
+	}
+}
+
+func (w *chanWaiter) close() { w.timer.Stop() }
 
 // shutdown stops the machine: a master resigns and removes its addresses.
 func (d *driver) shutdown() {
@@ -200,19 +314,29 @@ func (d *driver) received(p packet) {
 	a := &d.rx
 	if err := d.env.validate(p, a); err != nil {
 		if !errors.Is(err, errNotOurs) {
-			i.update(func(s *Status) { s.Dropped++ })
+			i.modify(func(s *Status) { s.Dropped++ })
 			i.log.Debug("dropped advertisement", "src", p.src, "err", err)
 		}
 		return
 	}
-	i.update(func(s *Status) { s.Received++ })
+	i.modify(func(s *Status) { s.Received++ })
 	// The Master_Down_Timer restarts from the advert's arrival, not from
 	// when this loop got to it.
 	now := time.Now()
 	if !p.at.IsZero() && p.at.Before(now) {
 		now = p.at
 	}
+	// keepalived reports a lower priority heard as master (a router that
+	// took over during a break in communication): the notify FIFOs get
+	// MASTER_RX_LOWER_PRI and notify_master_rx_lower_pri runs.
+	lower := false
+	if own := d.m.Priority(); d.m.State() == election.Master && a.Priority != 0 {
+		lower = a.Priority < own || a.Priority == own && p.src.Compare(d.m.Config().PrimaryIP) < 0
+	}
 	d.exec(d.m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+	if lower {
+		i.masterRxLowerPri(d.m.Priority())
+	}
 }
 
 // linkChanged delivers a change of the instance's or a tracked interface.
@@ -223,37 +347,6 @@ func (d *driver) linkChanged(l linkState) {
 		d.exec(d.m.Step(time.Now(), election.TrackChanged{Name: ifTrackPrefix + l.name, OK: l.up}))
 	}
 }
-
-// waker wakes the driver's loop when its next deadline passes. A spurious
-// or stale wake-up is harmless: the loop delivers only deadlines that have
-// passed and re-arms.
-type waker interface {
-	C() <-chan time.Time
-	Reset(d time.Duration)
-	Stop()
-}
-
-// newWaker returns the environment's precise waker if it has one (Linux:
-// a timerfd), else a time.Timer.
-func newWaker(e env, log *slog.Logger) waker {
-	if pe, ok := e.(interface{ newWaker() (waker, error) }); ok {
-		w, err := pe.newWaker()
-		if err == nil {
-			return w
-		}
-		log.Warn("precise timer unavailable; using Go's timers (up to 1 ms late)", "err", err)
-	}
-	return stdWaker{time.NewTimer(time.Hour)}
-}
-
-// stdWaker is a time.Timer. When the process is otherwise idle the Go
-// runtime waits for timers with epoll_wait, whose timeout has millisecond
-// granularity, so it fires up to about 1 ms late.
-type stdWaker struct{ t *time.Timer }
-
-func (w stdWaker) C() <-chan time.Time   { return w.t.C }
-func (w stdWaker) Reset(d time.Duration) { w.t.Reset(d) }
-func (w stdWaker) Stop()                 { w.t.Stop() }
 
 // next returns the earliest pending deadline.
 func (d *driver) next() time.Time {
@@ -323,25 +416,37 @@ func (d *driver) exec(as []election.Action) {
 			if err := d.env.sendAdvert(&d.adv); err != nil {
 				i.log.Warn("send advertisement", "err", err)
 			} else {
-				i.update(func(s *Status) { s.Sent++ })
+				i.modify(func(s *Status) { s.Sent++ })
 			}
 		case election.Transition:
 			d.transition(a)
 		}
 	}
 	master, mprio := d.m.Master()
-	i.update(func(s *Status) {
-		s.Master, s.MasterPriority = "", 0
-		if master.IsValid() {
-			s.Master, s.MasterPriority = master.String(), mprio
+	mai := d.m.MasterAdverInt()
+	i.modify(func(s *Status) {
+		// Formatting the address allocates: only when it changed.
+		if master != d.stMaster || !master.IsValid() != (s.Master == "") {
+			s.Master = ""
+			if master.IsValid() {
+				s.Master = master.String()
+			}
+			d.stMaster = master
 		}
-		s.MasterAdverInt = d.m.MasterAdverInt()
+		s.MasterPriority = 0
+		if master.IsValid() {
+			s.MasterPriority = mprio
+		}
+		s.MasterAdverInt = mai
 	})
 	d.reportSync()
 	if p := d.m.Priority(); p != d.prio {
 		d.prio = p
 		st := i.update(func(s *Status) { s.Priority = p })
 		i.log.Info("priority changed", "priority", p, "base", i.cfg.Priority)
+		if i.cfg.NotifyPriorityChanges {
+			i.fifo.priority(i.cfg.Name, d.m.State(), p)
+		}
 		if i.opts.OnChange != nil {
 			i.opts.OnChange(st, nil)
 			d.reported = true

@@ -423,3 +423,44 @@ func diffStrings(want, got []string) string {
 	}
 	return s
 }
+
+// quietEnv is a fakeEnv whose sends leave no record (for allocation
+// counts).
+type quietEnv struct{ *fakeEnv }
+
+func (quietEnv) sendAdvert(*vrrp.Advertisement) error { return nil }
+
+// TestDriverAdvertDoesNotAllocate: the driver's work per advertisement
+// (a master's advert timer, a backup's received advert) allocates nothing
+// beyond what the election machine's step allocates, so 100 adverts a
+// second make little garbage for the collector to wake up for.
+func TestDriverAdvertDoesNotAllocate(t *testing.T) {
+	i := testInstance(t, testConf)
+	f := newFakeEnv(i.cfg)
+	d, err := newDriver(i, quietEnv{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.exec(d.m.Step(time.Now(), election.InterfaceChanged{Up: true}))
+	d.exec(d.m.Step(time.Now(), election.Startup{}))
+	p := advertFrom(t, "10.9.0.3", 200)
+	// The election machine's Step allocates its actions (not the driver's
+	// business): the driver must add nothing to it.
+	src := netip.MustParseAddr("10.9.0.3")
+	step := testing.AllocsPerRun(100, func() {
+		d.m.Step(time.Now(), election.AdvertReceived{Src: src, Priority: 200, Interval: 100 * time.Millisecond})
+	})
+	t.Logf("election step: %v allocations per received advert", step)
+	if n := testing.AllocsPerRun(100, func() { d.received(p) }); n != step {
+		t.Errorf("backup: %v allocations per received advert, want the election step's %v", n, step)
+	}
+	d.exec(d.m.Step(time.Now(), election.AdvertReceived{Src: netip.MustParseAddr("10.9.0.3"), Priority: 0, Interval: 100 * time.Millisecond}))
+	d.fire(time.Now().Add(time.Hour))
+	if st := i.Status(); st.State != "MASTER" {
+		t.Fatalf("state %s, want MASTER", st.State)
+	}
+	step = testing.AllocsPerRun(100, func() { d.m.Step(time.Now(), election.TimerFired{Timer: election.AdverTimer}) })
+	if n := testing.AllocsPerRun(100, func() { d.fire(time.Now().Add(time.Hour)) }); n != step {
+		t.Errorf("master: %v allocations per advert timer, want the election step's %v", n, step)
+	}
+}

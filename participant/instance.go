@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -80,6 +81,9 @@ type Options struct {
 	// OnGuard, if set, is called for every address the guard finds, from
 	// the instance's goroutine.
 	OnGuard func(GuardEvent)
+	// LookupUser resolves the user and group names of scripts (default:
+	// the system's user database).
+	LookupUser func(name, group string) (uid, gid uint32, err error)
 }
 
 // Instance is one running vrrp_instance.
@@ -88,8 +92,20 @@ type Instance struct {
 	glob *keepalived.Global
 	opts Options
 	log  *slog.Logger
-	// scripts are the vrrp_script blocks the instance tracks, by name.
-	scripts map[string]*keepalived.Script
+	// scripts are the vrrp_script blocks the instance tracks, by name, and
+	// trackCmds the commands they run (checked as keepalived does: a
+	// script that must not run is not tracked); procs and files the
+	// vrrp_track_process and track_file blocks.
+	scripts   map[string]*keepalived.Script
+	trackCmds map[string]*command
+	procs     map[string]*keepalived.TrackProcess
+	files     map[string]*keepalived.TrackFile
+	// srcs opens the sources of procs and files.
+	srcs trackSources
+	// notifyCmds are the notify scripts by keyword (notify_master, …,
+	// notify); fifo the router's notify FIFOs.
+	notifyCmds map[string]*command
+	fifo       *fifoSet
 
 	// wake tells the running loop that ctl has something for it.
 	wake chan struct{}
@@ -102,6 +118,9 @@ type Instance struct {
 	// syncName is the name of the sync group the configuration puts the
 	// instance in ("" if none).
 	syncName string
+	// fw drops traffic to the instance's addresses while it is master
+	// without accept mode (nil if it has accept mode).
+	fw *firewall
 }
 
 // control is what [Router.Demote], [Router.Resume] and [Router.Reannounce]
@@ -130,6 +149,14 @@ func (i *Instance) Status() Status {
 	return st
 }
 
+// modify changes the status without returning a copy (the per-advert
+// counters: no allocation).
+func (i *Instance) modify(fn func(*Status)) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	fn(&i.st)
+}
+
 func (i *Instance) update(fn func(*Status)) Status {
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -143,6 +170,13 @@ func (i *Instance) update(fn func(*Status)) Status {
 // configuration can be replaced while it runs with [Router.Reload].
 type Router struct {
 	opts Options
+	// fifo is the notify FIFOs of the configuration New was given (a
+	// reload keeps them), fifoEnv the script environment of that
+	// configuration (for the FIFO scripts); lookupUser resolves script
+	// users.
+	fifo       *fifoSet
+	fifoEnv    *scriptEnv
+	lookupUser lookupFunc
 
 	// mu serialises Run's start, Reload and the bookkeeping of running
 	// instances; Reload holds it while instances shut down, so nothing an
@@ -158,6 +192,13 @@ type Router struct {
 
 	errMu sync.Mutex
 	errs  []error
+
+	// fw is the nftables firewall of instances without accept mode, opened
+	// by the first of them to start (under mu); nil until then.
+	fw *firewall
+	// static is the configuration whose static addresses, routes and rules
+	// Run configured (nil before and after).
+	static *keepalived.Config
 }
 
 // runHandle is a running instance's goroutine.
@@ -172,20 +213,31 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Router{opts: opts, k: k, running: map[*Instance]*runHandle{}, exited: make(chan struct{}, 1)}
+	r := &Router{opts: opts, k: k, running: map[*Instance]*runHandle{}, exited: make(chan struct{}, 1),
+		fifo: newFIFOSet(&k.Global, opts.Logger), lookupUser: lookupUser}
+	if l := opts.LookupUser; l != nil {
+		r.lookupUser = func(name, group string) (runAs, error) {
+			uid, gid, err := l(name, group)
+			return runAs{uid: uid, gid: gid}, err
+		}
+	}
+	se := newScriptEnv(&k.Global, opts.Logger, r.lookupUser, r.fifo)
+	r.fifoEnv = se
 	for _, in := range k.Instances {
-		inst, err := newInstance(k, in, opts)
+		inst, err := newInstance(k, in, opts, se)
 		if err != nil {
 			return nil, err
 		}
 		r.instances = append(r.instances, inst)
 	}
 	markShared(r.instances)
-	linkSyncGroups(k, r.instances, opts.Logger)
+	linkSyncGroups(k, r.instances, opts.Logger, se)
+	initTrackFiles(k, false, opts.Logger)
+	se.done()
 	return r, nil
 }
 
-func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*Instance, error) {
+func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options, se *scriptEnv) (*Instance, error) {
 	if in.UseVMAC {
 		opts.Logger.Warn("use_vmac is not supported (this kernel has no macvlan); running on the interface itself", "instance", in.Name, "at", in.Pos())
 	}
@@ -202,17 +254,52 @@ func newInstance(k *keepalived.Config, in *keepalived.Instance, opts Options) (*
 	sg := syncGroupOf(k, in.Name)
 	if sg != nil {
 		in = syncTracking(sg, in, k, log)
+	} else if in.Priority == 255 && len(in.TrackFiles) > 0 {
+		c := *in
+		c.TrackFiles = unweightFiles(in.TrackFiles, "address owner", in, log)
+		in = &c
 	}
 	inst := &Instance{cfg: in, glob: &k.Global, opts: opts, log: log,
-		scripts: map[string]*keepalived.Script{}, wake: make(chan struct{}, 1)}
+		scripts: map[string]*keepalived.Script{}, trackCmds: map[string]*command{},
+		procs: map[string]*keepalived.TrackProcess{}, files: map[string]*keepalived.TrackFile{},
+		srcs: systemTracking{}, wake: make(chan struct{}, 1), fifo: se.fifo}
 	if sg != nil {
 		inst.syncName = sg.Name
 	}
+	var kept []keepalived.Track
 	for _, t := range in.TrackScripts {
-		if s := k.Script(t.Name); s != nil {
-			inst.scripts[t.Name] = s
+		s := k.Script(t.Name)
+		if s == nil {
+			continue
+		}
+		c := se.prepare("vrrp_script "+s.Name, s.Script, keepalived.RunAs{User: s.User, Group: s.Group}, s.File+":"+strconv.Itoa(s.Line))
+		if c == nil {
+			// keepalived removes a script it will not run from the
+			// instances tracking it.
+			log.Warn("track_script not tracked: its vrrp_script will not run", "vrrp_script", s.Name)
+			continue
+		}
+		inst.scripts[t.Name], inst.trackCmds[t.Name] = s, c
+		kept = append(kept, t)
+	}
+	for _, t := range in.TrackProcesses {
+		if p := k.TrackProcess(t.Name); p != nil {
+			inst.procs[t.Name] = p
 		}
 	}
+	for _, t := range in.TrackFiles {
+		if f := k.TrackFile(t.Name); f != nil {
+			inst.files[t.Name] = f
+		}
+	}
+	if len(kept) != len(in.TrackScripts) {
+		c := *in
+		c.TrackScripts = kept
+		inst.cfg = &c
+		in = &c
+	}
+	inst.notifyCmds = notifyCommands(se, "vrrp_instance "+in.Name, in.NotifyLines,
+		in.NotifyMaster, in.NotifyBackup, in.NotifyFault, in.NotifyStop, in.Notify)
 	inst.st = Status{
 		Instance: in.Name, Interface: in.Interface, VRID: in.VRID, Family: in.Family().String(),
 		Version: in.Version, State: election.Initialize.String(), Priority: in.Priority, BasePriority: in.Priority,
@@ -249,6 +336,10 @@ func (r *Router) Status() []Status {
 func (r *Router) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.ctx = ctx
+	r.fifo.open(r.fifoEnv)
+	defer r.fifo.close()
+	defer r.stopStatic()
+	r.startStatic()
 	for _, i := range r.instances {
 		r.start(i)
 	}
@@ -290,6 +381,17 @@ func (r *Router) err() error {
 
 // start runs i in a goroutine of its own; r.mu is held.
 func (r *Router) start(i *Instance) {
+	i.fw = nil
+	if i.cfg.DropsVIPTraffic() {
+		if r.fw == nil {
+			fw, err := openFirewall(&r.k.Global)
+			if err != nil {
+				i.log.Error("no_accept: cannot drop traffic to the virtual addresses; they accept it", "err", err)
+			}
+			r.fw = fw
+		}
+		i.fw = r.fw
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	h := &runHandle{cancel: cancel, done: make(chan struct{})}
 	r.running[i] = h
@@ -340,8 +442,9 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	}
 	var next, fresh []*Instance
 	keep := map[*Instance]bool{}
+	se := newScriptEnv(&k.Global, r.opts.Logger, r.lookupUser, r.fifo)
 	for _, in := range k.Instances {
-		ni, err := newInstance(k, in, r.opts)
+		ni, err := newInstance(k, in, r.opts, se)
 		if err != nil {
 			return ReloadResult{}, err
 		}
@@ -380,8 +483,24 @@ func (r *Router) Reload(k *keepalived.Config) (ReloadResult, error) {
 	}
 	r.k, r.instances = k, next
 	r.listMu.Unlock()
+	initTrackFiles(k, true, r.opts.Logger)
 	markShared(next)
-	linkSyncGroups(k, next, r.opts.Logger)
+	if k.Global.FIFOWriteStatesOnReload {
+		// keepalived writes the state of every instance that sends no
+		// notification on the reload (vrrp_scheduler.c).
+		for _, i := range next {
+			if keep[i] {
+				if st := i.Status(); st.State != election.Initialize.String() {
+					r.fifo.write(fifoLine("INSTANCE", st.Instance, st.State, int(st.Priority)))
+				}
+			}
+		}
+	}
+	linkSyncGroups(k, next, r.opts.Logger, se)
+	se.done()
+	if r.static != nil {
+		r.reloadStatic(k)
+	}
 	if r.ctx != nil && r.ctx.Err() == nil {
 		for _, i := range fresh {
 			r.start(i)
@@ -411,8 +530,27 @@ func sameInstance(a, b *Instance) bool {
 			return false
 		}
 	}
+	if !sameBlocks(a.procs, b.procs, func(p keepalived.TrackProcess) keepalived.TrackProcess { p.File, p.Line = "", 0; return p }) ||
+		!sameBlocks(a.files, b.files, func(f keepalived.TrackFile) keepalived.TrackFile { f.File, f.Line = "", 0; return f }) {
+		return false
+	}
 	ga, gb := a.glob, b.glob
 	return ga.McastGroup4 == gb.McastGroup4 && ga.McastGroup6 == gb.McastGroup6 && ga.MinGarp == gb.MinGarp
+}
+
+// sameBlocks reports whether a and b hold the same blocks by name, compared
+// after strip (which removes file positions).
+func sameBlocks[T any](a, b map[string]*T, strip func(T) T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, x := range a {
+		y := b[name]
+		if y == nil || !reflect.DeepEqual(strip(*x), strip(*y)) {
+			return false
+		}
+	}
+	return true
 }
 
 // stripInstance returns a copy of in without file positions.
@@ -428,12 +566,19 @@ func stripInstance(in *keepalived.Instance) keepalived.Instance {
 		return out
 	}
 	c.VIPs, c.ExcludedVIPs = strip(in.VIPs), strip(in.ExcludedVIPs)
+	if in.NotifyLines != nil {
+		c.NotifyLines = map[string]keepalived.ScriptLine{}
+		for kw, l := range in.NotifyLines {
+			l.File, l.Line = "", 0
+			c.NotifyLines[kw] = l
+		}
+	}
 	return c
 }
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.fw)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
@@ -38,23 +39,32 @@ type netEnv struct {
 	p6   *ipv6.PacketConn
 	pf   int // AF_PACKET socket for GARP / NA
 
-	rx      chan packet
-	linkCh  chan linkState
-	addrCh  chan addrEvent // nil: the VIP guard is off
-	done    chan struct{}
-	wg      sync.WaitGroup
-	buf     []byte
-	closeMu sync.Once
+	// fw drops traffic to the virtual addresses while they are added
+	// (no accept mode; nil otherwise); fwHeld says this instance's
+	// addresses are in it.
+	fw     *firewall
+	fwHeld bool
+
+	rx       chan packet
+	linkCh   chan linkState
+	addrCh   chan addrEvent
+	done     chan struct{}
+	wg       sync.WaitGroup
+	buf      []byte
+	tx       []*sendMsg // prepared sends, one per destination
+	closeMu  sync.Once
+	readOnce sync.Once
 }
 
 // openNetEnv opens the sockets of an instance and subscribes to link and
-// address events.
-func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger) (e *netEnv, err error) {
+// address events. fw, if not nil, drops traffic to the addresses while
+// they are added.
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, fw *firewall) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
 	}
-	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, rx: make(chan packet, 128),
+	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, fw: fw, rx: make(chan packet, 128),
 		linkCh: make(chan linkState, 16), done: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -88,8 +98,6 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 	if e.pf, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open packet socket for gratuitous ARP: %w", err)
 	}
-	e.wg.Add(1)
-	go e.read()
 	if err := e.watchLinks(); err != nil {
 		return nil, err
 	}
@@ -138,14 +146,30 @@ func (e *netEnv) openVRRP(group netip.Addr) (err error) {
 	return nil
 }
 
-func (e *netEnv) source() netip.Addr      { return e.src }
-func (e *netEnv) packets() <-chan packet  { return e.rx }
+func (e *netEnv) source() netip.Addr { return e.src }
+
+// packets starts reading the receive socket into a channel (for a driver
+// without the pollWaiter, which reads the socket itself).
+func (e *netEnv) packets() <-chan packet {
+	e.readOnce.Do(func() {
+		e.wg.Add(1)
+		go e.read()
+	})
+	return e.rx
+}
+
 func (e *netEnv) links() <-chan linkState { return e.linkCh }
 
 func (e *netEnv) validate(p packet, a *vrrp.Advertisement) error { return e.filter.validate(p, a) }
 
 func (e *netEnv) close() {
 	e.closeMu.Do(func() {
+		if e.fwHeld {
+			// Not left master through delVIPs (a failed start): let go.
+			if err := e.fw.update(e.vipAddrs(), -1); err != nil {
+				e.log.Warn("nftables", "err", err)
+			}
+		}
 		close(e.done)
 		if e.conn != nil {
 			e.conn.Close()
@@ -209,15 +233,28 @@ func (e *netEnv) read() {
 }
 
 // sendAdvert sends a to every destination, with the checksum computed for
-// each (the version 3 pseudo-header includes the destination).
+// each (the version 3 pseudo-header includes the destination). It encodes
+// into a reused buffer and writes with a raw sendmsg on the non-blocking
+// socket (no allocation, and no wake-up of the Go runtime's monitor thread
+// that a blocking-capable system call costs); only if the socket buffer is
+// full does it fall back to the runtime's write, which waits.
 func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
 	var errs []error
-	for _, dst := range e.dsts {
+	for n, dst := range e.dsts {
 		b, err := a.AppendMarshal(e.buf[:0], vrrp.EncodeOptions{Src: e.src, Dst: dst})
 		if err != nil {
 			return fmt.Errorf("encode advertisement: %w", err)
 		}
 		e.buf = b
+		if e.tx == nil {
+			e.tx = e.newSendMsgs()
+		}
+		if errno := e.tx[n].send(b); errno == 0 {
+			continue
+		} else if errno != unix.EAGAIN {
+			errs = append(errs, fmt.Errorf("send advertisement to %s: %w", dst, errno))
+			continue
+		}
 		ip := &net.IPAddr{IP: dst.AsSlice()}
 		if e.p6 != nil {
 			if dst.IsLinkLocalUnicast() {
@@ -232,6 +269,79 @@ func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sendMsg is a prepared sendmsg to one destination: its address and the
+// control messages that the x/net packet connections would build (IPv4:
+// IP_PKTINFO with the interface and source; IPv6: IPV6_PKTINFO and
+// IPV6_HOPLIMIT).
+type sendMsg struct {
+	fd  int
+	sa4 unix.RawSockaddrInet4
+	sa6 unix.RawSockaddrInet6
+	oob []byte
+	iov unix.Iovec
+	msg unix.Msghdr
+}
+
+// newSendMsgs prepares a sendMsg per destination.
+func (e *netEnv) newSendMsgs() []*sendMsg {
+	fd := -1
+	if sc, ok := e.conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			_ = rc.Control(func(f uintptr) { fd = int(f) })
+		}
+	}
+	out := make([]*sendMsg, len(e.dsts))
+	for n, dst := range e.dsts {
+		m := &sendMsg{fd: fd}
+		if e.p6 != nil {
+			m.sa6 = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: dst.As16()}
+			if dst.IsLinkLocalUnicast() {
+				m.sa6.Scope_id = uint32(e.ifi.Index)
+			}
+			m.oob = make([]byte, unix.CmsgSpace(20)+unix.CmsgSpace(4))
+			h := (*unix.Cmsghdr)(unsafe.Pointer(&m.oob[0]))
+			h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+			h.SetLen(unix.CmsgLen(20))
+			d := m.oob[unix.CmsgLen(0):]
+			src := e.src.As16()
+			copy(d, src[:])
+			binary.NativeEndian.PutUint32(d[16:], uint32(e.ifi.Index))
+			h2 := (*unix.Cmsghdr)(unsafe.Pointer(&m.oob[unix.CmsgSpace(20)]))
+			h2.Level, h2.Type = unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT
+			h2.SetLen(unix.CmsgLen(4))
+			binary.NativeEndian.PutUint32(m.oob[unix.CmsgSpace(20)+unix.CmsgLen(0):], uint32(advertTTL(e.in)))
+			m.msg.Name, m.msg.Namelen = (*byte)(unsafe.Pointer(&m.sa6)), unix.SizeofSockaddrInet6
+		} else {
+			m.sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: dst.As4()}
+			m.oob = make([]byte, unix.CmsgSpace(12))
+			h := (*unix.Cmsghdr)(unsafe.Pointer(&m.oob[0]))
+			h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+			h.SetLen(unix.CmsgLen(12))
+			d := m.oob[unix.CmsgLen(0):]
+			binary.NativeEndian.PutUint32(d, uint32(e.ifi.Index))
+			src := e.src.As4()
+			copy(d[4:8], src[:]) // ipi_spec_dst: the source address
+			m.msg.Name, m.msg.Namelen = (*byte)(unsafe.Pointer(&m.sa4)), unix.SizeofSockaddrInet4
+		}
+		m.msg.Control = &m.oob[0]
+		m.msg.SetControllen(len(m.oob))
+		m.msg.Iov, m.msg.Iovlen = &m.iov, 1
+		out[n] = m
+	}
+	return out
+}
+
+// send writes b with one non-blocking sendmsg.
+func (m *sendMsg) send(b []byte) unix.Errno {
+	if m.fd < 0 {
+		return unix.EAGAIN // no descriptor: use the runtime's write
+	}
+	m.iov.Base = &b[0]
+	m.iov.SetLen(len(b))
+	_, _, errno := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(m.fd), uintptr(unsafe.Pointer(&m.msg)), 0)
+	return errno
 }
 
 // linkUp reports whether an interface is up and running (keepalived's
@@ -513,16 +623,47 @@ func (e *netEnv) allVIPs() []keepalived.VIP {
 	return append(append([]keepalived.VIP(nil), e.in.VIPs...), e.in.ExcludedVIPs...)
 }
 
-// addVIPs adds every virtual address (present ones are kept).
+// addVIPs becomes master on the system, in keepalived's order: the
+// firewall drop rule (no accept mode), the virtual addresses (present ones
+// are kept), virtual_routes, virtual_rules.
 func (e *netEnv) addVIPs() error {
-	return e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST)
+	var errs []error
+	if e.fw != nil && !e.fwHeld {
+		if err := e.fw.update(e.vipAddrs(), 1); err != nil {
+			errs = append(errs, err)
+		} else {
+			e.fwHeld = true
+		}
+	}
+	errs = append(errs, e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST),
+		addRoutes(e.in.Routes), addRules(e.in.Rules))
+	return errors.Join(errs...)
 }
 
-// delVIPs removes every virtual address (absent ones are fine), except the
-// instance's own source address (an address owner's real address).
+// delVIPs undoes addVIPs in reverse order: virtual_rules, virtual_routes,
+// the virtual addresses (absent ones are fine; never the instance's own
+// source address, an address owner's real address), the firewall rule.
 func (e *netEnv) delVIPs() error {
-	return e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
-		syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)
+	errs := []error{delRules(e.in.Rules), delRoutes(e.in.Routes),
+		e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
+			syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)}
+	if e.fwHeld {
+		if err := e.fw.update(e.vipAddrs(), -1); err != nil {
+			errs = append(errs, err)
+		} else {
+			e.fwHeld = false
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// vipAddrs lists the addresses of the instance's virtual addresses.
+func (e *netEnv) vipAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, v := range e.allVIPs() {
+		out = append(out, v.Prefix.Addr())
+	}
+	return out
 }
 
 // eachVIP applies op to every virtual address that pick selects; errors
@@ -594,56 +735,277 @@ func (e *netEnv) announce() error {
 	return errors.Join(errs...)
 }
 
-// fdWaker is a waker on a timerfd. The Go runtime's poller wakes as soon
-// as the timerfd becomes readable, so it fires within microseconds of the
-// deadline, like keepalived's own timerfd, where a time.Timer can be up to
-// a millisecond late (the runtime's epoll_wait timeout is in milliseconds).
-type fdWaker struct {
-	f  *os.File
-	rc syscall.RawConn
-	c  chan time.Time
+// pollWaiter is the driver's waiter on Linux: an epoll set of the receive
+// socket, a timerfd for the deadlines (precise to microseconds, like
+// keepalived's, where a Go timer can be up to a millisecond late) and an
+// eventfd for the rare events, itself waited on through the Go runtime's
+// poller by the driver's goroutine. An advertisement received or due thus
+// costs one wake-up of one goroutine and no allocation. The rare events
+// (links, scripts, control, addresses, the end) are forwarded by a
+// goroutine of their own, which kicks the eventfd.
+type pollWaiter struct {
+	e        *netEnv
+	ep       *os.File // the epoll set, in Go's poller
+	rc       syscall.RawConn
+	tfd, efd int
+	sock     int
+	armed    time.Time // what tfd is set to (zero: disarmed or expired)
+	rare     chan event
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	evs      [4]unix.EpollEvent
+	readable bool // the socket has data (level-triggered)
+	streak   int  // packets returned since the socket was last drained or a deadline passed
+	// Receive buffers, reused: a received packet's data is valid until
+	// the next wait.
+	buf []byte
+	oob [128]byte
+	sa  unix.RawSockaddrAny
+	iov unix.Iovec
+	msg unix.Msghdr
 }
 
-// newWaker returns a timerfd waker (see [fdWaker]).
-func (e *netEnv) newWaker() (waker, error) {
-	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+// maxStreak is how many packets in a row a pollWaiter returns while a
+// deadline has passed before it returns the deadline.
+const maxStreak = 16
+
+// newWaiter returns a pollWaiter on the receive socket; the packets
+// channel is then never used.
+func (e *netEnv) newWaiter(src sources) (w waiter, err error) {
+	pw := &pollWaiter{e: e, tfd: -1, efd: -1, sock: -1, rare: make(chan event, 16), stop: make(chan struct{}),
+		buf: make([]byte, 65536)}
+	defer func() {
+		if err != nil {
+			pw.closeFds()
+		}
+	}()
+	sc, ok := e.conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("receive socket has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
 	if err != nil {
+		return nil, err
+	}
+	if err := rc.Control(func(fd uintptr) { pw.sock = int(fd) }); err != nil {
+		return nil, err
+	}
+	if pw.tfd, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("timerfd_create: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "timerfd")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("timerfd: %w", err)
+	if pw.efd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	w := &fdWaker{f: f, rc: rc, c: make(chan time.Time, 1)}
-	go w.read()
-	return w, nil
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	for _, fd := range []int{pw.tfd, pw.efd, pw.sock} {
+		if err == nil {
+			err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+		}
+	}
+	if err == nil {
+		err = unix.SetNonblock(epfd, true)
+	}
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	pw.ep = os.NewFile(uintptr(epfd), "epoll")
+	if pw.rc, err = pw.ep.SyscallConn(); err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	pw.wg.Add(1)
+	go pw.forward(src)
+	return pw, nil
 }
 
-// read turns expirations into channel sends until the timerfd is closed.
-func (w *fdWaker) read() {
-	var b [8]byte
+// forward hands the rare events to the loop and kicks the eventfd.
+func (pw *pollWaiter) forward(src sources) {
+	defer pw.wg.Done()
+	one := [8]byte{1}
 	for {
-		if _, err := w.f.Read(b[:]); err != nil {
+		ev := src.block(nil, nil, pw.stop)
+		select {
+		case pw.rare <- ev:
+		case <-pw.stop:
 			return
 		}
-		select {
-		case w.c <- time.Now():
-		default:
+		_, _ = unix.Write(pw.efd, one[:])
+		if ev.kind == evDone {
+			return
 		}
 	}
 }
 
-func (w *fdWaker) C() <-chan time.Time { return w.c }
-
-// Reset arms the timer to expire once, d from now (at once if d <= 0).
-func (w *fdWaker) Reset(d time.Duration) {
-	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(max(int64(d), 1))}
-	_ = w.rc.Control(func(fd uintptr) { _ = unix.TimerfdSettime(int(fd), 0, &spec, nil) })
+func (pw *pollWaiter) wait(deadline time.Time) event {
+	for {
+		select {
+		case ev := <-pw.rare:
+			return ev
+		default:
+		}
+		// Packets already received go first (an advert that arrived
+		// before the deadline must not lose to it), but a flood that keeps
+		// the socket busy yields to a passed deadline every maxStreak
+		// packets: a master keeps advertising under any load.
+		due := !deadline.IsZero() && !time.Now().Before(deadline)
+		if pw.readable && (!due || pw.streak < maxStreak) {
+			if ev, ok := pw.receive(); ok {
+				pw.streak++
+				return ev
+			}
+		}
+		pw.streak = 0
+		if due {
+			return event{kind: evTimer}
+		}
+		pw.arm(deadline)
+		var n int
+		err := pw.rc.Read(func(fd uintptr) bool {
+			r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&pw.evs[0])), uintptr(len(pw.evs)), 0, 0, 0)
+			n = int(r)
+			if errno != 0 {
+				n = 0
+				return errno != unix.EINTR && errno != unix.EAGAIN
+			}
+			return n > 0
+		})
+		if err != nil {
+			return event{kind: evClosed}
+		}
+		for _, ev := range pw.evs[:n] {
+			switch int(ev.Fd) {
+			case pw.tfd:
+				pw.drain(pw.tfd)
+				pw.armed = time.Time{}
+			case pw.efd:
+				pw.drain(pw.efd)
+			case pw.sock:
+				pw.readable = true
+			}
+		}
+	}
 }
 
-func (w *fdWaker) Stop() { w.f.Close() }
+// receive reads one packet; ok false when there is none (the socket is
+// drained).
+func (pw *pollWaiter) receive() (event, bool) {
+	for {
+		p, ok, errno := pw.recv()
+		switch {
+		case errno == unix.EAGAIN || errno == unix.EINTR:
+			pw.readable = false
+			return event{}, false
+		case errno != 0:
+			return event{kind: evClosed}, true
+		case ok:
+			return event{kind: evPacket, p: p}, true
+		}
+		// Not an IPv4 packet with a header: skip it.
+	}
+}
+
+// recv reads one packet from the raw socket without blocking and without
+// allocating (its data is in pw.buf): for IPv4 the kernel hands over the
+// IP header, which gives the source, destination and TTL; for IPv6 the
+// source comes from the socket address and the destination and hop limit
+// from control messages. The interface index comes from the packet-info
+// control message of either family.
+func (pw *pollWaiter) recv() (packet, bool, unix.Errno) {
+	pw.iov = unix.Iovec{Base: &pw.buf[0]}
+	pw.iov.SetLen(len(pw.buf))
+	pw.msg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&pw.sa)), Namelen: uint32(unsafe.Sizeof(pw.sa)), Iov: &pw.iov, Iovlen: 1,
+		Control: &pw.oob[0]}
+	pw.msg.SetControllen(len(pw.oob))
+	n, _, errno := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(pw.sock), uintptr(unsafe.Pointer(&pw.msg)), 0)
+	if errno != 0 {
+		return packet{}, false, errno
+	}
+	p := packet{ttl: -1, at: time.Now()}
+	b := pw.buf[:n]
+	six := pw.e.p6 != nil
+	oob := pw.oob[:pw.msg.Controllen]
+	hdr := unix.CmsgLen(0)
+	for len(oob) >= hdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdr || l > len(oob) {
+			break
+		}
+		data := oob[hdr:l]
+		switch {
+		case !six && h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= 4:
+			p.ifindex = int(binary.NativeEndian.Uint32(data))
+		case six && h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= 20:
+			p.dst = netip.AddrFrom16([16]byte(data[:16]))
+			p.ifindex = int(binary.NativeEndian.Uint32(data[16:]))
+		case six && h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_HOPLIMIT && len(data) >= 4:
+			p.ttl = int(int32(binary.NativeEndian.Uint32(data)))
+		}
+		next := unix.CmsgSpace(l - hdr)
+		if next >= len(oob) {
+			break
+		}
+		oob = oob[next:]
+	}
+	if six {
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&pw.sa))
+		p.src = netip.AddrFrom16(sa.Addr)
+		p.data = b
+	} else {
+		if len(b) < 20 || b[0]>>4 != 4 {
+			return packet{}, false, 0
+		}
+		ihl := int(b[0]&0x0f) * 4
+		if ihl < 20 || len(b) < ihl {
+			return packet{}, false, 0
+		}
+		p.src = netip.AddrFrom4([4]byte(b[12:16]))
+		p.dst = netip.AddrFrom4([4]byte(b[16:20]))
+		p.ttl = int(b[8])
+		p.data = b[ihl:]
+	}
+	p.src, p.dst = p.src.Unmap(), p.dst.Unmap()
+	return p, true, 0
+}
+
+// arm sets the timerfd to expire at deadline (disarms it for zero).
+func (pw *pollWaiter) arm(deadline time.Time) {
+	if deadline.Equal(pw.armed) {
+		return
+	}
+	var spec unix.ItimerSpec
+	if !deadline.IsZero() {
+		spec.Value = unix.NsecToTimespec(max(int64(time.Until(deadline)), 1))
+	}
+	_, _, _ = unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(pw.tfd), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+	pw.armed = deadline
+}
+
+// drain reads a timerfd's or eventfd's counter (clearing its readiness).
+func (pw *pollWaiter) drain(fd int) {
+	var b [8]byte
+	_, _, _ = unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+}
+
+func (pw *pollWaiter) close() {
+	close(pw.stop)
+	pw.wg.Wait()
+	pw.closeFds()
+}
+
+func (pw *pollWaiter) closeFds() {
+	if pw.ep != nil {
+		pw.ep.Close()
+	}
+	for _, fd := range []int{pw.tfd, pw.efd} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 

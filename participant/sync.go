@@ -15,6 +15,10 @@ import (
 type syncGroup struct {
 	cfg *keepalived.SyncGroup
 	log *slog.Logger
+	// notifyCmds are the group's notify scripts by keyword; fifo the
+	// router's notify FIFOs.
+	notifyCmds map[string]*command
+	fifo       *fifoSet
 
 	mu      sync.Mutex // serialises step; taken before a member's mu
 	g       *election.SyncGroup
@@ -26,14 +30,14 @@ type syncGroup struct {
 // group but not configured are left out (the parser has warned); a group
 // with no configured member is dropped. An instance in two groups stays in
 // the first, with a warning (keepalived ignores it in the second).
-func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
+func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger, se *scriptEnv) {
 	byName := map[string]*Instance{}
 	for _, i := range is {
 		byName[i.cfg.Name] = i
 	}
 	groupOf := map[*Instance]*syncGroup{}
 	for _, sg := range k.SyncGroups {
-		g := &syncGroup{cfg: sg, log: log.With("sync_group", sg.Name), members: map[string]*Instance{}}
+		g := &syncGroup{cfg: sg, log: log.With("sync_group", sg.Name), members: map[string]*Instance{}, fifo: se.fifo}
 		var names []string
 		for _, n := range sg.Instances {
 			i := byName[n]
@@ -63,6 +67,8 @@ func linkSyncGroups(k *keepalived.Config, is []*Instance, log *slog.Logger) {
 			continue
 		}
 		g.g = eg
+		g.notifyCmds = notifyCommands(se, "vrrp_sync_group "+sg.Name, sg.NotifyLines,
+			sg.NotifyMaster, sg.NotifyBackup, sg.NotifyFault, sg.NotifyStop, sg.Notify)
 		for kw := range sg.Other {
 			if kw == trackingWeight || kw == "global_tracking" {
 				continue
@@ -99,13 +105,19 @@ const trackingWeight = "sync_group_tracking_weight"
 // tracked interface with a weight is tracked with weight 0 (a fault when
 // down) and a tracked script with a weight is not tracked at all
 // (keepalived: "ignoring tracked script ... with weights due to SYNC
-// group"); then the group's track_interface and track_script are added to
-// the member, with their weights (cleared if a member is the address
-// owner). A group tracker the member already tracks is not added twice.
+// group"), a tracked file with the default weight 1 is tracked with
+// weight 0 and one with another weight not at all (weighted tracked
+// processes are kept: keepalived 2.2.7 does not check them); then the
+// group's track_interface, track_script, track_process and track_file are
+// added to the member, with their weights (cleared if a member is the
+// address owner). A group tracker the member already tracks is not added
+// twice.
 func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepalived.Config, log *slog.Logger) *keepalived.Instance {
 	c := *in
 	c.TrackInterfaces = append([]keepalived.Track(nil), in.TrackInterfaces...)
 	c.TrackScripts = nil
+	c.TrackProcesses = append([]keepalived.Track(nil), in.TrackProcesses...)
+	c.TrackFiles = append([]keepalived.Track(nil), in.TrackFiles...)
 	at := sg.File + ":" + strconv.Itoa(sg.Line)
 	_, weighted := sg.Other[trackingWeight]
 	if _, old := sg.Other["global_tracking"]; old {
@@ -127,6 +139,7 @@ func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepaliv
 			}
 			c.TrackScripts = append(c.TrackScripts, t)
 		}
+		c.TrackFiles = unweightFiles(c.TrackFiles, "sync group "+sg.Name+" without "+trackingWeight, in, log)
 	} else {
 		c.TrackScripts = append(c.TrackScripts, in.TrackScripts...)
 	}
@@ -156,6 +169,15 @@ func syncTracking(sg *keepalived.SyncGroup, in *keepalived.Instance, k *keepaliv
 	}
 	for _, t := range sg.TrackScripts {
 		c.TrackScripts = add(c.TrackScripts, t, "track_script")
+	}
+	for _, t := range sg.TrackProcesses {
+		c.TrackProcesses = add(c.TrackProcesses, t, "track_process")
+	}
+	for _, t := range sg.TrackFiles {
+		c.TrackFiles = add(c.TrackFiles, t, "track_file")
+	}
+	if c.Priority == 255 {
+		c.TrackFiles = unweightFiles(c.TrackFiles, "address owner", in, log)
 	}
 	return &c
 }
@@ -200,27 +222,13 @@ func (g *syncGroup) step(c election.MemberChanged) {
 // keepalived's arguments: notify_master/backup/fault/stop as written, and
 // notify with "GROUP" NAME STATE 0 appended.
 func (g *syncGroup) notify(state election.State) {
-	var specific string
-	switch state {
-	case election.Master:
-		specific = g.cfg.NotifyMaster
-	case election.Backup:
-		specific = g.cfg.NotifyBackup
-	case election.Fault:
-		specific = g.cfg.NotifyFault
-	case election.Initialize:
-		specific = g.cfg.NotifyStop
+	if c := g.notifyCmds[notifyKeyword(state)]; c != nil {
+		runScript(g.log, c)
 	}
-	name := state.String()
-	if state == election.Initialize {
-		name = "STOP"
+	if c := g.notifyCmds["notify"]; c != nil {
+		runScript(g.log, c, "GROUP", g.cfg.Name, stateWord(state), "0")
 	}
-	if specific != "" {
-		runScript(g.log, specific)
-	}
-	if g.cfg.Notify != "" {
-		runScript(g.log, g.cfg.Notify, "GROUP", g.cfg.Name, name, "0")
-	}
+	g.fifo.group(g.cfg.Name, state)
 }
 
 // orderSync records the verdict of g for the loop and wakes it (the latest

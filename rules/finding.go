@@ -38,6 +38,11 @@ const (
 	// AlertsDropped is raised by package alert, not by the engine: a
 	// sink's outbox overflowed and undelivered notifications were dropped.
 	AlertsDropped Kind = "alerts_dropped"
+	// OutboxUnwritable is raised by package alert, not by the engine: the
+	// alert state directory cannot be written (disk full, read-only), so
+	// notifications are kept in memory only and would not survive a
+	// restart.
+	OutboxUnwritable Kind = "outbox_unwritable"
 	// CaptureDown is raised by the live watcher, not by the engine: the
 	// capture on an interface has been down (the interface is missing,
 	// down, or was deleted) for a while, so its segments are unwatched.
@@ -59,7 +64,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, CaptureDown}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, OutboxUnwritable, CaptureDown}
 }
 
 // Severity of a finding.
@@ -169,6 +174,19 @@ func AlertsDroppedFinding(now time.Time, n int, sink string) Finding {
 		Message: "the alert outbox of sink " + sink + " is full: " + strconv.Itoa(n) +
 			" undelivered notifications were dropped — the sink has been unreachable for long; check it and the vrrpguard_alerts_* metrics",
 		Fingerprint: fingerprint(AlertsDropped, vrrp.FamilyUnknown, 0, sink),
+	}
+}
+
+// OutboxUnwritableFinding returns the outbox_unwritable finding, raised at
+// now, of the alert state directory dir that cannot be written; cause is
+// the write error. Its fingerprint depends on dir only.
+func OutboxUnwritableFinding(now time.Time, dir, cause string) Finding {
+	return Finding{
+		Kind: OutboxUnwritable, State: Raised, Severity: SeverityOf(OutboxUnwritable),
+		FirstSeen: now, LastSeen: now, At: now,
+		Message: "the alert state directory " + dir + " cannot be written (" + cause +
+			"): notifications are delivered from memory but would be lost on a restart; free space there or check its permissions",
+		Fingerprint: fingerprint(OutboxUnwritable, vrrp.FamilyUnknown, 0, dir),
 	}
 }
 

@@ -111,6 +111,7 @@ func TestEveryKindHasATest(t *testing.T) {
 		pkg, test string
 	}{
 		{AlertsDropped, Warning, "alert", "TestOutboxOverflowRaisesAlertsDropped"},
+		{OutboxUnwritable, Warning, "alert", "TestOutboxUnwritableOnFullDisk"},
 		{CaptureDown, Warning, "internal/app", "TestWatchCaptureSurvivesInterfaceRecreated"},
 	}
 

@@ -602,3 +602,20 @@ func TestAlertsDroppedFinding(t *testing.T) {
 		t.Errorf("fingerprints %q %q: want one per sink, 16 hex digits", f.Fingerprint, g.Fingerprint)
 	}
 }
+
+func TestOutboxUnwritableFinding(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := OutboxUnwritableFinding(now, "/var/lib/vrrpguard", "no space left on device")
+	if f.Kind != OutboxUnwritable || f.State != Raised || f.Severity != Warning || !f.At.Equal(now) || !f.FirstSeen.Equal(now) {
+		t.Errorf("finding %+v", f)
+	}
+	if !strings.Contains(f.Message, "/var/lib/vrrpguard") || !strings.Contains(f.Message, "no space left") {
+		t.Errorf("message %q names neither the directory nor the cause", f.Message)
+	}
+	if g := OutboxUnwritableFinding(now.Add(time.Hour), "/var/lib/vrrpguard", "read-only file system"); g.Fingerprint != f.Fingerprint {
+		t.Errorf("one directory, two fingerprints: %s %s", f.Fingerprint, g.Fingerprint)
+	}
+	if g := OutboxUnwritableFinding(now, "/tmp/x", "x"); g.Fingerprint == f.Fingerprint || len(f.Fingerprint) != 16 {
+		t.Errorf("fingerprints %q %q: want one per directory, 16 hex digits", f.Fingerprint, g.Fingerprint)
+	}
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
 
 	"github.com/vrrpguard/vrrpguard/obs"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
@@ -24,7 +27,37 @@ type InterfaceStats struct {
 	// kernel dropped because vrrpguard did not read fast enough.
 	Received    uint64
 	KernelDrops uint64
-	Decode      DecodeStats
+	// RingFull counts the times every block of the ring was waiting for
+	// vrrpguard (tp_freeze_q_cnt; always 0 with CaptureSocket).
+	RingFull uint64
+	// Capture is how the interface is read (the ring, or one packet per
+	// system call when the ring could not be set up or was not asked for).
+	Capture CaptureMode
+	Decode  DecodeStats
+}
+
+// CaptureMode is how live capture reads packets from the kernel.
+type CaptureMode string
+
+const (
+	// CaptureRing reads a memory-mapped TPACKET_V3 receive ring: the
+	// kernel hands packets over in blocks, with no system call per packet
+	// (see RingConfig). The default.
+	CaptureRing CaptureMode = "ring"
+	// CaptureSocket reads one packet per system call (recvmsg) from the
+	// socket's receive buffer.
+	CaptureSocket CaptureMode = "socket"
+)
+
+// ParseCaptureMode parses "ring" or "socket" ("" is the default, ring).
+func ParseCaptureMode(s string) (CaptureMode, error) {
+	switch CaptureMode(s) {
+	case "", CaptureRing:
+		return CaptureRing, nil
+	case CaptureSocket:
+		return CaptureSocket, nil
+	}
+	return "", fmt.Errorf("capture mode %q: want ring or socket", s)
 }
 
 // Live captures on several interfaces at once.
@@ -35,11 +68,14 @@ type Live struct {
 
 type liveIf struct {
 	name    string
-	h       *pcapgo.EthernetHandle
+	mode    CaptureMode
+	h       *pcapgo.EthernetHandle // CaptureSocket
+	r       *ring                  // CaptureRing
 	dec     *Decoder
 	statsMu sync.Mutex
 	recv    uint64
 	drops   uint64
+	full    uint64
 }
 
 // LiveOptions configure live capture.
@@ -47,6 +83,17 @@ type LiveOptions struct {
 	// Promiscuous also captures unicast frames for other hosts (ARP
 	// replies); on by default in DefaultInterfaces' caller.
 	Promiscuous bool
+	// Capture is how packets are read; "" means CaptureRing. When the ring
+	// cannot be set up on an interface, that interface falls back to
+	// CaptureSocket with a warning on Log.
+	Capture CaptureMode
+	// Ring sizes the ring of CaptureRing (zero: the defaults).
+	Ring RingConfig
+	// Log receives the fallback warning; nil discards it.
+	Log *slog.Logger
+
+	// openRing replaces openRing in tests (to make the ring fail).
+	openRing func(name string, filter []bpf.RawInstruction, promisc bool, cfg RingConfig) (*ring, error)
 }
 
 // DefaultInterfaces lists every interface that is up and not loopback,
@@ -73,38 +120,78 @@ func DefaultInterfaces() ([]string, error) {
 }
 
 // OpenLive opens an AF_PACKET socket with the capture filter on each
-// interface. It needs CAP_NET_RAW.
+// interface, with a receive ring unless opt.Capture is CaptureSocket. It
+// needs CAP_NET_RAW.
 func OpenLive(ifaces []string, opt LiveOptions) (*Live, error) {
+	mode, err := ParseCaptureMode(string(opt.Capture))
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	raw, err := bpf.Assemble(Filter())
 	if err != nil {
 		return nil, fmt.Errorf("assemble capture filter: %w", err)
 	}
 	l := &Live{}
 	for _, name := range ifaces {
-		h, err := pcapgo.NewEthernetHandle(name)
-		if err != nil {
-			l.Close()
-			if errors.Is(err, os.ErrPermission) {
-				return nil, fmt.Errorf("capture on %s: %w (needs root or CAP_NET_RAW)", name, err)
+		li := &liveIf{name: name, mode: mode, dec: NewDecoder(layers.LinkTypeEthernet)}
+		if mode == CaptureRing {
+			open := openRing
+			if opt.openRing != nil {
+				open = opt.openRing
 			}
-			return nil, fmt.Errorf("capture on %s: %w", name, err)
-		}
-		if err := h.SetBPF(raw); err != nil {
-			h.Close()
-			l.Close()
-			return nil, fmt.Errorf("capture filter on %s: %w", name, err)
-		}
-		if opt.Promiscuous {
-			if err := h.SetPromiscuous(true); err != nil {
-				h.Close()
+			r, err := open(name, raw, opt.Promiscuous, opt.Ring)
+			var se *ringSetupError
+			switch {
+			case err == nil:
+				li.r = r
+			case errors.As(err, &se):
+				log.Warn("capture ring unavailable; reading one packet per system call", "interface", name, "err", err)
+				li.mode = CaptureSocket
+			default:
 				l.Close()
-				return nil, fmt.Errorf("promiscuous mode on %s: %w", name, err)
+				return nil, captureError(name, err)
 			}
 		}
-		li := &liveIf{name: name, h: h, dec: NewDecoder(layers.LinkTypeEthernet)}
+		if li.mode == CaptureSocket {
+			if li.h, err = openSocket(name, raw, opt.Promiscuous); err != nil {
+				l.Close()
+				return nil, err
+			}
+		}
 		l.ifs = append(l.ifs, li)
 	}
 	return l, nil
+}
+
+// captureError words an error opening capture on name.
+func captureError(name string, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("capture on %s: %w (needs root or CAP_NET_RAW)", name, err)
+	}
+	return fmt.Errorf("capture on %s: %w", name, err)
+}
+
+// openSocket opens the CaptureSocket handle of one interface.
+func openSocket(name string, raw []bpf.RawInstruction, promisc bool) (*pcapgo.EthernetHandle, error) {
+	h, err := pcapgo.NewEthernetHandle(name)
+	if err != nil {
+		return nil, captureError(name, err)
+	}
+	if err := h.SetBPF(raw); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("capture filter on %s: %w", name, err)
+	}
+	if promisc {
+		if err := h.SetPromiscuous(true); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("promiscuous mode on %s: %w", name, err)
+		}
+	}
+	return h, nil
 }
 
 // Interfaces returns the names of the captured interfaces.
@@ -118,7 +205,8 @@ func (l *Live) Interfaces() []string {
 
 // Run captures until ctx is done or a socket fails, calling h for every
 // observation; calls are serialised across interfaces. It closes the
-// sockets before returning. A cancelled context is not an error.
+// sockets (and unmaps the rings) before returning. A cancelled context is
+// not an error.
 func (l *Live) Run(ctx context.Context, h obs.Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -136,6 +224,7 @@ func (l *Live) Run(ctx context.Context, h obs.Handler) error {
 		l.Close()
 	}()
 	wg.Wait()
+	l.Close() // and wait until the rings are unmapped
 	close(errc)
 	var first error
 	for err := range errc {
@@ -150,6 +239,9 @@ func (l *Live) Run(ctx context.Context, h obs.Handler) error {
 }
 
 func (l *Live) read(ctx context.Context, li *liveIf, h obs.Handler) error {
+	if li.r != nil {
+		return l.readRing(ctx, li, h)
+	}
 	for {
 		data, ci, err := li.h.ZeroCopyReadPacketData()
 		if err != nil {
@@ -175,6 +267,30 @@ func (l *Live) read(ctx context.Context, li *liveIf, h obs.Handler) error {
 	}
 }
 
+// readRing hands over the ring's packets a block at a time: one wake-up
+// and one lock for every packet of the block.
+func (l *Live) readRing(ctx context.Context, li *liveIf, h obs.Handler) error {
+	deliver := func(data []byte, ci gopacket.CaptureInfo, vlan uint16) {
+		if o := li.dec.Decode(data, ci, li.name, vlan); o != nil {
+			h(o)
+		}
+	}
+	for {
+		err := li.r.wait()
+		if err == nil {
+			l.mu.Lock()
+			_, err = li.r.consume(deliver)
+			l.mu.Unlock()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("capture on %s: %w", li.name, err)
+		}
+	}
+}
+
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
@@ -185,12 +301,18 @@ func (l *Live) Stats() []InterfaceStats {
 	out := make([]InterfaceStats, 0, len(l.ifs))
 	for _, li := range l.ifs {
 		li.statsMu.Lock()
-		if s, err := li.h.Stats(); err == nil {
-			// PACKET_STATISTICS resets on read: accumulate.
+		// PACKET_STATISTICS resets on read: accumulate.
+		if li.r != nil {
+			if s, err := li.r.stats(); err == nil {
+				li.recv += s.packets
+				li.drops += s.drops
+				li.full += s.freezes
+			}
+		} else if s, err := li.h.Stats(); err == nil {
 			li.recv += uint64(s.Packets)
 			li.drops += uint64(s.Drops)
 		}
-		st := InterfaceStats{Interface: li.name, Received: li.recv, KernelDrops: li.drops}
+		st := InterfaceStats{Interface: li.name, Received: li.recv, KernelDrops: li.drops, RingFull: li.full, Capture: li.mode}
 		li.statsMu.Unlock()
 		l.mu.Lock()
 		st.Decode = li.dec.Stats
@@ -203,6 +325,11 @@ func (l *Live) Stats() []InterfaceStats {
 // Close closes every socket; Run returns soon after.
 func (l *Live) Close() {
 	for _, li := range l.ifs {
-		li.h.Close()
+		if li.r != nil {
+			li.r.Close()
+		}
+		if li.h != nil {
+			li.h.Close()
+		}
 	}
 }

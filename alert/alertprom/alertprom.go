@@ -19,13 +19,15 @@ const (
 
 // Metrics holds the collectors. Its methods implement alert.Metrics.
 type Metrics struct {
-	SentTotal    *prometheus.CounterVec   // vrrpguard_alerts_sent_total{sink}
-	ResentTotal  *prometheus.CounterVec   // vrrpguard_alerts_resent_total{sink}
-	FailedTotal  *prometheus.CounterVec   // vrrpguard_alerts_failed_total{sink,reason}
-	RetriesTotal *prometheus.CounterVec   // vrrpguard_alerts_retries_total{sink}
-	Depth        *prometheus.GaugeVec     // vrrpguard_alerts_outbox_depth{sink}
-	DroppedTotal *prometheus.CounterVec   // vrrpguard_alerts_dropped_total{sink}
-	Delivery     *prometheus.HistogramVec // vrrpguard_alert_delivery_seconds{sink}
+	SentTotal       *prometheus.CounterVec   // vrrpguard_alerts_sent_total{sink}
+	ResentTotal     *prometheus.CounterVec   // vrrpguard_alerts_resent_total{sink}
+	FailedTotal     *prometheus.CounterVec   // vrrpguard_alerts_failed_total{sink,reason}
+	RetriesTotal    *prometheus.CounterVec   // vrrpguard_alerts_retries_total{sink}
+	Depth           *prometheus.GaugeVec     // vrrpguard_alerts_outbox_depth{sink}
+	DroppedTotal    *prometheus.CounterVec   // vrrpguard_alerts_dropped_total{sink}
+	Delivery        *prometheus.HistogramVec // vrrpguard_alert_delivery_seconds{sink}
+	WriteErrors     *prometheus.CounterVec   // vrrpguard_alerts_outbox_write_errors_total{sink}
+	StateUnwritable prometheus.Gauge         // vrrpguard_alerts_state_unwritable
 }
 
 // New returns the collectors, registered with reg unless reg is nil. A
@@ -62,6 +64,14 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time from the finding (raise or resolve) to the sink accepting its notification.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
 		}, []string{"sink"}),
+		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vrrpguard_alerts_outbox_write_errors_total",
+			Help: "Failed writes of a notification to the sink's on-disk outbox (sink=\"\": of the firing set); the notification is kept in memory.",
+		}, []string{"sink"}),
+		StateUnwritable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vrrpguard_alerts_state_unwritable",
+			Help: "1 while the alert state directory cannot be written (full or read-only disk; the outbox_unwritable finding is raised), else 0.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -74,6 +84,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m.Depth = register(reg, m.Depth, &err)
 	m.DroppedTotal = register(reg, m.DroppedTotal, &err)
 	m.Delivery = register(reg, m.Delivery, &err)
+	m.WriteErrors = register(reg, m.WriteErrors, &err)
+	m.StateUnwritable = register(reg, m.StateUnwritable, &err)
 	return m, err
 }
 
@@ -93,7 +105,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *erro
 }
 
 // InitSink creates the sink's series of sent, failed (both reasons),
-// retries, dropped and outbox depth at zero.
+// retries, dropped, write errors and outbox depth at zero.
 func (m *Metrics) InitSink(sink string) {
 	m.Depth.WithLabelValues(sink).Set(0)
 	m.FailedTotal.WithLabelValues(sink, ReasonRetryable)
@@ -101,6 +113,7 @@ func (m *Metrics) InitSink(sink string) {
 	m.SentTotal.WithLabelValues(sink)
 	m.RetriesTotal.WithLabelValues(sink)
 	m.DroppedTotal.WithLabelValues(sink)
+	m.WriteErrors.WithLabelValues(sink)
 }
 
 // Sent counts a notification the sink accepted.
@@ -130,4 +143,16 @@ func (m *Metrics) Dropped(sink string, n int) { m.DroppedTotal.WithLabelValues(s
 // Delivered observes a delivery latency in seconds (negative counts as 0).
 func (m *Metrics) Delivered(sink string, latency time.Duration) {
 	m.Delivery.WithLabelValues(sink).Observe(max(latency, 0).Seconds())
+}
+
+// WriteFailed counts a failed write to the sink's outbox.
+func (m *Metrics) WriteFailed(sink string) { m.WriteErrors.WithLabelValues(sink).Inc() }
+
+// Unwritable sets the state_unwritable gauge to 1 (on) or 0.
+func (m *Metrics) Unwritable(on bool) {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.StateUnwritable.Set(v)
 }

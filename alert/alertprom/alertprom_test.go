@@ -40,6 +40,9 @@ func TestRecordsUnderTheDocumentedNames(t *testing.T) {
 	m.Dropped("s", 3)
 	m.Delivered("s", 700*time.Millisecond)
 	m.Delivered("s", -time.Second) // clock step: counts as 0
+	m.WriteFailed("s")
+	m.WriteFailed("s")
+	m.Unwritable(true)
 	want := `
 # HELP vrrpguard_alert_delivery_seconds Time from the finding (raise or resolve) to the sink accepting its notification.
 # TYPE vrrpguard_alert_delivery_seconds histogram
@@ -69,6 +72,9 @@ vrrpguard_alerts_failed_total{reason="retryable",sink="s"} 2
 # HELP vrrpguard_alerts_outbox_depth Notifications waiting in the sink's on-disk outbox.
 # TYPE vrrpguard_alerts_outbox_depth gauge
 vrrpguard_alerts_outbox_depth{sink="s"} 7
+# HELP vrrpguard_alerts_outbox_write_errors_total Failed writes of a notification to the sink's on-disk outbox (sink="": of the firing set); the notification is kept in memory.
+# TYPE vrrpguard_alerts_outbox_write_errors_total counter
+vrrpguard_alerts_outbox_write_errors_total{sink="s"} 2
 # HELP vrrpguard_alerts_resent_total Periodic re-posts of firing alerts accepted by a sink that forgets them otherwise (Alertmanager).
 # TYPE vrrpguard_alerts_resent_total counter
 vrrpguard_alerts_resent_total{sink="s"} 1
@@ -78,6 +84,9 @@ vrrpguard_alerts_retries_total{sink="s"} 1
 # HELP vrrpguard_alerts_sent_total Notifications accepted by the sink (one notification may carry several alerts).
 # TYPE vrrpguard_alerts_sent_total counter
 vrrpguard_alerts_sent_total{sink="s"} 1
+# HELP vrrpguard_alerts_state_unwritable 1 while the alert state directory cannot be written (full or read-only disk; the outbox_unwritable finding is raised), else 0.
+# TYPE vrrpguard_alerts_state_unwritable gauge
+vrrpguard_alerts_state_unwritable 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)

@@ -10,6 +10,11 @@ import (
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
+// NFTTable is the name of the nftables table (family inet) in which
+// vrrpguard drops traffic to the virtual addresses of instances without
+// accept mode; keepalived's is "keepalived" (families ip and ip6).
+const NFTTable = "vrrpguard"
+
 // Warning is a problem in a configuration file that does not stop it from
 // loading: a keyword vrrpguard does not use or know, or a setting keepalived
 // itself would correct or ignore.
@@ -67,8 +72,9 @@ type Options struct {
 }
 
 // Config is what vrrpguard reads from a keepalived.conf (keepalived
-// 2.2.7 grammar): the global definitions and the VRRP configuration. LVS,
-// BFD and static address configuration is skipped with a warning.
+// 2.2.7 grammar): the global definitions, the VRRP configuration and the
+// static addresses, routes and rules. LVS and
+// BFD configuration is skipped with a warning.
 type Config struct {
 	// Files lists every file read, the main file first, then included
 	// files in the order they were read.
@@ -82,6 +88,17 @@ type Config struct {
 	Instances []*Instance
 	// SyncGroups are the vrrp_sync_group blocks, in file order.
 	SyncGroups []*SyncGroup
+	// TrackProcesses are the vrrp_track_process blocks and TrackFiles the
+	// track_file (vrrp_track_file) blocks, in file order; blocks keepalived
+	// drops (no process, no file) are left out, with a warning.
+	TrackProcesses []*TrackProcess
+	TrackFiles     []*TrackFile
+	// StaticAddresses, StaticRoutes and StaticRules are static_ipaddress,
+	// static_routes and static_rules: configured at start-up, outside any
+	// instance, and removed at exit (keepalived 2.2.7, measured).
+	StaticAddresses []VIP
+	StaticRoutes    []Route
+	StaticRules     []Rule
 }
 
 // Global is keepalived's global_defs block.
@@ -143,13 +160,78 @@ type Global struct {
 	SMTPAlertVRRP *bool
 	// NoEmailFaults is no_email_faults: no mail on entering FAULT.
 	NoEmailFaults bool
+	// NFTPriority is nftables_priority, the priority of the input and
+	// output chains that drop traffic to the virtual addresses of
+	// instances without accept mode (default -1, keepalived's).
+	NFTPriority int32
+	// NFTCounters is nftables_counters: count what those rules drop.
+	NFTCounters bool
 	// McastGroup4 and McastGroup6 are vrrp_mcast_group4 and
 	// vrrp_mcast_group6 (default 224.0.0.18 and ff02::12).
 	McastGroup4 netip.Addr
 	McastGroup6 netip.Addr
+	// ScriptUser is script_user: the user (and group) scripts run as when
+	// their own line names none. Empty: keepalived's default, the user
+	// keepalived_script if it exists, else the user vrrpguard runs as.
+	ScriptUser RunAs
+	// ScriptSecurity is enable_script_security: scripts that would run as
+	// root from a path a non-root user could modify are not run.
+	ScriptSecurity bool
+	// NotifyFIFO and VRRPNotifyFIFO are notify_fifo and vrrp_notify_fifo
+	// (with their _script): FIFOs receiving a line per state change.
+	NotifyFIFO     FIFO
+	VRRPNotifyFIFO FIFO
+	// VRRPNotifyPriorityChanges is vrrp_notify_priority_changes: the
+	// default of the instances' notify_priority_changes.
+	VRRPNotifyPriorityChanges bool
+	// FIFOWriteStatesOnReload is fifo_write_vrrp_states_on_reload: on a
+	// reload, instances that keep their state write it to the notify
+	// FIFOs again.
+	FIFOWriteStatesOnReload bool
 	// Other holds every other global_defs keyword keepalived knows, with
 	// its arguments (for a block, the words of its lines).
 	Other map[string][]string
+}
+
+// RunAs is the user and group a script runs as, as written in the
+// configuration (Group "": the user's primary group; User "": the global
+// default).
+type RunAs struct {
+	User  string
+	Group string
+}
+
+// ScriptLine is a script of a notify line (notify, notify_master, ...,
+// notify_fifo_script): its command line, the user it runs as and where it
+// is written.
+type ScriptLine struct {
+	// Cmd is the command line as one string (split it with SplitScript).
+	Cmd string
+	// RunAs is the user and group written after the command.
+	RunAs RunAs
+	// File and Line locate the line.
+	File string
+	Line int
+}
+
+// Pos returns "file:line" of the line.
+func (l ScriptLine) Pos() string { return l.File + ":" + strconv.Itoa(l.Line) }
+
+// FIFO is notify_fifo or vrrp_notify_fifo: a FIFO that state changes are
+// written to, one line each (`INSTANCE "VI_1" MASTER 100`), and the script
+// started to read it.
+type FIFO struct {
+	// Path is the FIFO ("" when not configured); File and Line locate its
+	// line.
+	Path string
+	File string
+	Line int
+	// Owner is the user and group given after the path: the owner of a
+	// FIFO created by vrrpguard.
+	Owner RunAs
+	// Script is the _script line ("" Cmd when none): started once, with
+	// the FIFO's path as its last argument.
+	Script ScriptLine
 }
 
 // Script is a vrrp_script block.
@@ -182,12 +264,15 @@ type Script struct {
 	InitFail bool
 }
 
-// Track is an entry of track_interface or track_script.
+// Track is an entry of track_interface, track_script, track_process or
+// track_file.
 type Track struct {
-	// Name is the tracked interface or vrrp_script.
+	// Name is the tracked interface, vrrp_script, vrrp_track_process or
+	// track_file.
 	Name string
-	// Weight is the configured weight; for track_script without a weight,
-	// the vrrp_script's weight. Reverse inverts its direction.
+	// Weight is the configured weight; for an entry of track_script,
+	// track_process or track_file without a weight, its block's weight.
+	// Reverse inverts its direction.
 	Weight  int
 	Reverse bool
 }
@@ -275,6 +360,17 @@ type Instance struct {
 	PreemptDelay time.Duration
 	// Accept is accept (true) or no_accept (false); nil if neither.
 	Accept *bool
+	// AcceptMode is the outcome (keepalived's vrrp_complete_instance):
+	// accept or no_accept if given, else true for the address owner
+	// (priority 255) and !Strict for the others; strict mode with VRRP
+	// version 2 turns it off for a non-owner (RFC 3768), with a warning.
+	// A master with priority below 255 and AcceptMode false drops traffic
+	// to its virtual addresses (see [Instance.DropsVIPTraffic]).
+	AcceptMode bool
+	// Routes and Rules are virtual_routes and virtual_rules: added on
+	// becoming master, removed on leaving it.
+	Routes []Route
+	Rules  []Rule
 	// UnicastSrcIP is unicast_src_ip, McastSrcIP mcast_src_ip (both set the
 	// source address of adverts).
 	UnicastSrcIP netip.Addr
@@ -289,14 +385,30 @@ type Instance struct {
 	// duplicate) are left out, with a warning.
 	TrackInterfaces []Track
 	TrackScripts    []Track
+	// TrackProcesses and TrackFiles are track_process and track_file
+	// (entries keepalived ignores are left out, with a warning); an entry
+	// without a weight has its block's weight.
+	TrackProcesses []Track
+	TrackFiles     []Track
 	// NotifyMaster, NotifyBackup, NotifyFault, NotifyStop and Notify are
 	// the notify scripts: the command line as one string (split it with
-	// SplitScript). A user and group after the command are not kept.
+	// SplitScript).
 	NotifyMaster string
 	NotifyBackup string
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
+	// NotifyMasterRxLowerPri is notify_master_rx_lower_pri: run (without
+	// arguments) when the instance, as master, hears a lower priority.
+	NotifyMasterRxLowerPri string
+	// NotifyLines are the notify lines by keyword (notify_master, …,
+	// notify, notify_master_rx_lower_pri): the same commands with the user
+	// and group written after them and their position.
+	NotifyLines map[string]ScriptLine
+	// NotifyPriorityChanges is notify_priority_changes, defaulting to the
+	// sync group's, then to the global vrrp_notify_priority_changes:
+	// priority changes are written to the notify FIFOs.
+	NotifyPriorityChanges bool
 	// GarpMasterDelay, GarpMasterRepeat, GarpMasterRefresh and
 	// GarpMasterRefreshRepeat are the instance's settings, defaulting to
 	// the global vrrp_garp_* ones.
@@ -325,6 +437,8 @@ type Instance struct {
 	unicastConfig bool
 	smtpAlertSet  bool
 	priorityLine  bool
+	// notifyPrio is notify_priority_changes as written (nil: not given).
+	notifyPrio *bool
 }
 
 // Family returns the instance's address family: that of the first of its
@@ -336,6 +450,11 @@ func (in *Instance) Family() vrrp.Family {
 	}
 	return in.family
 }
+
+// DropsVIPTraffic reports whether the instance, as master, drops traffic
+// to and from its virtual addresses: no accept mode, not the address
+// owner (RFC 5798 section 6.1, Accept_Mode).
+func (in *Instance) DropsVIPTraffic() bool { return !in.AcceptMode && in.Priority != 255 }
 
 // Unicast reports whether the instance sends its adverts by unicast.
 func (in *Instance) Unicast() bool { return len(in.UnicastPeers) > 0 }
@@ -367,9 +486,17 @@ type SyncGroup struct {
 	NotifyFault  string
 	NotifyStop   string
 	Notify       string
-	// TrackInterfaces and TrackScripts are the group's tracking.
+	// NotifyLines are the group's notify lines by keyword, as for
+	// Instance.
+	NotifyLines map[string]ScriptLine
+	// TrackInterfaces, TrackScripts, TrackProcesses and TrackFiles are
+	// the group's tracking.
 	TrackInterfaces []Track
 	TrackScripts    []Track
+	TrackProcesses  []Track
+	TrackFiles      []Track
+	// notifyPrio is notify_priority_changes as written (nil: not given).
+	notifyPrio *bool
 	// Other holds every other keyword of the block keepalived knows.
 	Other map[string][]string
 }

@@ -26,6 +26,7 @@ func FuzzParseKeepalived(f *testing.F) {
 		"a { b { c { d } } }\n}\n{\n",
 		"\"unterminated\n'single\nx \\\n",
 		"vrrp_instance B{interface eth0\nvirtual_router_id 2\nversion 3\nadvert_int 0.015\nunicast_peer{fe80::1}}\n",
+		"vrrp_instance R{interface eth0\nvirtual_router_id 3\nvirtual_ipaddress{10.0.0.1}\nvirtual_routes{to blackhole default mtu lock 9 via inet 10.0.0.9 table 7\n}\nvirtual_rules{not from all fwmark 0x1/0x3 goto 9 priority 3\nsport 1-2 dport 3 uidrange 4-5 type prohibit\n}}\nstatic_routes{default6 nexthop via ::1\n}\nstatic_rules{inet6 to ::/0 lookup main sup_pl 1\n}\n",
 		"vrrp_script s {\n script \"/bin/echo \\x41 \\101 \\cA\"\n weight -254\n}\n",
 	} {
 		f.Add(s)

@@ -3,6 +3,7 @@ package keepalived
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,17 +55,39 @@ var instanceKeywords = map[string]instanceKeyword{
 		r.in.TrackScripts, err = r.trackScripts(n, r.in.TrackScripts)
 		return err
 	},
-	"nopreempt":     func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
-	"preempt":       func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
-	"preempt_delay": (*instanceReader).preemptDelay,
-	"accept":        (*instanceReader).accept,
-	"no_accept":     (*instanceReader).accept,
-	"strict_mode":   (*instanceReader).strict,
-	"notify_master": (*instanceReader).notify,
-	"notify_backup": (*instanceReader).notify,
-	"notify_fault":  (*instanceReader).notify,
-	"notify_stop":   (*instanceReader).notify,
-	"notify":        (*instanceReader).notify,
+	"track_process": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackProcesses, err = r.trackProcesses(n, r.in.TrackProcesses)
+		return err
+	},
+	"track_file": func(r *instanceReader, n *node) (err error) {
+		r.in.TrackFiles, err = r.trackFiles(n, r.in.TrackFiles)
+		return err
+	},
+	"nopreempt":                  func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, true) },
+	"preempt":                    func(r *instanceReader, n *node) error { return r.flag(n, &r.in.Nopreempt, false) },
+	"preempt_delay":              (*instanceReader).preemptDelay,
+	"accept":                     (*instanceReader).accept,
+	"no_accept":                  (*instanceReader).accept,
+	"strict_mode":                (*instanceReader).strict,
+	"notify_master":              (*instanceReader).notify,
+	"notify_backup":              (*instanceReader).notify,
+	"notify_fault":               (*instanceReader).notify,
+	"notify_stop":                (*instanceReader).notify,
+	"notify":                     (*instanceReader).notify,
+	"notify_master_rx_lower_pri": (*instanceReader).notify,
+	"notify_priority_changes": func(r *instanceReader, n *node) error {
+		return r.softly(r.optBool(n, &r.in.notifyPrio))
+	},
+	"virtual_routes": func(r *instanceReader, n *node) error {
+		rs, err := r.routes(n)
+		r.in.Routes = append(r.in.Routes, rs...)
+		return err
+	},
+	"virtual_rules": func(r *instanceReader, n *node) error {
+		rs, err := r.rules(n)
+		r.in.Rules = append(r.in.Rules, rs...)
+		return err
+	},
 	// An instance's gratuitous ARP settings do not change what is expected
 	// on the wire: like keepalived, report a bad value and carry on.
 	"garp_master_delay": func(r *instanceReader, n *node) error {
@@ -322,17 +345,24 @@ func (r *instanceReader) strict(n *node) error {
 // notify reads notify_master, notify_backup, notify_fault, notify_stop
 // and notify.
 func (r *instanceReader) notify(n *node) error {
-	cmd, _, _, err := r.scriptArg(n)
+	cmd, user, group, err := r.scriptArg(n)
 	if err != nil {
 		return err
 	}
 	in := r.in
 	f := notifyField(n.kw(), &in.NotifyMaster, &in.NotifyBackup, &in.NotifyFault, &in.NotifyStop, &in.Notify)
+	if n.kw() == "notify_master_rx_lower_pri" {
+		f = &in.NotifyMasterRxLowerPri
+	}
 	if *f != "" {
 		r.warn(n, "%s script already given; keepalived ignores this one", n.kw())
 		return nil
 	}
 	*f = cmd
+	if in.NotifyLines == nil {
+		in.NotifyLines = map[string]ScriptLine{}
+	}
+	in.NotifyLines[n.kw()] = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 	return nil
 }
 
@@ -589,6 +619,40 @@ func (p *parser) complete(in *Instance) {
 	c.trackInterfaces()
 	c.garp()
 	c.smtpAlert()
+	c.notifyPriorityChanges()
+	c.accept()
+}
+
+// notifyPriorityChanges defaults notify_priority_changes to the sync
+// group's, else the global vrrp_notify_priority_changes (keepalived's
+// vrrp_complete_instance).
+func (c *completion) notifyPriorityChanges() {
+	in := c.in
+	if in.notifyPrio != nil {
+		in.NotifyPriorityChanges = *in.notifyPrio
+		return
+	}
+	for _, g := range c.k.SyncGroups {
+		if g.notifyPrio != nil && slices.Contains(g.Instances, in.Name) {
+			in.NotifyPriorityChanges = *g.notifyPrio
+			return
+		}
+	}
+	in.NotifyPriorityChanges = c.g.VRRPNotifyPriorityChanges
+}
+
+// accept settles accept mode as keepalived's vrrp_complete_instance does.
+func (c *completion) accept() {
+	in := c.in
+	if in.Accept != nil {
+		in.AcceptMode = *in.Accept
+	} else {
+		in.AcceptMode = in.Priority == 255 || !in.Strict
+	}
+	if in.AcceptMode && in.Priority != 255 && in.Strict && in.Version == 2 {
+		c.warnf("accept mode with VRRP version 2 does not comply with RFC 3768 in strict mode; keepalived turns it off")
+		in.AcceptMode = false
+	}
 }
 
 // completion is the completion of one instance.

@@ -32,17 +32,24 @@ func TestNginxPair(t *testing.T) {
 			Prefix: netip.MustParsePrefix("192.168.1.100/24"), Dev: "eth0", Label: "eth0:vip",
 			Raw: "192.168.1.100/24 dev eth0 label eth0:vip", File: "testdata/nginx-master.conf", Line: 43,
 		}},
-		UnicastSrcIP:            netip.MustParseAddr("192.168.1.1"),
-		UnicastPeers:            addrs4("192.168.1.2"),
-		TrackInterfaces:         []Track{{Name: "eth1", Weight: -50}},
-		TrackScripts:            []Track{{Name: "chk_nginx", Weight: -20}},
-		NotifyMaster:            "/bin/sh -c 'logger -t keepalived MASTER'",
-		NotifyBackup:            "/bin/sh -c 'logger -t keepalived BACKUP'",
-		NotifyFault:             "/bin/sh -c 'logger -t keepalived FAULT'",
-		Notify:                  "/bin/true",
+		UnicastSrcIP:    netip.MustParseAddr("192.168.1.1"),
+		UnicastPeers:    addrs4("192.168.1.2"),
+		TrackInterfaces: []Track{{Name: "eth1", Weight: -50}},
+		TrackScripts:    []Track{{Name: "chk_nginx", Weight: -20}},
+		NotifyMaster:    "/bin/sh -c 'logger -t keepalived MASTER'",
+		NotifyBackup:    "/bin/sh -c 'logger -t keepalived BACKUP'",
+		NotifyFault:     "/bin/sh -c 'logger -t keepalived FAULT'",
+		Notify:          "/bin/true",
+		NotifyLines: map[string]ScriptLine{
+			"notify_master": {Cmd: "/bin/sh -c 'logger -t keepalived MASTER'", File: "testdata/nginx-master.conf", Line: 51},
+			"notify_backup": {Cmd: "/bin/sh -c 'logger -t keepalived BACKUP'", File: "testdata/nginx-master.conf", Line: 52},
+			"notify_fault":  {Cmd: "/bin/sh -c 'logger -t keepalived FAULT'", File: "testdata/nginx-master.conf", Line: 53},
+			"notify":        {Cmd: "/bin/true", File: "testdata/nginx-master.conf", Line: 54},
+		},
 		GarpMasterDelay:         5 * time.Second,
 		GarpMasterRepeat:        5,
 		GarpMasterRefreshRepeat: 1,
+		AcceptMode:              true,
 		Other:                   map[string][]string{},
 	}
 	backup := *master
@@ -53,6 +60,11 @@ func TestNginxPair(t *testing.T) {
 	backup.VIPs[0].File, backup.VIPs[0].Line = backup.File, 44
 	backup.UnicastSrcIP = netip.MustParseAddr("192.168.1.2")
 	backup.UnicastPeers = addrs4("192.168.1.1")
+	backup.NotifyLines = map[string]ScriptLine{}
+	for kw, l := range master.NotifyLines {
+		l.File, l.Line = backup.File, l.Line+1
+		backup.NotifyLines[kw] = l
+	}
 
 	for _, want := range []*Instance{master, &backup} {
 		t.Run(want.File, func(t *testing.T) {
@@ -65,8 +77,6 @@ func TestNginxPair(t *testing.T) {
 			wantWarn := []string{
 				want.File + ":13: 'vrrp_skip_check_adv_addr' in global_defs is not used by vrrpguard; keepalived would not check the addresses in adverts from the current master",
 				want.File + ":14: 'vrrp_garp_interval 0.001' in global_defs is not used by vrrpguard; keepalived would pace gratuitous ARPs on an interface this far apart",
-				want.File + ":15: 'script_user root' in global_defs is not used by vrrpguard; keepalived would run scripts as this user by default",
-				want.File + ":16: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
 			}
 			if d := diff(wantWarn, warningStrings(w)); d != "" {
 				t.Errorf("warnings (-want +got):\n%s", d)
@@ -90,7 +100,10 @@ func TestNginxPair(t *testing.T) {
 				g.GarpInterval != time.Millisecond || !slices.Equal(g.NotificationEmail, []string{"ops@example.com", "oncall@example.com"}) {
 				t.Errorf("global_defs: %+v", g)
 			}
-			if d := diff(map[string][]string{"enable_script_security": {}, "script_user": {"root"}, "vrrp_skip_check_adv_addr": {}}, g.Other); d != "" {
+			if g.ScriptUser != (RunAs{User: "root"}) || !g.ScriptSecurity {
+				t.Errorf("script_user %+v, enable_script_security %v; want root, true", g.ScriptUser, g.ScriptSecurity)
+			}
+			if d := diff(map[string][]string{"vrrp_skip_check_adv_addr": {}}, g.Other); d != "" {
 				t.Errorf("global other (-want +got):\n%s", d)
 			}
 			args, err := SplitScript(k.Instances[0].NotifyMaster)
@@ -108,8 +121,6 @@ func TestLVSConfig(t *testing.T) {
 	}
 	wantWarn := []string{
 		"testdata/lvs.conf:4: 'lvs_flush' in global_defs is not used by vrrpguard; keepalived would flush the IPVS table at start-up",
-		"testdata/lvs.conf:5: 'script_user root' in global_defs is not used by vrrpguard; keepalived would run scripts as this user by default",
-		"testdata/lvs.conf:6: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
 		"testdata/lvs.conf:43: block 'virtual_server_group web' is not used by vrrpguard; skipped (keepalived would group services for IPVS load balancing)",
 		"testdata/lvs.conf:47: block 'virtual_server 10.10.10.100 80' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
 		"testdata/lvs.conf:76: block 'virtual_server 10.10.10.100 443' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
@@ -125,7 +136,8 @@ func TestLVSConfig(t *testing.T) {
 		t.Errorf("instances (-want +got):\n%s", d)
 	}
 	wantSG := []*SyncGroup{{Name: "VG_1", File: "testdata/lvs.conf", Line: 9, Instances: []string{"VI_WEB", "VI_GW"},
-		NotifyMaster: "/bin/true master", Other: map[string][]string{}}}
+		NotifyMaster: "/bin/true master", Other: map[string][]string{},
+		NotifyLines: map[string]ScriptLine{"notify_master": {Cmd: "/bin/true master", File: "testdata/lvs.conf", Line: 14}}}}
 	if d := diff(wantSG, k.SyncGroups); d != "" {
 		t.Errorf("sync groups (-want +got):\n%s", d)
 	}
@@ -410,10 +422,10 @@ func TestKeepalivedWarnings(t *testing.T) {
 			src:  "vrrp_script a {\n script /usr/bin/killall -0 nginx\n}\n",
 			want: []string{`keepalived.conf:2: script: keepalived runs only "/usr/bin/killall"; quote the whole command line to pass arguments`}},
 		{name: "unknown keywords everywhere",
-			src: "global_defs {\n router_id a\n enable_script_security\n bogus_global 1\n}\nvrrp_strict\nbogus_block {\n a { b }\n}\n" +
+			src: "global_defs {\n router_id a\n log_unknown_vrids\n bogus_global 1\n}\nvrrp_strict\nbogus_block {\n a { b }\n}\n" +
 				head + vips + " bogus_instance x\n authentication {\n  auth_bogus\n }\n}\n",
 			want: []string{
-				"keepalived.conf:3: 'enable_script_security' in global_defs is not used by vrrpguard; keepalived would refuse scripts that a non-root user could modify",
+				"keepalived.conf:3: 'log_unknown_vrids' in global_defs is not used by vrrpguard; keepalived would log adverts for virtual router IDs it does not run",
 				"keepalived.conf:4: unknown keyword 'bogus_global' in global_defs; ignored",
 				"keepalived.conf:6: unknown keyword 'vrrp_strict'; ignored",
 				"keepalived.conf:7: unknown keyword 'bogus_block'; block skipped",
@@ -424,15 +436,14 @@ func TestKeepalivedWarnings(t *testing.T) {
 				if k.Global.Strict {
 					t.Error("vrrp_strict outside global_defs applied")
 				}
-				if _, ok := k.Global.Other["enable_script_security"]; !ok {
-					t.Error("enable_script_security not kept in Global.Other")
+				if _, ok := k.Global.Other["log_unknown_vrids"]; !ok {
+					t.Error("log_unknown_vrids not kept in Global.Other")
 				}
 			}},
-		{name: "LVS and static blocks skipped",
+		{name: "LVS blocks skipped, static ones read",
 			src: "static_ipaddress {\n 1.2.3.4/24 dev eth0\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\n" +
 				"net_namespace blue\n" + head + vips + "}\n",
 			want: []string{
-				"keepalived.conf:1: block 'static_ipaddress' is not used by vrrpguard; skipped (keepalived would add these addresses at start-up, outside any instance)",
 				"keepalived.conf:4: block 'virtual_server 10.0.0.1 80' is not used by vrrpguard; skipped (keepalived would load-balance this service with IPVS and health-check its real servers)",
 				`keepalived.conf:10: keepalived runs in network namespace "blue": its interfaces are those of that namespace`,
 			}},

@@ -19,6 +19,14 @@ vrrp_script chk {
  script /bin/true
  @vrrp_script
 }
+vrrp_track_process proc {
+ @vrrp_track_process
+ process haproxy
+}
+track_file tfile {
+ @track_file
+ file /run/tfile
+}
 vrrp_instance VI_1 {
  interface eth0
  virtual_router_id 51
@@ -55,24 +63,39 @@ var implementedSamples = map[string]keywordSample{
 	"top level/vrrp_sync_group": {text: "vrrp_sync_group G2 {\n group {\n  VI_1\n }\n}"},
 	"top level/vrrp_instance":   {text: "vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.2\n }\n}"},
 
-	"global_defs/router_id":                       {text: "router_id other"},
-	"global_defs/smtp_alert":                      {text: "smtp_alert"},
-	"global_defs/smtp_alert_vrrp":                 {text: "smtp_alert_vrrp"},
-	"global_defs/no_email_faults":                 {text: "no_email_faults"},
-	"global_defs/notification_email":              {text: "notification_email {\n  ops@example.com\n }"},
-	"global_defs/notification_email_from":         {text: "notification_email_from vrrp@example.com"},
-	"global_defs/smtp_server":                     {text: "smtp_server 192.0.2.25"},
-	"global_defs/smtp_helo_name":                  {text: "smtp_helo_name lb1.example.com"},
-	"global_defs/smtp_connect_timeout":            {text: "smtp_connect_timeout 10"},
-	"global_defs/vrrp_mcast_group4":               {text: "vrrp_mcast_group4 224.0.0.19"},
-	"global_defs/vrrp_mcast_group6":               {text: "vrrp_mcast_group6 ff02::13"},
-	"global_defs/vrrp_garp_master_delay":          {text: "vrrp_garp_master_delay 7"},
-	"global_defs/vrrp_garp_master_repeat":         {text: "vrrp_garp_master_repeat 3"},
-	"global_defs/vrrp_garp_master_refresh":        {text: "vrrp_garp_master_refresh 60"},
-	"global_defs/vrrp_garp_master_refresh_repeat": {text: "vrrp_garp_master_refresh_repeat 2"},
-	"global_defs/vrrp_min_garp":                   {text: "vrrp_min_garp"},
-	"global_defs/vrrp_version":                    {text: "vrrp_version 3"},
-	"global_defs/vrrp_strict":                     {text: "vrrp_strict"},
+	"global_defs/router_id":                        {text: "router_id other"},
+	"global_defs/smtp_alert":                       {text: "smtp_alert"},
+	"global_defs/smtp_alert_vrrp":                  {text: "smtp_alert_vrrp"},
+	"global_defs/no_email_faults":                  {text: "no_email_faults"},
+	"global_defs/notification_email":               {text: "notification_email {\n  ops@example.com\n }"},
+	"global_defs/notification_email_from":          {text: "notification_email_from vrrp@example.com"},
+	"global_defs/smtp_server":                      {text: "smtp_server 192.0.2.25"},
+	"global_defs/smtp_helo_name":                   {text: "smtp_helo_name lb1.example.com"},
+	"global_defs/smtp_connect_timeout":             {text: "smtp_connect_timeout 10"},
+	"global_defs/vrrp_mcast_group4":                {text: "vrrp_mcast_group4 224.0.0.19"},
+	"global_defs/vrrp_mcast_group6":                {text: "vrrp_mcast_group6 ff02::13"},
+	"global_defs/vrrp_garp_master_delay":           {text: "vrrp_garp_master_delay 7"},
+	"global_defs/vrrp_garp_master_repeat":          {text: "vrrp_garp_master_repeat 3"},
+	"global_defs/vrrp_garp_master_refresh":         {text: "vrrp_garp_master_refresh 60"},
+	"global_defs/vrrp_garp_master_refresh_repeat":  {text: "vrrp_garp_master_refresh_repeat 2"},
+	"global_defs/vrrp_min_garp":                    {text: "vrrp_min_garp"},
+	"global_defs/vrrp_version":                     {text: "vrrp_version 3"},
+	"global_defs/vrrp_strict":                      {text: "vrrp_strict"},
+	"global_defs/script_user":                      {text: "script_user nobody nogroup"},
+	"global_defs/enable_script_security":           {text: "enable_script_security"},
+	"global_defs/notify_fifo":                      {text: "notify_fifo /run/keepalived.fifo"},
+	"global_defs/notify_fifo_script":               {text: "notify_fifo_script /usr/local/bin/fifo.sh"},
+	"global_defs/vrrp_notify_fifo":                 {text: "vrrp_notify_fifo /run/vrrp.fifo root root"},
+	"global_defs/vrrp_notify_fifo_script":          {text: "vrrp_notify_fifo_script \"/usr/local/bin/fifo.sh -v\" nobody"},
+	"global_defs/vrrp_notify_priority_changes":     {text: "vrrp_notify_priority_changes"},
+	"global_defs/fifo_write_vrrp_states_on_reload": {text: "fifo_write_vrrp_states_on_reload"},
+	"global_defs/nftables_priority":                {text: "nftables_priority -5"},
+	"global_defs/nftables_counters":                {text: "nftables_counters"},
+	"vrrp_instance/virtual_routes":                 {text: "virtual_routes {\n  10.9.0.0/16 via 10.0.0.254\n }"},
+	"vrrp_instance/virtual_rules":                  {text: "virtual_rules {\n  from 10.0.0.1 table 100 priority 100\n }"},
+	"top level/static_ipaddress":                   {text: "static_ipaddress {\n 192.0.2.5/24 dev eth1\n}"},
+	"top level/static_routes":                      {text: "static_routes {\n 10.8.0.0/16 via 10.0.0.254 dev eth0\n}"},
+	"top level/static_rules":                       {text: "static_rules {\n from 192.0.2.5 table 101 priority 200\n}"},
 
 	"vrrp_sync_group/group":                      {text: "group {\n  VI_1\n }"},
 	"vrrp_sync_group/notify_master":              {text: "notify_master /bin/true"},
@@ -82,8 +105,11 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_sync_group/notify":                     {text: "notify /bin/true"},
 	"vrrp_sync_group/track_interface":            {text: "track_interface {\n  eth1\n }"},
 	"vrrp_sync_group/track_script":               {text: "track_script {\n  chk\n }"},
+	"vrrp_sync_group/track_process":              {text: "track_process {\n  proc\n }"},
+	"vrrp_sync_group/track_file":                 {text: "track_file {\n  tfile weight 2\n }"},
 	"vrrp_sync_group/global_tracking":            {text: "global_tracking"},
 	"vrrp_sync_group/sync_group_tracking_weight": {text: "sync_group_tracking_weight"},
+	"vrrp_sync_group/notify_priority_changes":    {text: "notify_priority_changes\n group {\n  VI_1\n }", base: "#\n group {\n  VI_1\n }"},
 
 	"vrrp_instance/state":                      {text: "state MASTER"},
 	"vrrp_instance/dont_track_primary":         {text: "dont_track_primary"},
@@ -94,6 +120,8 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_instance/native_ipv6":                {text: "native_ipv6"},
 	"vrrp_instance/track_interface":            {text: "track_interface {\n  eth1\n }"},
 	"vrrp_instance/track_script":               {text: "track_script {\n  chk\n }"},
+	"vrrp_instance/track_process":              {text: "track_process {\n  proc weight 10 reverse\n }"},
+	"vrrp_instance/track_file":                 {text: "track_file {\n  tfile\n }"},
 	"vrrp_instance/mcast_src_ip":               {text: "mcast_src_ip 10.0.0.7"},
 	"vrrp_instance/unicast_src_ip":             {text: "unicast_src_ip 10.0.0.8"},
 	"vrrp_instance/mcast_dst_ip":               {text: "mcast_dst_ip 224.0.0.19"},
@@ -114,6 +142,8 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_instance/notify_fault":               {text: "notify_fault /bin/true"},
 	"vrrp_instance/notify_stop":                {text: "notify_stop /bin/true"},
 	"vrrp_instance/notify":                     {text: "notify /bin/true"},
+	"vrrp_instance/notify_priority_changes":    {text: "notify_priority_changes true"},
+	"vrrp_instance/notify_master_rx_lower_pri": {text: "notify_master_rx_lower_pri /bin/true"},
 	"vrrp_instance/garp_master_delay":          {text: "garp_master_delay 7"},
 	"vrrp_instance/garp_master_repeat":         {text: "garp_master_repeat 3"},
 	"vrrp_instance/garp_master_refresh":        {text: "garp_master_refresh 60"},
@@ -138,6 +168,24 @@ var implementedSamples = map[string]keywordSample{
 	"vrrp_script/fall":      {text: "fall 3"},
 	"vrrp_script/user":      {text: "user nobody"},
 	"vrrp_script/init_fail": {text: "init_fail"},
+
+	"top level/vrrp_track_process": {text: "vrrp_track_process p2 {\n process nginx\n}"},
+	"top level/track_file":         {text: "track_file f2 {\n file /run/f2\n}"},
+	"top level/vrrp_track_file":    {text: "vrrp_track_file f3 {\n file /run/f3\n}"},
+
+	"vrrp_track_process/process":         {text: "process nginx -g daemon"},
+	"vrrp_track_process/param_match":     {text: "param_match initial"},
+	"vrrp_track_process/weight":          {text: "weight -10 reverse"},
+	"vrrp_track_process/quorum":          {text: "quorum 2"},
+	"vrrp_track_process/quorum_max":      {text: "quorum_max 3"},
+	"vrrp_track_process/delay":           {text: "delay 1.5"},
+	"vrrp_track_process/terminate_delay": {text: "terminate_delay 2"},
+	"vrrp_track_process/fork_delay":      {text: "fork_delay 0.25"},
+	"vrrp_track_process/full_command":    {text: "full_command"},
+
+	"track_file/file":      {text: "file /run/other"},
+	"track_file/weight":    {text: "weight -5 reverse"},
+	"track_file/init_file": {text: "init_file 3 overwrite"},
 }
 
 // warnedSamples are the warned keywords that need more than "NAME 1".

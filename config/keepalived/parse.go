@@ -71,6 +71,11 @@ type parser struct {
 	scripts map[string]*Script
 	// later are all vrrp_script definitions, to explain the above.
 	later map[string]*node
+	// root is the tree being parsed.
+	root *node
+	// rulePrio4 and rulePrio6 are the preferences keepalived gives the
+	// next IPv4 and IPv6 rule without one (0: 16384).
+	rulePrio4, rulePrio6 uint32
 }
 
 func (p *parser) warn(n *node, format string, args ...any) {
@@ -85,6 +90,7 @@ func (p *parser) parse(root *node) (*Config, error) {
 	p.k = &Config{Global: defaultGlobal()}
 	p.scripts = map[string]*Script{}
 	p.later = map[string]*node{}
+	p.root = root
 	for _, n := range root.children {
 		if n.kw() == "vrrp_script" && len(n.words) > 1 {
 			if _, dup := p.later[n.words[1]]; !dup {
@@ -106,11 +112,34 @@ func (p *parser) parse(root *node) (*Config, error) {
 			}
 		case "vrrp_script":
 			err = p.script(n)
+		case "vrrp_track_process":
+			if err = p.trackProcess(n); err == nil {
+				p.read(Top, n)
+			}
+		case "track_file", "vrrp_track_file":
+			if err = p.trackFile(n); err == nil {
+				p.read(Top, n)
+			}
 		case "vrrp_instance":
 			err = p.instance(n)
 		case "vrrp_sync_group":
 			if err = p.syncGroup(n); err == nil {
 				p.read(Top, n)
+			}
+		case "static_ipaddress":
+			var vs []VIP
+			if vs, err = p.staticAddresses(n); err == nil {
+				p.k.StaticAddresses = append(p.k.StaticAddresses, vs...)
+			}
+		case "static_routes":
+			var rs []Route
+			if rs, err = p.routes(n); err == nil {
+				p.k.StaticRoutes = append(p.k.StaticRoutes, rs...)
+			}
+		case "static_rules":
+			var rs []Rule
+			if rs, err = p.rules(n); err == nil {
+				p.k.StaticRules = append(p.k.StaticRules, rs...)
 			}
 		case "net_namespace":
 			p.warn(n, "keepalived runs in network namespace %q: its interfaces are those of that namespace", strings.Join(n.words[1:], " "))
@@ -430,6 +459,7 @@ func defaultGlobal() Global {
 		GarpLowerPrioRepeat:     -1,
 		McastGroup4:             vrrp.MulticastIPv4,
 		McastGroup6:             vrrp.MulticastIPv6,
+		NFTPriority:             -1,
 		Other:                   map[string][]string{},
 	}
 }
@@ -456,6 +486,24 @@ var globalKeywords = map[string]globalKeyword{
 		return err
 	},
 	"smtp_connect_timeout": func(p *parser, g *Global, n *node) error { return p.positiveSeconds(n, &g.SMTPConnectTimeout) },
+	"nftables_priority": func(p *parser, g *Global, n *node) error {
+		s, err := arg(n, 1)
+		if err != nil {
+			return err
+		}
+		p.extra(n, 2)
+		v, ok := parseInt(s)
+		if !ok || v < -1<<31 || v > 1<<31-1 {
+			return errAt(n, "nftables_priority: expected a number (a 32-bit chain priority), got %q", s)
+		}
+		g.NFTPriority = int32(v)
+		return nil
+	},
+	"nftables_counters": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		g.NFTCounters = true
+		return nil
+	},
 	"vrrp_strict": func(p *parser, g *Global, n *node) error {
 		p.noBlock(n)
 		g.Strict = true
@@ -486,6 +534,38 @@ var globalKeywords = map[string]globalKeyword{
 		g.NoEmailFaults = true
 		return nil
 	},
+	"script_user": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		u, err := arg(n, 1)
+		if err != nil {
+			return err
+		}
+		g.ScriptUser = RunAs{User: u}
+		if len(n.words) > 2 {
+			g.ScriptUser.Group = n.words[2]
+		}
+		p.extra(n, 3)
+		return nil
+	},
+	"enable_script_security": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.ScriptSecurity = true
+		return nil
+	},
+	"notify_fifo":             func(p *parser, g *Global, n *node) error { return p.fifo(n, "", &g.NotifyFIFO) },
+	"notify_fifo_script":      func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "", &g.NotifyFIFO) },
+	"vrrp_notify_fifo":        func(p *parser, g *Global, n *node) error { return p.fifo(n, "vrrp_", &g.VRRPNotifyFIFO) },
+	"vrrp_notify_fifo_script": func(p *parser, g *Global, n *node) error { return p.fifoScript(n, "vrrp_", &g.VRRPNotifyFIFO) },
+	"fifo_write_vrrp_states_on_reload": func(p *parser, g *Global, n *node) error {
+		p.noBlock(n)
+		p.extra(n, 1)
+		g.FIFOWriteStatesOnReload = true
+		return nil
+	},
+	"vrrp_notify_priority_changes": func(p *parser, g *Global, n *node) error {
+		return assign(&g.VRRPNotifyPriorityChanges)(p.boolArg(n))
+	},
 	"vrrp_mcast_group4": func(p *parser, g *Global, n *node) error {
 		return p.mcastGroup(n, &g.McastGroup4, func(a netip.Addr) bool { return a.Is4() && a.IsMulticast() },
 			"an IPv4 multicast address")
@@ -515,6 +595,44 @@ func (p *parser) global(blk *node) error {
 			p.known("global_defs", "global_defs", n, g.Other)
 		}
 	}
+	return nil
+}
+
+// fifo reads notify_fifo and vrrp_notify_fifo (type "vrrp_"): a path and
+// the owner of the FIFO if vrrpguard creates it. As in keepalived, only
+// the first line counts.
+func (p *parser) fifo(n *node, typ string, f *FIFO) error {
+	p.noBlock(n)
+	path, err := arg(n, 1)
+	if err != nil {
+		return err
+	}
+	if f.Path != "" {
+		p.warn(n, "%snotify_fifo already given (%s:%d); keepalived ignores this one", typ, f.File, f.Line)
+		return nil
+	}
+	f.Path, f.File, f.Line = path, n.file, n.line
+	if len(n.words) > 2 {
+		f.Owner.User = n.words[2]
+	}
+	if len(n.words) > 3 {
+		f.Owner.Group = n.words[3]
+	}
+	p.extra(n, 4)
+	return nil
+}
+
+// fifoScript reads notify_fifo_script and vrrp_notify_fifo_script.
+func (p *parser) fifoScript(n *node, typ string, f *FIFO) error {
+	cmd, user, group, err := p.scriptArg(n)
+	if err != nil {
+		return err
+	}
+	if f.Script.Cmd != "" {
+		p.warn(n, "%snotify_fifo_script already given (%s); keepalived ignores this one", typ, f.Script.Pos())
+		return nil
+	}
+	f.Script = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 	return nil
 }
 
@@ -763,14 +881,24 @@ func (p *parser) syncGroup(blk *node) error {
 				p.warn(n, "sync group %s has an empty group block", g.Name)
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			var cmd string
-			if cmd, _, _, err = p.scriptArg(n); err == nil {
+			var cmd, user, group string
+			if cmd, user, group, err = p.scriptArg(n); err == nil {
 				*notifyField(kw, &g.NotifyMaster, &g.NotifyBackup, &g.NotifyFault, &g.NotifyStop, &g.Notify) = cmd
+				if g.NotifyLines == nil {
+					g.NotifyLines = map[string]ScriptLine{}
+				}
+				g.NotifyLines[kw] = ScriptLine{Cmd: cmd, RunAs: RunAs{User: user, Group: group}, File: n.file, Line: n.line}
 			}
+		case "notify_priority_changes":
+			p.soften(p.optBool(n, &g.notifyPrio))
 		case "track_interface":
 			g.TrackInterfaces, err = p.trackInterfaces(n, g.TrackInterfaces)
 		case "track_script":
 			g.TrackScripts, err = p.trackScripts(n, g.TrackScripts)
+		case "track_process":
+			g.TrackProcesses, err = p.trackProcesses(n, g.TrackProcesses)
+		case "track_file":
+			g.TrackFiles, err = p.trackFiles(n, g.TrackFiles)
 		default:
 			p.known("vrrp_sync_group", "vrrp_sync_group "+g.Name, n, g.Other)
 		}

@@ -52,6 +52,7 @@ func commands() []command {
 		{"watch", "capture live on network interfaces and report", runWatch},
 		{"replay", "read pcap/pcapng capture files and report", runReplay},
 		{"run", "run the VRRP instances of a keepalived.conf (participant)", runRun},
+		{"check", "load a keepalived.conf as 'run' would and print its warnings", runCheck},
 		{"status", "show the instances of a running 'vrrpguard run'", runStatus},
 		{"test-alert", "send a test notification through every configured alert sink", runTestAlert},
 		{"version", "print the version", func(_ context.Context, c *cli, _ []string) int {

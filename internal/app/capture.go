@@ -172,6 +172,8 @@ func (c *captures) Stats() []sniffer.InterfaceStats {
 			for _, s := range ic.live.Stats() {
 				st.Received += s.Received
 				st.KernelDrops += s.KernelDrops
+				st.RingFull += s.RingFull
+				st.Capture = s.Capture
 			}
 		}
 		ic.mu.Unlock()
@@ -310,6 +312,8 @@ func (c *captures) stopped(ic *ifaceCapture, live *sniffer.Live, err error) {
 	for _, s := range live.Stats() {
 		ic.base.Received += s.Received
 		ic.base.KernelDrops += s.KernelDrops
+		ic.base.RingFull += s.RingFull
+		ic.base.Capture = s.Capture
 	}
 	ic.live, ic.down, ic.reason, ic.raised = nil, now, err.Error(), false
 	ic.mu.Unlock()

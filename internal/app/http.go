@@ -18,6 +18,9 @@ import (
 // statusPath is where both commands serve the status document.
 const statusPath = "/api/v1/status"
 
+// maxHeaderBytes bounds a request's header on the listener.
+const maxHeaderBytes = 64 << 10
+
 // newMux returns the handlers both commands serve: /metrics from reg,
 // /healthz (ok unless healthy returns an error), the status document at
 // /api/v1/status and the status page at /. Commands add their own (run:
@@ -58,13 +61,24 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // serveHTTP serves h on addr until ctx is done. The listener is bound
-// before it returns, so a bad address fails at start.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (net.Addr, error) {
+// before it returns, so a bad address fails at start. A listener reachable
+// from other hosts is logged as a warning unless allowRemote
+// (--listen-allow-remote) says it is meant to be.
+func serveHTTP(ctx context.Context, addr string, allowRemote bool, h http.Handler, log *slog.Logger) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if remote := remoteListener(ln.Addr()); remote && !allowRemote {
+		log.Warn("the HTTP listener is reachable from other hosts and has no authentication: anyone who can reach it "+
+			"reads the status of every watched segment (addresses, MACs, findings) and the metrics; bind it to 127.0.0.1, "+
+			"restrict it with a firewall, or pass --listen-allow-remote to say this is meant",
+			"addr", ln.Addr().String())
+	}
+	// Requests are small GETs: bound what a client may hold (slow or idle
+	// connections, big headers) on a listener that may be reachable.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: maxHeaderBytes}
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
@@ -77,4 +91,15 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 		_ = srv.Shutdown(sctx)
 	}()
 	return ln.Addr(), nil
+}
+
+// remoteListener reports whether a bound listener address can be reached
+// from other hosts: any address but a loopback one (0.0.0.0 and :: are
+// every address).
+func remoteListener(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return true
+	}
+	return !tcp.IP.IsLoopback()
 }

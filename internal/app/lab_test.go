@@ -47,7 +47,10 @@ func binary(t testing.TB) string {
 }
 
 func buildBinary(path string) error {
-	out, err := exec.Command("go", "build", "-o", path, "github.com/vrrpguard/vrrpguard/cmd/vrrpguard").CombinedOutput()
+	// As `make build` does: static, no cgo.
+	cmd := exec.Command("go", "build", "-o", path, "github.com/vrrpguard/vrrpguard/cmd/vrrpguard")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}

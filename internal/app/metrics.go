@@ -104,6 +104,7 @@ type liveCollector struct {
 	stats    func() []sniffer.InterfaceStats
 	received *prometheus.Desc
 	drops    *prometheus.Desc
+	full     *prometheus.Desc
 }
 
 func newLiveCollector(stats func() []sniffer.InterfaceStats) *liveCollector {
@@ -113,17 +114,21 @@ func newLiveCollector(stats func() []sniffer.InterfaceStats) *liveCollector {
 			"Packets that passed the capture filter, as counted by the kernel.", []string{"interface"}, nil),
 		drops: prometheus.NewDesc("vrrpguard_capture_kernel_drops_total",
 			"Packets the kernel dropped because vrrpguard did not read them in time.", []string{"interface"}, nil),
+		full: prometheus.NewDesc("vrrpguard_capture_ring_full_total",
+			"Times every block of the capture ring was waiting for vrrpguard (the kernel drops packets until one is free).", []string{"interface"}, nil),
 	}
 }
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.received
 	ch <- c.drops
+	ch <- c.full
 }
 
 func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.stats() {
 		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(s.Received), s.Interface)
 		ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(s.KernelDrops), s.Interface)
+		ch <- prometheus.MustNewConstMetric(c.full, prometheus.CounterValue, float64(s.RingFull), s.Interface)
 	}
 }

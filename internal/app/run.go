@@ -85,6 +85,11 @@ func (m *runMetrics) change(st participant.Status, tr *election.Transition) {
 // keepalived.conf.
 const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 
+// runRingMiB is run's default capture ring per interface: a node watches
+// its own instances' interfaces, where a 2 MiB ring holds far more than a
+// scheduling gap's traffic and keeps resident memory near keepalived's.
+const runRingMiB = 2
+
 func runRun(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
 		"Runs the VRRP instances of a keepalived.conf as a VRRP router (RFC 5798 / RFC 3768),\n"+
@@ -95,9 +100,11 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 			"changed ones restart, and the watcher takes the new expectations.", c.stdout, c.stderr)
 	sf := addSegmentFlags(fs,
 		"the keepalived.conf to run (default "+defaultKeepalivedConf+"), and optionally one vrrpguard YAML file (repeatable; recognised by content)",
-		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)")
+		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)",
+		runRingMiB)
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
 	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
+	watch := fs.Bool("watch", true, "also watch the instances' segments (capture, findings, alerts); --watch=false runs the VRRP router alone (no findings, no alerts, no self-demotion)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
@@ -109,6 +116,10 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	if *selfDemote {
 		set.file.SelfDemote.Enabled = true
 	}
+	if !*watch && set.file.SelfDemote.Enabled {
+		fmt.Fprintf(c.stderr, "vrrpguard run: self-demotion needs the segment watcher: drop --watch=false, or --self-demote and self_demote.enabled\n")
+		return ExitError
+	}
 	// SIGHUP reloads the configuration; registered before anything runs,
 	// since an unhandled SIGHUP would kill the process.
 	hup := make(chan os.Signal, 1)
@@ -119,12 +130,12 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
-	n, err := newNode(c, set, sf, log)
+	n, err := newNode(c, set, sf, log, *watch)
 	if n != nil {
 		n.selfDemoteFlag = *selfDemote
 	}
 	if err == nil {
-		err = n.serve(ctx, sf.listenAddr(defaultRunListen))
+		err = n.serve(ctx, sf.listenAddr(defaultRunListen), *sf.remote)
 	}
 	if err == nil {
 		err = n.run(ctx, hup)
@@ -147,7 +158,7 @@ type node struct {
 	reg  *prometheus.Registry
 	m    *runMetrics
 	r    *participant.Router
-	w    *watcher
+	w    *watcher      // nil with --watch=false
 	sd   *selfDemotion // nil without self-demotion
 	mail *smtpAlerts   // nil without notification_email and smtp_server
 	name string        // of this node in alerts
@@ -156,9 +167,9 @@ type node struct {
 	selfDemoteFlag bool
 }
 
-// newNode builds the participant and the watcher (capture is open when it
-// returns; run or close it).
-func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, error) {
+// newNode builds the participant and, if watch, the watcher (capture is
+// open when it returns; run or close it). Self-demotion needs the watcher.
+func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch bool) (*node, error) {
 	n := &node{c: c, set: set, flag: sf, log: log, reg: newRegistry(c.version)}
 	n.m = newRunMetrics(n.reg)
 	sdc := set.file.SelfDemote
@@ -180,6 +191,20 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger) (*node, 
 		if _, err := net.InterfaceByName(in.Interface); err != nil {
 			return nil, fmt.Errorf("instance %s: interface %s: %w", in.Name, in.Interface, err)
 		}
+	}
+	if !watch {
+		if sdc.Enabled {
+			return nil, errors.New("self-demotion needs the segment watcher (--watch=false)")
+		}
+		ao, _, err := set.alertOptions(sf.alerts)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		if len(ao.Sinks) > 0 {
+			log.Warn("--watch=false: the alert sinks get no findings (they come from the segment watcher); smtp_alert state mail still goes out")
+		}
+		n.name = ao.Instance
+		return n, nil
 	}
 	opts, err := set.watcherOptions(sf, ownInterfaces(set.own), c.stdout, log, n.reg)
 	if err != nil {
@@ -237,13 +262,17 @@ func (n *node) guarded(ev participant.GuardEvent) {
 	}
 }
 
-// serve starts the HTTP server on addr ("" = none).
-func (n *node) serve(ctx context.Context, addr string) error {
+// serve starts the HTTP server on addr ("" = none); allowRemote is
+// --listen-allow-remote.
+func (n *node) serve(ctx context.Context, addr string, allowRemote bool) error {
 	if addr == "" {
 		return nil
 	}
 	doc := func() status.Doc {
-		d := n.w.Status()
+		var d status.Doc
+		if n.w != nil {
+			d = n.w.Status()
+		}
 		d.Version, d.Command, d.Node, d.Instances = n.c.version, "run", n.name, n.r.Status()
 		if n.sd != nil {
 			d.Demotion = status.Demotions(n.sd.snapshots())
@@ -256,12 +285,14 @@ func (n *node) serve(ctx context.Context, addr string) error {
 			writeJSON(rw, statusDoc{Version: n.c.version, Instances: n.r.Status()})
 		})
 		var bound net.Addr
-		if bound, err = serveHTTP(ctx, addr, mux, n.log); err == nil {
+		if bound, err = serveHTTP(ctx, addr, allowRemote, mux, n.log); err == nil {
 			n.log.Info("serving metrics and status", "addr", bound.String())
 			return nil
 		}
 	}
-	n.w.Close()
+	if n.w != nil {
+		n.w.Close()
+	}
 	return err
 }
 
@@ -269,14 +300,18 @@ func (n *node) serve(ctx context.Context, addr string) error {
 // done; hup reloads.
 func (n *node) run(ctx context.Context, hup <-chan os.Signal) error {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		n.log.Info("watching own segments", "interfaces", n.w.Interfaces())
-		if err := n.w.Run(ctx); err != nil {
-			n.log.Error("capture stopped", "err", err)
-		}
-	}()
+	if n.w != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.log.Info("watching own segments", "interfaces", n.w.Interfaces())
+			if err := n.w.Run(ctx); err != nil {
+				n.log.Error("capture stopped", "err", err)
+			}
+		}()
+	} else {
+		n.log.Info("not watching own segments (--watch=false)")
+	}
 	if n.sd != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); n.sd.run(ctx) }()
@@ -368,12 +403,14 @@ func (n *node) reload() {
 		n.m.change(st, nil)
 	}
 	n.log.Info("reloaded", "config", set.own.Files[0], "kept", res.Kept, "stopped", res.Stopped, "started", res.Started)
-	for _, iface := range ownInterfaces(set.own) {
-		if !n.w.Captures(iface) {
-			n.log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", iface)
+	if n.w != nil {
+		for _, iface := range ownInterfaces(set.own) {
+			if !n.w.Captures(iface) {
+				n.log.Warn("the reloaded configuration uses an interface the segment watcher does not capture; restart vrrpguard to watch it", "interface", iface)
+			}
 		}
+		n.w.SetExpected(set.rulesExpected())
 	}
-	n.w.SetExpected(set.rulesExpected())
 	if n.sd != nil {
 		n.sd.configure(set.own, res.Kept...)
 	}

@@ -17,6 +17,8 @@ import (
 func TestRunConfigErrors(t *testing.T) {
 	bad := writeFile(t, "bad.conf", "vrrp_instance X {\n  interface eth0\n  priority 100\n}\n")
 	empty := writeFile(t, "empty.conf", "global_defs {\n  bogus_keyword 1\n}\n")
+	good := writeFile(t, "good.conf", "vrrp_instance X {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n")
+	sdYAML := writeFile(t, "sd.yaml", "self_demote:\n  enabled: true\n")
 	tests := []struct {
 		args []string
 		want string
@@ -24,6 +26,8 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"run", "--config", bad}, "bad.conf:1: vrrp_instance X: missing virtual_router_id"},
 		{[]string{"run", "--config", empty}, "no vrrp_instance"},
 		{[]string{"run", "--config", filepath.Join(t.TempDir(), "missing.conf")}, "no such file"},
+		{[]string{"run", "--config", good, "--watch=false", "--self-demote"}, "self-demotion needs the segment watcher"},
+		{[]string{"run", "--config", good, "--config", sdYAML, "--watch=false"}, "self-demotion needs the segment watcher"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
@@ -61,5 +65,25 @@ func TestStatusCommand(t *testing.T) {
 	out.Reset()
 	if st := Run(context.Background(), "test", []string{"status", "--addr", "127.0.0.1:1"}, &out, &errb); st != ExitError {
 		t.Errorf("status with nothing listening: exit %d", st)
+	}
+}
+
+func TestWatchCaptureFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch", "--interface", "lo", "--capture", "mmap"}, `capture mode "mmap": want ring or socket`},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0"}, "--capture-ring-mib 0: want 1 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "4096"}, "--capture-ring-mib 4096: want 1 to 1024"},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		if st := Run(context.Background(), "test", tc.args, &out, &errb); st != ExitError {
+			t.Errorf("%v: exit %d, want %d", tc.args, st, ExitError)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: stderr %q, want %q", tc.args, errb.String(), tc.want)
+		}
 	}
 }

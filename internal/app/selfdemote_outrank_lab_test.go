@@ -125,7 +125,7 @@ func evidenceTime(t *testing.T, l logLine, key string) time.Time {
 
 // metricSum sums the samples of the metric name whose labels include every
 // one of labels (`key="value"`) in a Prometheus text exposition.
-func metricSum(t *testing.T, text, name string, labels ...string) float64 {
+func metricSum(t testing.TB, text, name string, labels ...string) float64 {
 	t.Helper()
 	sum := 0.0
 	for _, l := range strings.Split(text, "\n") {

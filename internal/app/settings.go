@@ -11,6 +11,7 @@ import (
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/output"
 	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 // settings is the configuration a command runs with: the embedded default
@@ -156,8 +157,16 @@ func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Write
 	if err != nil {
 		return watcherOptions{}, fmt.Errorf("alerts: %w", err)
 	}
+	capture, err := sniffer.ParseCaptureMode(*f.capture)
+	if err != nil {
+		return watcherOptions{}, fmt.Errorf("--capture: %w", err)
+	}
+	if *f.ringMiB < 1 || *f.ringMiB > 1024 {
+		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %d: want 1 to 1024", *f.ringMiB)
+	}
+	ring := sniffer.RingConfig{Blocks: *f.ringMiB << 20 / sniffer.DefaultRingBlockSize}
 	return watcherOptions{
-		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc,
+		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc, Capture: capture, Ring: ring,
 		Params: params, Expected: s.rulesExpected(),
 		Out: out, Format: ff, Adverts: *f.adverts, Log: log, Registry: reg, Alerts: ao,
 	}, nil
@@ -170,19 +179,29 @@ type segmentFlags struct {
 	format    *string
 	adverts   *bool
 	listen    *string
+	remote    *bool
 	noProbe   *bool
 	noPromisc *bool
+	capture   *string
+	ringMiB   *int
 	alerts    *alertFlags
 }
 
-func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string) *segmentFlags {
+// addSegmentFlags adds the shared flags; ringMiB is the default size of
+// each interface's capture ring (watch on a busy segment wants more than a
+// node watching its own instances' interfaces, whose ring is resident
+// memory).
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *segmentFlags {
 	f := &segmentFlags{}
 	fs.Var(&f.configs, "config", configHelp)
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
 	f.adverts = fs.Bool("adverts", false, "print every advertisement, ARP and ND observation and invalid packet")
 	f.listen = fs.String("listen", "", listenHelp)
+	f.remote = fs.Bool("listen-allow-remote", false, "the --listen address may be reachable from other hosts (without it, a non-loopback address is served with a warning: the listener has no authentication)")
 	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
+	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
+	f.ringMiB = fs.Int("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }

@@ -18,7 +18,8 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: watch.interfaces of the config, else every up, non-loopback interface); one that does not exist yet is waited for, and a capture whose interface is deleted or set down resumes when it is back")
 	sf := addSegmentFlags(fs,
 		"expected configuration: a keepalived.conf (e.g. of each node) or a vrrpguard YAML file (repeatable); default: the built-in config",
-		"serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)")
+		"serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)",
+		sniffer.DefaultRingBlocks*sniffer.DefaultRingBlockSize>>20)
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}
@@ -60,7 +61,7 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 			w.Close()
 			return fail(err)
 		}
-		bound, err := serveHTTP(ctx, addr, mux, log)
+		bound, err := serveHTTP(ctx, addr, *sf.remote, mux, log)
 		if err != nil {
 			w.Close()
 			return fail(err)

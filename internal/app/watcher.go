@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
@@ -26,6 +27,10 @@ type watcherOptions struct {
 	// Interfaces to capture on (required).
 	Interfaces  []string
 	Promiscuous bool
+	// Capture is how packets are read ("" = the ring), Ring the ring's
+	// size (zero: the default).
+	Capture sniffer.CaptureMode
+	Ring    sniffer.RingConfig
 	// Params and Expected configure the rules engine; Params.ProbeInterval
 	// 0 disables active probing.
 	Params   rules.Params
@@ -58,6 +63,50 @@ type watcher struct {
 // newWatcher opens the capture sockets and builds the engine, the printer,
 // the prober and the alert dispatcher. On error nothing is left open.
 func newWatcher(o watcherOptions) (*watcher, error) {
+	pl, err := newWatcherPipeline(o)
+	if err != nil {
+		return nil, err
+	}
+	w := &watcher{pl: pl, log: o.Log, hook: o.OnObservation}
+	if len(o.Alerts.Sinks) > 0 {
+		if w.alerts, err = newDispatcher(o.Alerts, o.Registry, o.Log); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
+	}
+	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log},
+		o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
+		return nil, err
+	}
+	if o.Registry != nil {
+		o.Registry.MustRegister(newLiveCollector(w.caps.Stats))
+	}
+	// The prober opens its sockets on first use: the engine probes when
+	// Params.ProbeInterval is set, self-demotion whenever it needs to.
+	pl.prober = sniffer.NewProber()
+	return w, nil
+}
+
+// captureModes says how each interface is read ("ring", or "socket" on
+// all; else "eth0=ring,eth1=socket").
+func (w *watcher) captureModes() string {
+	st := w.caps.Stats()
+	var parts []string
+	same := true
+	for _, s := range st {
+		parts = append(parts, s.Interface+"="+string(s.Capture))
+		same = same && s.Capture == st[0].Capture
+	}
+	if same && len(st) > 0 {
+		return string(st[0].Capture)
+	}
+	return strings.Join(parts, ",")
+}
+
+// newWatcherPipeline builds the watcher's core, everything but capture and
+// alerts: the engine, the printer and the capture, finding and segment
+// metrics.
+func newWatcherPipeline(o watcherOptions) (*pipeline, error) {
 	engine, err := rules.New(o.Params, o.Expected)
 	if err != nil {
 		return nil, err
@@ -71,29 +120,13 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 	if o.Registry != nil {
 		pl.m = newCaptureMetrics(o.Registry)
 		pl.fm = newFindingMetrics(o.Registry)
-	}
-	w := &watcher{pl: pl, log: o.Log, hook: o.OnObservation}
-	if len(o.Alerts.Sinks) > 0 {
-		if w.alerts, err = newDispatcher(o.Alerts, o.Registry, o.Log); err != nil {
-			return nil, fmt.Errorf("alerts: %w", err)
-		}
-		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
-	}
-	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous}, o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
-		return nil, err
-	}
-	if o.Registry != nil {
 		seg, err := segmetrics.New(func() rules.Snapshot { return pl.snapshot(time.Now()) })
 		if err != nil {
-			w.caps.Close()
 			return nil, err
 		}
-		o.Registry.MustRegister(newLiveCollector(w.caps.Stats), seg)
+		o.Registry.MustRegister(seg)
 	}
-	// The prober opens its sockets on first use: the engine probes when
-	// Params.ProbeInterval is set, self-demotion whenever it needs to.
-	pl.prober = sniffer.NewProber()
-	return w, nil
+	return pl, nil
 }
 
 // Interfaces returns the interfaces captured on.
@@ -122,7 +155,7 @@ func (w *watcher) Run(ctx context.Context) error {
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
 	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
-	w.log.Info("watching", "interfaces", w.caps.Interfaces())
+	w.log.Info("watching", "interfaces", w.caps.Interfaces(), "capture", w.captureModes())
 	w.caps.Run(ctx, w.observe)
 	cancel() // ctx is done: stop ticks and alerts
 	w.pl.prober.Close()

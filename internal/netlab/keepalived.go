@@ -1,8 +1,10 @@
 package netlab
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,7 +57,13 @@ func (h *Host) StartKeepalived(t testing.TB, conf string) *Keepalived {
 	if err := os.WriteFile(k.conf, []byte(conf), 0o644); err != nil {
 		t.Fatalf("netlab: %s: %v", h.name, err)
 	}
-	if out, err := h.Cmd("keepalived", "--config-test", "-f", k.conf).CombinedOutput(); err != nil {
+	if out, err := h.Cmd("keepalived", "--config-test", "-f", k.conf).CombinedOutput(); selfTerminated(err) {
+		// keepalived 2.2.7's --config-test sends itself SIGTERM after
+		// checking a script that runs as another user (check_script_secure
+		// compares its parent with a main pid that config-test mode never
+		// set): the configuration was read, the check cannot finish.
+		t.Logf("netlab: %s: keepalived --config-test terminated itself (its bug with scripts of another user); not checked", h.name)
+	} else if err != nil {
 		t.Fatalf("netlab: %s: keepalived rejects its configuration: %v\n%s\nconfiguration:\n%s", h.name, err, out, conf)
 	}
 	k.proc = h.Start(t, "keepalived", "--dont-fork", "--log-console", "--no-syslog", "--log-detail",
@@ -65,6 +73,17 @@ func (h *Host) StartKeepalived(t testing.TB, conf string) *Keepalived {
 		t.Fatalf("netlab: %s: keepalived wrote no VRRP pid file; log:\n%s", h.name, k.Log())
 	}
 	return k
+}
+
+// selfTerminated reports whether err is that of a process killed by
+// SIGTERM.
+func selfTerminated(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }
 
 // Conf returns the path of the configuration file.
