@@ -445,6 +445,7 @@ var checks = map[rules.Kind]string{
 	rules.AlertsDropped: "  - the sink named above: is it reachable, does it accept vrrpguard's notifications; the vrrpguard_alerts_* metrics",
 	rules.OutboxUnwritable: "  - free space in the directory named above (`df`), its permissions and mount (read-only?);\n" +
 		"    vrrpguard_alerts_outbox_write_errors_total",
+	rules.CaptureDown: "  - the interface named above (`ip link show`): deleted, renamed or down; the vrrpguard_capture_up metric",
 }
 
 // message builds the mail.

@@ -39,6 +39,8 @@ type addrEvent struct {
 	// rescan: events may have been lost (the subscription was renewed);
 	// dev and prefix are unset.
 	rescan bool
+	// deleted: the event removed the address (RTM_DELADDR).
+	deleted bool
 }
 
 // guarding reports whether the guard acts for an instance in state: it is
@@ -84,11 +86,61 @@ func (d *driver) addrAdded(a addrEvent) {
 	if a.rescan {
 		d.i.log.Warn("address events may have been lost; checking the virtual addresses")
 		d.guardScan(d.m.State())
+		d.restoreVIPs(a.at)
+		return
+	}
+	if a.deleted {
+		d.restoreVIPs(a.at)
 		return
 	}
 	if d.guarding(d.m.State()) && d.ownVIP(a) {
 		d.guardRemove(a, d.m.State())
 	}
+}
+
+// restoreVIPs puts back the virtual addresses of a master that someone
+// removed (ip addr del, a network manager, another tool), and announces
+// them again as a new master does. keepalived 2.2.7 notices the removal
+// too but answers with a transition: it goes BACKUP (a priority-0 advert,
+// every VIP removed) and, unless a peer takes over, MASTER again after
+// Skew_Time, re-adding the addresses. Restoring in place keeps the
+// instance master without a moment with no master. Nothing is done unless
+// the instance is master, its interface is up and an address is really
+// missing now (a late event of a removal by this router is not one).
+func (d *driver) restoreVIPs(at time.Time) {
+	if d.m.State() != election.Master {
+		return
+	}
+	if up, err := d.env.linkUp(d.i.cfg.Interface); err != nil || !up {
+		return
+	}
+	present, err := d.env.presentVIPs()
+	if err != nil {
+		d.i.log.Error("list virtual addresses", "err", err)
+		return
+	}
+	var missing []string
+	for _, v := range d.i.allVIPs() {
+		found := false
+		for _, a := range present {
+			if a.dev == vipDev(d.i.cfg, v) && a.prefix.Addr() == v.Prefix.Addr() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, v.Prefix.String())
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	d.i.log.Warn("virtual addresses were removed while master; restoring them", "addresses", missing, "interface", d.i.cfg.Interface)
+	if err := d.env.addVIPs(); err != nil {
+		d.i.log.Error("restore virtual addresses", "err", err)
+		return
+	}
+	d.announceBurst(at)
 }
 
 // guardScan checks which virtual addresses are configured now (on start,

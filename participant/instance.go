@@ -578,7 +578,7 @@ func stripInstance(in *keepalived.Instance) keepalived.Instance {
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log, i.opts.GuardVIPs && i.cfg.Priority != 255, i.fw)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.fw)
 	if err != nil {
 		return err
 	}
@@ -606,8 +606,8 @@ type env interface {
 	delVIPs() error
 	// announce sends one gratuitous ARP / unsolicited NA per address.
 	announce() error
-	// addrs delivers the addresses added on the system that may be virtual
-	// addresses of the instance (a nil channel when the guard is off).
+	// addrs delivers the addresses added to or removed from the system
+	// that may be virtual addresses of the instance.
 	addrs() <-chan addrEvent
 	// presentVIPs returns the instance's virtual addresses configured now,
 	// as found.

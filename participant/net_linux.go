@@ -47,7 +47,7 @@ type netEnv struct {
 
 	rx       chan packet
 	linkCh   chan linkState
-	addrCh   chan addrEvent // nil: the VIP guard is off
+	addrCh   chan addrEvent
 	done     chan struct{}
 	wg       sync.WaitGroup
 	buf      []byte
@@ -56,10 +56,10 @@ type netEnv struct {
 	readOnce sync.Once
 }
 
-// openNetEnv opens the sockets of an instance; guard subscribes to address
-// events for the local VIP guard.
-// fw, if not nil, drops traffic to the addresses while they are added.
-func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, guard bool, fw *firewall) (e *netEnv, err error) {
+// openNetEnv opens the sockets of an instance and subscribes to link and
+// address events. fw, if not nil, drops traffic to the addresses while
+// they are added.
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, fw *firewall) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
@@ -101,10 +101,10 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 	if err := e.watchLinks(); err != nil {
 		return nil, err
 	}
-	if guard {
-		if err := e.watchAddrs(); err != nil {
-			return nil, err
-		}
+	// Address events serve the local VIP guard (added addresses) and the
+	// restoration of a master's removed ones; watched whatever guard says.
+	if err := e.watchAddrs(); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -411,8 +411,9 @@ func (e *netEnv) watchLinks() error {
 
 func (e *netEnv) addrs() <-chan addrEvent { return e.addrCh }
 
-// watchAddrs subscribes to address events for the local VIP guard and
-// forwards those of addresses that are virtual addresses of the instance.
+// watchAddrs subscribes to address events for the local VIP guard and the
+// restoration of removed virtual addresses, and forwards those of
+// addresses that are virtual addresses of the instance.
 // If the subscription fails (the kernel drops events when its socket
 // buffer overflows) it subscribes again and asks the driver to rescan.
 func (e *netEnv) watchAddrs() error {
@@ -482,12 +483,9 @@ func (e *netEnv) resubscribeAddrs(ch *chan netlink.AddrUpdate) bool {
 	}
 }
 
-// addrEvent turns a netlink event into an addrEvent if it adds one of the
-// wanted addresses.
+// addrEvent turns a netlink event into an addrEvent if it adds or removes
+// one of the wanted addresses.
 func (e *netEnv) addrEvent(u netlink.AddrUpdate, want map[netip.Addr]bool) (addrEvent, bool) {
-	if !u.NewAddr {
-		return addrEvent{}, false
-	}
 	at := time.Now()
 	a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
 	if !ok || !want[a.Unmap()] {
@@ -499,7 +497,7 @@ func (e *netEnv) addrEvent(u netlink.AddrUpdate, want map[netip.Addr]bool) (addr
 		e.log.Warn("address watch: interface of a virtual address", "address", a, "ifindex", u.LinkIndex, "err", err)
 		return addrEvent{}, false
 	}
-	return addrEvent{dev: l.Attrs().Name, prefix: netip.PrefixFrom(a.Unmap(), ones), at: at}, true
+	return addrEvent{dev: l.Attrs().Name, prefix: netip.PrefixFrom(a.Unmap(), ones), at: at, deleted: !u.NewAddr}, true
 }
 
 func (e *netEnv) sendAddr(ev addrEvent) {

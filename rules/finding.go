@@ -43,6 +43,10 @@ const (
 	// notifications are kept in memory only and would not survive a
 	// restart.
 	OutboxUnwritable Kind = "outbox_unwritable"
+	// CaptureDown is raised by the live watcher, not by the engine: the
+	// capture on an interface has been down (the interface is missing,
+	// down, or was deleted) for a while, so its segments are unwatched.
+	CaptureDown Kind = "capture_down"
 )
 
 // Finding kinds about the aftermath of a split brain and about the local
@@ -60,7 +64,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{DuplicateMaster, VIPOnBackup, AuthMismatch, VRIDMismatch, VRIDConflict, VersionMismatch,
 		IntervalMismatch, OwnerConflict, MasterFlapping, NoMaster, TTLInvalid, ChecksumInvalid, MalformedPacket,
-		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, OutboxUnwritable}
+		UnexpectedRouter, TableFull, StaleAnnouncement, SelfDemoted, AlertsDropped, OutboxUnwritable, CaptureDown}
 }
 
 // Severity of a finding.
@@ -184,6 +188,24 @@ func OutboxUnwritableFinding(now time.Time, dir, cause string) Finding {
 			"): notifications are delivered from memory but would be lost on a restart; free space there or check its permissions",
 		Fingerprint: fingerprint(OutboxUnwritable, vrrp.FamilyUnknown, 0, dir),
 	}
+}
+
+// CaptureDownFinding returns the capture_down finding of iface, whose
+// capture has been down since since for reason (raised), or is back
+// (resolved), at now. Its fingerprint depends on the interface only.
+func CaptureDownFinding(now, since time.Time, iface, reason string, resolved bool) Finding {
+	f := Finding{
+		Kind: CaptureDown, State: Raised, Severity: SeverityOf(CaptureDown), Interface: iface,
+		FirstSeen: since, LastSeen: now, At: now,
+		Message: "capture on " + iface + " has been down since " + since.Format(time.RFC3339) + " (" + reason +
+			"): its segments are not watched — check the interface (ip link show " + iface + ")",
+		Fingerprint: fingerprint(CaptureDown, vrrp.FamilyUnknown, 0, iface),
+	}
+	if resolved {
+		f.State = Resolved
+		f.Message = "capture on " + iface + " resumed after " + now.Sub(since).Round(time.Millisecond).String() + " down"
+	}
+	return f
 }
 
 // fingerprint hashes the identity of a problem.

@@ -112,6 +112,7 @@ func TestEveryKindHasATest(t *testing.T) {
 	}{
 		{AlertsDropped, Warning, "alert", "TestOutboxOverflowRaisesAlertsDropped"},
 		{OutboxUnwritable, Warning, "alert", "TestOutboxUnwritableOnFullDisk"},
+		{CaptureDown, Warning, "internal/app", "TestWatchCaptureSurvivesInterfaceRecreated"},
 	}
 
 	declared := map[Kind]int{}

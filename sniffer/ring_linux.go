@@ -222,11 +222,25 @@ func (r *ring) wait() error {
 	ok := r.ready()
 	r.mu.Unlock()
 	if !ok {
-		err := r.conn.Read(func(uintptr) bool {
+		// A socket error (ENETDOWN when the interface goes down or is
+		// deleted) wakes the poller once; it is returned, else the
+		// reader would wait for ever on a ring the kernel no longer fills.
+		var sockErr error
+		err := r.conn.Read(func(fd uintptr) bool {
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			return r.ready()
+			if r.ready() {
+				return true
+			}
+			if e, gerr := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && e != 0 {
+				sockErr = syscall.Errno(e)
+				return true
+			}
+			return false
 		})
+		if err == nil && sockErr != nil {
+			return sockErr
+		}
 		if err != nil {
 			r.mu.Lock()
 			closed := r.closed

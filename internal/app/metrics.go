@@ -101,15 +101,15 @@ func (m *captureMetrics) observe(o *obs.Observation) {
 
 // liveCollector exposes kernel capture counters at scrape time.
 type liveCollector struct {
-	live     *sniffer.Live
+	stats    func() []sniffer.InterfaceStats
 	received *prometheus.Desc
 	drops    *prometheus.Desc
 	full     *prometheus.Desc
 }
 
-func newLiveCollector(l *sniffer.Live) *liveCollector {
+func newLiveCollector(stats func() []sniffer.InterfaceStats) *liveCollector {
 	return &liveCollector{
-		live: l,
+		stats: stats,
 		received: prometheus.NewDesc("vrrpguard_capture_received_packets_total",
 			"Packets that passed the capture filter, as counted by the kernel.", []string{"interface"}, nil),
 		drops: prometheus.NewDesc("vrrpguard_capture_kernel_drops_total",
@@ -126,7 +126,7 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.live.Stats() {
+	for _, s := range c.stats() {
 		ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(s.Received), s.Interface)
 		ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(s.KernelDrops), s.Interface)
 		ch <- prometheus.MustNewConstMetric(c.full, prometheus.CounterValue, float64(s.RingFull), s.Interface)

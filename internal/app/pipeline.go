@@ -33,6 +33,19 @@ type pipeline struct {
 	// prober sends the engine's probes (live capture only).
 	prober      *sniffer.Prober
 	probeFailed map[string]bool
+	// blind are the interfaces whose capture is down. The engine cannot
+	// tell their silence from routers gone, so a no_master it raises for
+	// them is held back, and dropped if it resolves by holdFor after the
+	// capture resumed; else it is reported then.
+	blind   map[string]bool
+	held    map[string]*heldFinding // by fingerprint
+	holdFor time.Duration
+}
+
+// heldFinding is a no_master raised while its interface was blind.
+type heldFinding struct {
+	f       rules.Finding
+	release time.Time // zero while the interface is blind
 }
 
 type findingMetrics struct {
@@ -80,6 +93,33 @@ func (p *pipeline) tick(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.emit(p.engine.Tick(now))
+	for fp, h := range p.held {
+		if !h.release.IsZero() && !now.Before(h.release) {
+			delete(p.held, fp)
+			f := h.f
+			f.At, f.LastSeen = now, now
+			p.emit([]rules.Output{{Finding: &f}})
+		}
+	}
+}
+
+// setBlind records that the capture on iface is down (blind) or back.
+func (p *pipeline) setBlind(iface string, blind bool, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.blind == nil {
+		p.blind = map[string]bool{}
+	}
+	p.blind[iface] = blind
+	for _, h := range p.held {
+		if h.f.Interface == iface {
+			if blind {
+				h.release = time.Time{}
+			} else {
+				h.release = now.Add(p.holdFor)
+			}
+		}
+	}
 }
 
 // setExpected replaces the engine's expected configuration.
@@ -112,6 +152,13 @@ func (p *pipeline) probe(iface string, addr netip.Addr) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.emit([]rules.Output{{Probe: &rules.Probe{Interface: iface, Addr: addr}}})
+}
+
+// finding reports a finding raised outside the engine (capture_down).
+func (p *pipeline) finding(f rules.Finding) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit([]rules.Output{{Finding: &f}})
 }
 
 // flush writes out what the printer buffered.
@@ -157,6 +204,18 @@ func (p *pipeline) emit(outs []rules.Output) {
 			continue
 		}
 		f := o.Finding
+		if f.Kind == rules.NoMaster && f.State == rules.Raised && p.blind[f.Interface] {
+			if p.held == nil {
+				p.held = map[string]*heldFinding{}
+			}
+			p.held[f.Fingerprint] = &heldFinding{f: *f}
+			p.log.Info("no_master held back: the capture on its interface is down", "interface", f.Interface, "vrid", f.VRID)
+			continue
+		}
+		if f.State == rules.Resolved && p.held[f.Fingerprint] != nil {
+			delete(p.held, f.Fingerprint)
+			continue
+		}
 		p.printer.Finding(f)
 		attrs := []any{"kind", string(f.Kind), "state", string(f.State), "severity", string(f.Severity), "interface", f.Interface,
 			"family", f.Family.String(), "vrid", f.VRID, "fingerprint", f.Fingerprint, "message", f.Message}

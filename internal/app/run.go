@@ -185,6 +185,13 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch bo
 	for _, st := range n.r.Status() {
 		n.m.change(st, nil)
 	}
+	// An instance's interface must exist, as for keepalived without
+	// dynamic_interfaces (the watcher alone would wait for it).
+	for _, in := range set.own.Instances {
+		if _, err := net.InterfaceByName(in.Interface); err != nil {
+			return nil, fmt.Errorf("instance %s: interface %s: %w", in.Name, in.Interface, err)
+		}
+	}
 	if !watch {
 		if sdc.Enabled {
 			return nil, errors.New("self-demotion needs the segment watcher (--watch=false)")

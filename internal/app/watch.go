@@ -15,7 +15,7 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 		"Captures VRRP, ARP and IPv6 neighbour advertisements live (AF_PACKET; needs root or\n"+
 			"CAP_NET_RAW) and reports what it finds until SIGINT or SIGTERM, then exits 0.", c.stdout, c.stderr)
 	var ifaces stringList
-	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: watch.interfaces of the config, else every up, non-loopback interface)")
+	fs.Var(&ifaces, "interface", "interface to capture on (repeatable; default: watch.interfaces of the config, else every up, non-loopback interface); one that does not exist yet is waited for, and a capture whose interface is deleted or set down resumes when it is back")
 	sf := addSegmentFlags(fs,
 		"expected configuration: a keepalived.conf (e.g. of each node) or a vrrpguard YAML file (repeatable); default: the built-in config",
 		"serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)",

@@ -53,7 +53,7 @@ type watcherOptions struct {
 // rules engine, the printer, active probes, alert dispatch and metrics.
 // Build it with newWatcher, then Run it.
 type watcher struct {
-	live   *sniffer.Live
+	caps   *captures
 	pl     *pipeline
 	hook   func(*obs.Observation)
 	alerts *alert.Dispatcher // nil without sinks
@@ -74,11 +74,12 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.live, err = sniffer.OpenLive(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log}); err != nil {
+	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log},
+		o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
 		return nil, err
 	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(newLiveCollector(w.live))
+		o.Registry.MustRegister(newLiveCollector(w.caps.Stats))
 	}
 	// The prober opens its sockets on first use: the engine probes when
 	// Params.ProbeInterval is set, self-demotion whenever it needs to.
@@ -89,7 +90,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 // captureModes says how each interface is read ("ring", or "socket" on
 // all; else "eth0=ring,eth1=socket").
 func (w *watcher) captureModes() string {
-	st := w.live.Stats()
+	st := w.caps.Stats()
 	var parts []string
 	same := true
 	for _, s := range st {
@@ -112,7 +113,10 @@ func newWatcherPipeline(o watcherOptions) (*pipeline, error) {
 	}
 	p := output.New(o.Out, o.Format, nil)
 	p.AutoFlush = true
-	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts}
+	// A no_master raised while a capture was down is held back until the
+	// engine had resolve_hold of adverts after the capture resumed, and a
+	// little more for the first of them to arrive.
+	pl := &pipeline{engine: engine, printer: p, log: o.Log, adverts: o.Adverts, holdFor: o.Params.ResolveHold + 3*time.Second}
 	if o.Registry != nil {
 		pl.m = newCaptureMetrics(o.Registry)
 		pl.fm = newFindingMetrics(o.Registry)
@@ -126,10 +130,10 @@ func newWatcherPipeline(o watcherOptions) (*pipeline, error) {
 }
 
 // Interfaces returns the interfaces captured on.
-func (w *watcher) Interfaces() []string { return w.live.Interfaces() }
+func (w *watcher) Interfaces() []string { return w.caps.Interfaces() }
 
 // Captures reports whether iface is captured on.
-func (w *watcher) Captures(iface string) bool { return slices.Contains(w.live.Interfaces(), iface) }
+func (w *watcher) Captures(iface string) bool { return slices.Contains(w.caps.Interfaces(), iface) }
 
 // Status is the status document of the watched segments (the caller adds
 // version, command, node and instances).
@@ -143,20 +147,21 @@ func (w *watcher) SetExpected(exp []rules.Expected) {
 }
 
 // Run captures, ticks the engine's timers and delivers alerts until ctx is
-// done or capture fails; it returns after the dispatcher has persisted
-// what it could not deliver. The printer is flushed.
+// done (a capture that fails is reopened when its interface is back); it
+// returns after the dispatcher has persisted what it could not deliver.
+// The printer is flushed.
 func (w *watcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
 	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
-	w.log.Info("watching", "interfaces", w.live.Interfaces(), "capture", w.captureModes())
-	err := w.live.Run(ctx, w.observe)
-	cancel() // capture failed or ctx is done: stop ticks and alerts
+	w.log.Info("watching", "interfaces", w.caps.Interfaces(), "capture", w.captureModes())
+	w.caps.Run(ctx, w.observe)
+	cancel() // ctx is done: stop ticks and alerts
 	w.pl.prober.Close()
 	w.pl.flush()
 	<-alertsDone
-	return err
+	return nil
 }
 
 // observe hands one observation to the engine, then to the hook.
@@ -200,6 +205,6 @@ func (w *watcher) startAlerts(ctx context.Context) <-chan struct{} {
 
 // Close releases what newWatcher opened, for a watcher that will not Run.
 func (w *watcher) Close() {
-	w.live.Close()
+	w.caps.Close()
 	w.pl.prober.Close()
 }
