@@ -47,6 +47,7 @@ type captureFile struct {
 	path    string
 	f       *os.File
 	pcap    *pcapgo.Reader
+	fast    *pcapReader // plain pcap: records read without pcapgo
 	ng      *pcapgo.NgReader
 	name    string // interface name used for pcap files
 	ngNames []string
@@ -91,7 +92,20 @@ func openCapture(path string) (*captureFile, error) {
 			c.ngNames = append(c.ngNames, name)
 		}
 	} else {
-		r, err := pcapgo.NewReader(br)
+		var r *pcapgo.Reader
+		var err error
+		hdr, _ := br.Peek(24)
+		if fast, ok := plainPcapHeader(hdr, br); ok {
+			// pcapgo checks the header (same errors); the records are read
+			// by the zero-copy reader.
+			r, err = pcapgo.NewReader(bytes.NewReader(hdr))
+			if err == nil {
+				br.Discard(24)
+				c.fast = fast
+			}
+		} else {
+			r, err = pcapgo.NewReader(br)
+		}
 		if err != nil {
 			f.Close()
 			if strings.Contains(err.Error(), "magic") {
@@ -120,9 +134,12 @@ func unwrapPathError(err error) error {
 // advance reads the next packet into the head.
 func (c *captureFile) advance() {
 	var err error
-	if c.ng != nil {
+	switch {
+	case c.fast != nil:
+		c.data, c.ci, err = c.fast.next()
+	case c.ng != nil:
 		c.data, c.ci, err = c.ng.ZeroCopyReadPacketData()
-	} else {
+	default:
 		c.data, c.ci, err = c.pcap.ZeroCopyReadPacketData()
 	}
 	if err != nil {
