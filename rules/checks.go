@@ -19,7 +19,7 @@ func vridText(s *segment) string {
 
 func segVIPs(s *segment) []netip.Addr {
 	var v []netip.Addr
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		v = append(v, r.vips...)
 	}
 	return sortedAddrs(v)
@@ -41,7 +41,7 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 	}
 	var dup []*router
 	var onset, expiry time.Time
-	for _, b := range s.routers {
+	for _, b := range s.list {
 		if b == r || !alive(b, now) {
 			continue
 		}
@@ -119,7 +119,7 @@ func minTime(a, b time.Time) time.Time {
 // advert.
 func (e *Engine) disagreement(s *segment, now time.Time, val func(*router) (string, bool)) (map[string][]*router, time.Time) {
 	groups := map[string][]*router{}
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if !e.recent(r, now) {
 			continue
 		}
@@ -182,7 +182,7 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 		return len(groups) >= 2, expiry
 	}
 	var last time.Time
-	for _, o := range s.routers {
+	for _, o := range s.list {
 		if o == r || !e.recent(o, now) {
 			continue
 		}
@@ -242,7 +242,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	// owner_conflict: two routers claim to own the addresses (priority 255).
 	var owners []*router
 	var expiry time.Time
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if r.prio == 255 && e.recent(r, now) {
 			owners = append(owners, r)
 		}
@@ -332,17 +332,20 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 // checkVRIDMismatch: the addresses a router advertises are also advertised
 // under another VRID, or the config expects them under another VRID.
 func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now time.Time) {
-	for _, v := range r.vips {
-		vi := e.vips[vipKey{iface, v}]
+	for i, v := range r.vips {
+		vi := r.vis[i]
+		if vi == nil || vi.gone {
+			vi = e.vips[vipKey{iface, v}]
+		}
 		if vi == nil {
 			continue
 		}
 		var vrids []int
 		var lasts []time.Time
-		for id, t := range vi.vrids {
-			if now.Sub(t) <= e.p.RouterTimeout {
-				vrids = append(vrids, int(id))
-				lasts = append(lasts, t)
+		for _, x := range vi.vrids {
+			if now.Sub(x.t) <= e.p.RouterTimeout {
+				vrids = append(vrids, int(x.id))
+				lasts = append(lasts, x.t)
 			}
 		}
 		slices.Sort(vrids)
@@ -358,8 +361,8 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			describe := func() {
 				var who []string
 				for _, id := range vrids {
-					if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
-						for _, rr := range s.routers {
+					if s := e.seg(segKey{iface, fam, uint8(id)}); s != nil {
+						for _, rr := range s.list {
 							if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
 								who = append(who, fmt.Sprintf("%s under VRID %d", rr.ip, id))
 								srcs = append(srcs, rr.ip)
@@ -377,8 +380,8 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 						if uint8(id) == x.VRID {
 							continue
 						}
-						if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
-							for _, rr := range s.routers {
+						if s := e.seg(segKey{iface, fam, uint8(id)}); s != nil {
+							for _, rr := range s.list {
 								if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
 									wrong = append(wrong, fmt.Sprintf("%s advertises VRID %d for %s", rr.ip, id, vv))
 								}
@@ -433,7 +436,7 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 	vips := segVIPs(s)
 	var srcs []netip.Addr
 	var macs []obs.MAC
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		srcs = append(srcs, r.ip)
 		macs = append(macs, r.mac)
 	}
@@ -488,7 +491,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 	if seg == nil {
 		// Not advertised (virtual_ipaddress_excluded): the configured VRID.
 		if x := e.expectedByVIP(iface, addr); x != nil {
-			seg = e.segs[segKey{iface, fam, x.VRID}]
+			seg = e.seg(segKey{iface, fam, x.VRID})
 		}
 	}
 	if seg == nil {
@@ -500,7 +503,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 		return // the master's own claim, or a takeover in progress
 	}
 	var claimant *router
-	for _, r := range seg.routers {
+	for _, r := range seg.list {
 		if r.mac == mac && r != m {
 			claimant = r
 		}
@@ -611,7 +614,7 @@ func addrMaster(seg *segment, addr netip.Addr, now time.Time) *router {
 		return m
 	}
 	var best *router
-	for _, r := range seg.routers {
+	for _, r := range seg.list {
 		if fresh(r, now) && slices.Contains(r.vips, addr) && (best == nil || r.last.After(best.last)) {
 			best = r
 		}

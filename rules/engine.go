@@ -52,16 +52,23 @@ type router struct {
 	authType vrrp.AuthType
 	authData [vrrp.AuthDataLen]byte
 	vips     []netip.Addr // sorted
-	vipsKey  string
+	// vis caches the table entry of each of vips (nil: not looked up
+	// yet; an entry evicted from the table is marked gone).
+	vis     []*vipInfo
+	vipsKey string
 	// Comparison keys, computed when the advert changes.
 	authKey, versionKey, intervalKey string
 	csumForm                         vrrp.ChecksumForm
 	lastCheck                        time.Time
+	idx                              int // position in its segment's list
 }
 
 type segment struct {
-	key        segKey
-	routers    map[netip.Addr]*router
+	key     segKey
+	routers map[netip.Addr]*router
+	// list holds the routers of the map, for iteration (cheaper than
+	// ranging over the map on every advert).
+	list       []*router
 	master     *router
 	everMaster bool
 	changes    []time.Time // master changes (not the first election)
@@ -73,6 +80,23 @@ type segment struct {
 	changedAt  time.Time // last master change
 }
 
+// add puts r in the segment.
+func (s *segment) add(r *router) {
+	r.idx = len(s.list)
+	s.list = append(s.list, r)
+	s.routers[r.ip] = r
+}
+
+// remove takes r out of the segment.
+func (s *segment) remove(r *router) {
+	delete(s.routers, r.ip)
+	last := s.list[len(s.list)-1]
+	s.list[r.idx] = last
+	last.idx = r.idx
+	s.list[len(s.list)-1] = nil
+	s.list = s.list[:len(s.list)-1]
+}
+
 type vipKey struct {
 	iface string
 	addr  netip.Addr
@@ -80,8 +104,14 @@ type vipKey struct {
 
 type claim struct{ first, last time.Time }
 
+// vridSeen: a VIP was last advertised under VRID id at t.
+type vridSeen struct {
+	id uint8
+	t  time.Time
+}
+
 type vipInfo struct {
-	vrids    map[uint8]time.Time // last advertised under each VRID
+	vrids    []vridSeen // last advertised under each VRID (at most maxVRIDsPerVIP)
 	claims   map[obs.MAC]claim
 	lastSeen time.Time
 	// Active probing (Params.ProbeInterval).
@@ -96,6 +126,8 @@ type vipInfo struct {
 	// staleVRID.
 	stale     bool
 	staleVRID uint8
+	// gone: evicted from the table (routers' cached pointers are stale).
+	gone bool
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -142,6 +174,49 @@ type Engine struct {
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
+	// activeVRID counts the active findings by their key's VRID, so that
+	// clearing a finding that is not active costs no map lookup.
+	activeVRID [256]int32
+	// segList holds the segments of segs, for the timers.
+	segList []*segment
+	// segIdx finds the segment of an interface, family and VRID without
+	// hashing the interface name; lastIface/lastTab remember the last
+	// interface looked up.
+	segIdx    map[string]*segTable
+	lastIface string
+	lastTab   *segTable
+}
+
+// segTable holds an interface's segments by family and VRID.
+type segTable [3][256]*segment
+
+// table returns the segment table of iface, creating it if create.
+func (e *Engine) table(iface string, create bool) *segTable {
+	if e.lastTab != nil && iface == e.lastIface {
+		return e.lastTab
+	}
+	t := e.segIdx[iface]
+	if t == nil {
+		if !create {
+			return nil
+		}
+		t = &segTable{}
+		e.segIdx[iface] = t
+	}
+	e.lastIface, e.lastTab = iface, t
+	return t
+}
+
+// seg returns the segment of k, or nil.
+func (e *Engine) seg(k segKey) *segment {
+	if int(k.fam) >= len(segTable{}) {
+		return e.segs[k]
+	}
+	t := e.table(k.iface, false)
+	if t == nil {
+		return nil
+	}
+	return t[k.fam][k.vrid]
 }
 
 // New returns an engine with the given parameters (see DefaultParams) and
@@ -150,7 +225,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, segs: map[segKey]*segment{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -274,6 +349,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	}
 	if changed {
 		r.vips = sortedAddrs(a.Addresses)
+		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
 		r.authKey = r.authType.String()
 		if r.authType == vrrp.AuthSimple {
@@ -297,8 +373,15 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		e.masterUpdate(seg, r, now)
 	}
 	newVRID := false
-	for _, v := range r.vips {
-		if e.noteVIP(o.Interface, v, a.VRID, now) {
+	for i, v := range r.vips {
+		vi := r.vis[i]
+		if vi == nil || vi.gone {
+			vi = e.vipInfo(o.Interface, v, now)
+			r.vis[i] = vi
+		} else {
+			vi.lastSeen = now
+		}
+		if e.noteVRID(vi, a.VRID, now) {
 			newVRID = true
 		}
 	}
@@ -362,13 +445,17 @@ func (e *Engine) masterUpdate(seg *segment, r *router, now time.Time) {
 }
 
 func (e *Engine) segment(k segKey, now time.Time) *segment {
-	s := e.segs[k]
+	s := e.seg(k)
 	if s == nil {
 		if len(e.segs) >= e.p.MaxSegments {
 			e.evictSegments(now)
 		}
 		s = &segment{key: k, routers: map[netip.Addr]*router{}}
 		e.segs[k] = s
+		e.segList = append(e.segList, s)
+		if int(k.fam) < len(segTable{}) {
+			e.table(k.iface, true)[k.fam][k.vrid] = s
+		}
 	}
 	s.lastSeen = now
 	return s
@@ -377,12 +464,12 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
 		var oldest *router
-		for _, r := range seg.routers {
+		for _, r := range seg.list {
 			if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
 				oldest = r
 			}
 		}
-		delete(seg.routers, oldest.ip)
+		seg.remove(oldest)
 		e.nRouters--
 		e.evicted(now, "routers of VRID "+strconv.Itoa(int(seg.key.vrid))+" on "+seg.key.iface)
 	}
@@ -390,7 +477,7 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 		e.evictRouters(now)
 	}
 	r := &router{ip: ip, first: now}
-	seg.routers[ip] = r
+	seg.add(r)
 	e.nRouters++
 	return r
 }
@@ -406,6 +493,13 @@ func (e *Engine) evictSegments(now time.Time) {
 	for _, s := range all[:n] {
 		e.nRouters -= len(s.routers)
 		delete(e.segs, s.key)
+		if int(s.key.fam) < len(segTable{}) {
+			e.table(s.key.iface, false)[s.key.fam][s.key.vrid] = nil
+		}
+	}
+	e.segList = e.segList[:0]
+	for _, s := range e.segs {
+		e.segList = append(e.segList, s)
 	}
 	e.evicted(now, "segments (interface, family, VRID)")
 }
@@ -418,14 +512,14 @@ func (e *Engine) evictRouters(now time.Time) {
 	}
 	all := make([]ref, 0, e.nRouters)
 	for _, s := range e.segs {
-		for _, r := range s.routers {
+		for _, r := range s.list {
 			all = append(all, ref{s, r})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].r.lastAny.Before(all[j].r.lastAny) })
 	n := max(1, len(all)/16)
 	for _, x := range all[:n] {
-		delete(x.s.routers, x.r.ip)
+		x.s.remove(x.r)
 		if x.s.master == x.r {
 			x.s.master = nil
 		}
@@ -445,6 +539,7 @@ func (e *Engine) evictVIPs(now time.Time) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
 	for _, x := range all[:max(1, len(all)/16)] {
+		e.vips[x.k].gone = true
 		delete(e.vips, x.k)
 	}
 	e.evicted(now, "virtual addresses")
@@ -459,27 +554,28 @@ func (e *Engine) evicted(now time.Time, what string) {
 	})
 }
 
-// noteVIP records that vip was advertised under vrid; it reports whether
-// that VRID is new (or returning) for the address.
-func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time) bool {
-	vi := e.vipInfo(iface, vip, now)
-	if vi.vrids == nil {
-		vi.vrids = map[uint8]time.Time{}
+// noteVRID records that the address of vi was advertised under vrid; it
+// reports whether that VRID is new (or returning) for the address.
+func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
+	for i := range vi.vrids {
+		if x := &vi.vrids[i]; x.id == vrid {
+			last := x.t
+			x.t = now
+			return now.Sub(last) > e.p.RouterTimeout
+		}
 	}
-	last, ok := vi.vrids[vrid]
-	if !ok && len(vi.vrids) >= maxVRIDsPerVIP {
+	if len(vi.vrids) >= maxVRIDsPerVIP {
 		// Forget the VRID least recently seen with this address.
-		var oldest uint8
-		var ot time.Time
-		for id, t := range vi.vrids {
-			if ot.IsZero() || t.Before(ot) {
-				oldest, ot = id, t
+		oldest := 0
+		for i, x := range vi.vrids {
+			if x.t.Before(vi.vrids[oldest].t) {
+				oldest = i
 			}
 		}
-		delete(vi.vrids, oldest)
+		vi.vrids = slices.Delete(vi.vrids, oldest, oldest+1)
 	}
-	vi.vrids[vrid] = now
-	return !ok || now.Sub(last) > e.p.RouterTimeout
+	vi.vrids = append(vi.vrids, vridSeen{vrid, now})
+	return true
 }
 
 func sameAddrs(sorted, raw []netip.Addr) bool {
@@ -523,6 +619,9 @@ func (e *Engine) dropClaims(iface string, r *router) {
 // at the latest. fill sets the descriptive fields (called on raise and on
 // refresh).
 func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill func(*Finding)) {
+	if !cond && e.activeVRID[k.vrid] == 0 {
+		return // nothing of this VRID is active
+	}
 	a := e.active[k]
 	if !cond {
 		if a != nil {
@@ -549,6 +648,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		a.resolveAt = expiry.Add(e.p.ResolveHold)
 		a.lastFill = now
 		e.active[k] = a
+		e.activeVRID[k.vrid]++
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -568,7 +668,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
 	e.lastTick = now
-	for _, s := range e.segs {
+	for _, s := range e.segList {
 		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
 			continue
 		}
@@ -602,6 +702,7 @@ func (e *Engine) timers(now time.Time) {
 	for _, k := range due {
 		a := e.active[k]
 		delete(e.active, k)
+		e.activeVRID[k.vrid]--
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})
@@ -622,7 +723,7 @@ func (e *Engine) raiseNoMaster(s *segment, deadline time.Time) {
 	k := fkey{kind: NoMaster, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
 	var vips []netip.Addr
 	var srcs []netip.Addr
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		vips = append(vips, r.vips...)
 		srcs = append(srcs, r.ip)
 	}
@@ -736,8 +837,8 @@ func (e *Engine) judgeProbe(k vipKey, vi *vipInfo, now time.Time) {
 // advertise it, preferring one with a fresh master.
 func (e *Engine) vipSegment(iface string, fam vrrp.Family, vi *vipInfo, now time.Time) *segment {
 	var seg *segment
-	for id := range vi.vrids {
-		s := e.segs[segKey{iface, fam, id}]
+	for _, x := range vi.vrids {
+		s := e.seg(segKey{iface, fam, x.id})
 		if s == nil {
 			continue
 		}
