@@ -69,6 +69,7 @@ type segment struct {
 	// list holds the routers of the map, for iteration (cheaper than
 	// ranging over the map on every advert).
 	list       []*router
+	lastRouter *router // the router of the last advert (nil after an eviction)
 	master     *router
 	everMaster bool
 	changes    []time.Time // master changes (not the first election)
@@ -89,6 +90,9 @@ func (s *segment) add(r *router) {
 
 // remove takes r out of the segment.
 func (s *segment) remove(r *router) {
+	if s.lastRouter == r {
+		s.lastRouter = nil
+	}
 	delete(s.routers, r.ip)
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
@@ -331,13 +335,17 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	if seg == nil {
 		return
 	}
-	r := seg.routers[o.Src]
+	r := seg.lastRouter
+	if r == nil || r.ip != o.Src {
+		r = seg.routers[o.Src]
+	}
 	if r == nil {
 		r = e.addRouter(seg, o.Src, now)
 		if r == nil {
 			return
 		}
 	}
+	seg.lastRouter = r
 	changed := r.lastAny.IsZero() || r.resigned != (a.Priority == 0) || r.version != a.Version || r.interval != a.Interval ||
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
 	r.mac = o.SrcMAC
@@ -581,6 +589,16 @@ func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 func sameAddrs(sorted, raw []netip.Addr) bool {
 	if len(sorted) != len(raw) {
 		return false
+	}
+	if len(raw) <= 8 {
+		// Few addresses: compare in place (the usual case: the same list
+		// in the same order as last time).
+		for i, a := range raw {
+			if sorted[i] != a && !slices.Contains(sorted, a) {
+				return false
+			}
+		}
+		return true
 	}
 	for _, a := range raw {
 		if _, found := slices.BinarySearchFunc(sorted, a, func(x, y netip.Addr) int { return x.Compare(y) }); !found {

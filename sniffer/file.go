@@ -52,6 +52,7 @@ type captureFile struct {
 	name    string // interface name used for pcap files
 	ngNames []string
 	decs    map[int]*Decoder
+	dec0    *Decoder // a pcap file's decoder, once made
 	stats   FileStats
 
 	// head is the next packet, owned by the reader until advance.
@@ -157,6 +158,9 @@ func (c *captureFile) advance() {
 
 // decode turns the head into an observation (or nil).
 func (c *captureFile) decode() *obs.Observation {
+	if c.dec0 != nil { // pcap: one link type, no per-packet metadata
+		return c.dec0.Decode(c.data, c.ci, c.name, 0)
+	}
 	idx := 0
 	link := layers.LinkTypeEthernet
 	name := c.name
@@ -175,6 +179,9 @@ func (c *captureFile) decode() *obs.Observation {
 	if d == nil {
 		d = NewDecoder(link)
 		c.decs[idx] = d
+		if c.ng == nil {
+			c.dec0 = d
+		}
 	}
 	var vlan uint16
 	if len(c.ci.AncillaryData) > 0 {
@@ -238,7 +245,7 @@ func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 		}
 	}
 	heap.Init(&hp)
-	for hp.Len() > 0 {
+	for hp.Len() > 1 {
 		c := hp[0]
 		if o := c.decode(); o != nil {
 			h(o)
@@ -248,6 +255,13 @@ func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 			heap.Pop(&hp)
 		} else {
 			heap.Fix(&hp, 0)
+		}
+	}
+	if len(hp) == 1 { // the last file: no merging
+		for c := hp[0]; !c.eof; c.advance() {
+			if o := c.decode(); o != nil {
+				h(o)
+			}
 		}
 	}
 	stats := make([]FileStats, len(files))
