@@ -2,7 +2,10 @@ package sniffer
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/vrrpguard/vrrpguard/internal/busygen"
+	"github.com/vrrpguard/vrrpguard/obs"
 )
 
 // busyFrames returns the frames of a small generated busy-segment capture.
@@ -44,14 +48,15 @@ func busyFrames(t testing.TB, n int) [][]byte {
 // overwritten, truncated, with trailing bytes) both with the fast path and
 // with gopacket's layers only: the observations and counters must be equal.
 func TestFastPathMatchesGopacket(t *testing.T) {
+	t.Parallel()
 	var all [][]byte
 	for _, name := range []string{"v2pass", "v2none", "v3v4", "v3v6"} {
 		all = append(all, frames(t, name)...)
 	}
-	all = append(all, busyFrames(t, 3000)...)
+	all = append(all, busyFrames(t, 1500)...)
 	rng := rand.New(rand.NewPCG(5, 6))
 	base := len(all)
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 8000; i++ {
 		f := append([]byte(nil), all[rng.IntN(base)]...)
 		switch rng.IntN(4) {
 		case 0: // overwrite a byte in the headers or the message
@@ -100,6 +105,59 @@ func TestFastPathMatchesGopacket(t *testing.T) {
 		// The test means something only if the fast path took most frames.
 		if fastHits < base/2 {
 			t.Errorf("vlan %d: the fast path took %d of %d frames", vlan, fastHits, len(all))
+		}
+	}
+}
+
+// TestReadOptionsSameObservations reads recorded captures and generated
+// busy segments (pcap and pcapng, merged with each other) with every
+// combination of ReadOptions: the observations, their order and the
+// counters must be those of the plain sequential reader.
+func TestReadOptionsSameObservations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var gen []string
+	for _, ng := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := busygen.Write(&buf, busygen.Options{Packets: 2000, Seed: 4, PcapNG: ng}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("busy-%t", ng))
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gen = append(gen, p)
+	}
+	sets := [][]string{
+		{capPath("v2pass")}, {capPath("v3v4")}, {capPath("v3v6")}, {capPath("v2none")},
+		{gen[0]}, {gen[1]}, {gen[0], gen[1], capPath("v3v4")},
+	}
+	read := func(paths []string, o ReadOptions) ([]obs.Observation, []FileStats) {
+		var seen []obs.Observation
+		st, err := ReadFilesWith(paths, func(o *obs.Observation) { seen = append(seen, o.Clone()) }, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seen, st
+	}
+	for _, paths := range sets {
+		want, wantStats := read(paths, ReadOptions{Plain: true})
+		if len(want) == 0 {
+			t.Fatalf("%v: no observations", paths)
+		}
+		for _, o := range []ReadOptions{{}, {Concurrent: true}, {Plain: true, Concurrent: true}} {
+			got, gotStats := read(paths, o)
+			if len(got) != len(want) {
+				t.Fatalf("%v %+v: %d observations, plain %d", paths, o, len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(want[i], got[i]) {
+					t.Fatalf("%v %+v: observation %d\n-plain %+v\n+got   %+v", paths, o, i, want[i], got[i])
+				}
+			}
+			if !reflect.DeepEqual(wantStats, gotStats) {
+				t.Errorf("%v %+v: stats\n-plain %+v\n+got   %+v", paths, o, wantStats, gotStats)
+			}
 		}
 	}
 }

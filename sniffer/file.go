@@ -53,6 +53,7 @@ type captureFile struct {
 	ngNames []string
 	decs    map[int]*Decoder
 	dec0    *Decoder // a pcap file's decoder, once made
+	plain   bool     // pcapgo and gopacket's layers only (ReadOptions.Plain)
 	stats   FileStats
 
 	// head is the next packet, owned by the reader until advance.
@@ -61,12 +62,12 @@ type captureFile struct {
 	eof  bool
 }
 
-func openCapture(path string) (*captureFile, error) {
+func openCapture(path string, plain bool) (*captureFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: unwrapPathError(err)}
 	}
-	c := &captureFile{path: path, f: f, decs: map[int]*Decoder{}, stats: FileStats{Path: path}}
+	c := &captureFile{path: path, f: f, decs: map[int]*Decoder{}, stats: FileStats{Path: path}, plain: plain}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
@@ -96,7 +97,7 @@ func openCapture(path string) (*captureFile, error) {
 		var r *pcapgo.Reader
 		var err error
 		hdr, _ := br.Peek(24)
-		if fast, ok := plainPcapHeader(hdr, br); ok {
+		if fast, ok := plainPcapHeader(hdr, br); ok && !plain {
 			// pcapgo checks the header (same errors); the records are read
 			// by the zero-copy reader.
 			r, err = pcapgo.NewReader(bytes.NewReader(hdr))
@@ -178,6 +179,7 @@ func (c *captureFile) decode() *obs.Observation {
 	d := c.decs[idx]
 	if d == nil {
 		d = NewDecoder(link)
+		d.slowOnly = c.plain
 		c.decs[idx] = d
 		if c.ng == nil {
 			c.dec0 = d
@@ -219,6 +221,18 @@ func (h *fileHeap) Pop() any {
 	return x
 }
 
+// ReadOptions say how ReadFilesWith reads.
+type ReadOptions struct {
+	// Plain reads pcap records with pcapgo and decodes every frame with
+	// gopacket's layers: no zero-copy reader, no fast decode path. It is
+	// the reference the fast paths are tested against.
+	Plain bool
+	// Concurrent reads and decodes in a goroutine of its own, handing
+	// batches of observations to the caller's goroutine, which calls the
+	// handler: the same observations in the same order, on two cores.
+	Concurrent bool
+}
+
 // ReadFiles reads pcap and pcapng files and calls h for every observation,
 // merging the files by packet timestamp so that captures of one segment
 // taken on several hosts form one timeline. All files are opened first: if
@@ -226,9 +240,14 @@ func (h *fileHeap) Pop() any {
 // *FileError naming it. A file that breaks in the middle is used up to the
 // break; its FileStats.Truncated says why.
 func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
+	return ReadFilesWith(paths, h, ReadOptions{})
+}
+
+// ReadFilesWith is ReadFiles with options.
+func ReadFilesWith(paths []string, h obs.Handler, opt ReadOptions) ([]FileStats, error) {
 	files := make([]*captureFile, 0, len(paths))
 	for _, p := range paths {
-		c, err := openCapture(p)
+		c, err := openCapture(p, opt.Plain)
 		if err != nil {
 			for _, o := range files {
 				o.f.Close()
@@ -237,6 +256,26 @@ func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 		}
 		files = append(files, c)
 	}
+	if opt.Concurrent {
+		b := newBatcher(h)
+		go func() {
+			readAll(files, b.add)
+			b.close()
+		}()
+		b.run()
+	} else {
+		readAll(files, h)
+	}
+	stats := make([]FileStats, len(files))
+	for i, c := range files {
+		stats[i] = c.finish()
+	}
+	return stats, nil
+}
+
+// readAll merges the open files by timestamp and calls h for every
+// observation.
+func readAll(files []*captureFile, h obs.Handler) {
 	hp := make(fileHeap, 0, len(files))
 	for _, c := range files {
 		c.advance()
@@ -264,9 +303,4 @@ func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 			}
 		}
 	}
-	stats := make([]FileStats, len(files))
-	for i, c := range files {
-		stats[i] = c.finish()
-	}
-	return stats, nil
 }
