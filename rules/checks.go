@@ -340,8 +340,9 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 		if vi == nil {
 			continue
 		}
-		var vrids []int
-		var lasts []time.Time
+		var vb [maxVRIDsPerVIP]int
+		var lb [maxVRIDsPerVIP]time.Time
+		vrids, lasts := vb[:0], lb[:0]
 		for _, x := range vi.vrids {
 			if now.Sub(x.t) <= e.p.RouterTimeout {
 				vrids = append(vrids, int(x.id))

@@ -3,7 +3,6 @@ package rules
 import (
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -492,23 +491,21 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 
 // evictSegments drops the least recently seen eighth of the segments.
 func (e *Engine) evictSegments(now time.Time) {
-	all := make([]*segment, 0, len(e.segs))
-	for _, s := range e.segs {
-		all = append(all, s)
+	all := make([]aged, len(e.segList))
+	for i, s := range e.segList {
+		all[i] = agedAt(s.lastSeen, i)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].lastSeen.Before(all[j].lastSeen) })
 	n := max(1, len(all)/8)
-	for _, s := range all[:n] {
+	oldest(all, n)
+	for _, x := range all[:n] {
+		s := e.segList[x.i]
 		e.nRouters -= len(s.routers)
 		delete(e.segs, s.key)
 		if int(s.key.fam) < len(segTable{}) {
 			e.table(s.key.iface, false)[s.key.fam][s.key.vrid] = nil
 		}
 	}
-	e.segList = e.segList[:0]
-	for _, s := range e.segs {
-		e.segList = append(e.segList, s)
-	}
+	e.segList = slices.DeleteFunc(e.segList, func(s *segment) bool { return e.segs[s.key] != s })
 	e.evicted(now, "segments (interface, family, VRID)")
 }
 
@@ -518,15 +515,18 @@ func (e *Engine) evictRouters(now time.Time) {
 		s *segment
 		r *router
 	}
-	all := make([]ref, 0, e.nRouters)
-	for _, s := range e.segs {
+	refs := make([]ref, 0, e.nRouters)
+	all := make([]aged, 0, e.nRouters)
+	for _, s := range e.segList {
 		for _, r := range s.list {
-			all = append(all, ref{s, r})
+			all = append(all, agedAt(r.lastAny, len(refs)))
+			refs = append(refs, ref{s, r})
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].r.lastAny.Before(all[j].r.lastAny) })
 	n := max(1, len(all)/16)
-	for _, x := range all[:n] {
+	oldest(all, n)
+	for _, a := range all[:n] {
+		x := refs[a.i]
 		x.s.remove(x.r)
 		if x.s.master == x.r {
 			x.s.master = nil
@@ -537,18 +537,18 @@ func (e *Engine) evictRouters(now time.Time) {
 }
 
 func (e *Engine) evictVIPs(now time.Time) {
-	type ref struct {
-		k vipKey
-		t time.Time
-	}
-	all := make([]ref, 0, len(e.vips))
+	keys := make([]vipKey, 0, len(e.vips))
+	all := make([]aged, 0, len(e.vips))
 	for k, v := range e.vips {
-		all = append(all, ref{k, v.lastSeen})
+		all = append(all, agedAt(v.lastSeen, len(keys)))
+		keys = append(keys, k)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
-	for _, x := range all[:max(1, len(all)/16)] {
-		e.vips[x.k].gone = true
-		delete(e.vips, x.k)
+	n := max(1, len(all)/16)
+	oldest(all, n)
+	for _, x := range all[:n] {
+		k := keys[x.i]
+		e.vips[k].gone = true
+		delete(e.vips, k)
 	}
 	e.evicted(now, "virtual addresses")
 }
