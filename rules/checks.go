@@ -39,6 +39,11 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 	if !alive(r, now) {
 		return
 	}
+	if r.prev.Before(r.runStart) {
+		// r has sent one advert in its current run: no pair can match
+		// (their later run start is at or after r's).
+		return
+	}
 	var dup []*router
 	var onset, expiry time.Time
 	for _, b := range s.list {
@@ -77,17 +82,18 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 }
 
 func (e *Engine) raiseDuplicate(s *segment, k fkey, now, expiry, onset time.Time, rs []*router, extraMACs []obs.MAC, how string) {
-	vips := segVIPs(s)
-	var srcs []netip.Addr
-	var macs []obs.MAC
-	var names []string
-	for _, r := range rs {
-		srcs = append(srcs, r.ip)
-		macs = append(macs, r.mac)
-		names = append(names, routerText(r))
-	}
-	macs = append(macs, extraMACs...)
 	e.set(k, now, true, expiry, func(f *Finding) {
+		// Built here, only when the finding is raised or refreshed.
+		vips := segVIPs(s)
+		var srcs []netip.Addr
+		var macs []obs.MAC
+		var names []string
+		for _, r := range rs {
+			srcs = append(srcs, r.ip)
+			macs = append(macs, r.mac)
+			names = append(names, routerText(r))
+		}
+		macs = append(macs, extraMACs...)
 		f.Sources = capAddrs(sortedAddrs(append(f.Sources, srcs...)))
 		f.MACs = capMACs(append(f.MACs, macs...))
 		f.VIPs = capAddrs(vips)
@@ -205,7 +211,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		label func(string) string
 		what  string
 	}
-	checks := []cmp{
+	checks := [...]cmp{
 		{AuthMismatch, func(r *router) (string, bool) { return r.authKey, r.version == 2 }, func(v string) string {
 			if strings.HasPrefix(v, "simple ") {
 				return "use a password with digest " + strings.TrimPrefix(v, "simple ")
@@ -222,9 +228,43 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 			func(v string) string { return "advertise [" + v + "]" },
 			"the routers disagree on the virtual addresses: two clusters share this VRID, or virtual_ipaddress differs between the nodes — give each cluster its own VRID and make the VIP lists identical"},
 	}
-	for _, c := range checks {
+	// One pass over the routers for the comparisons r takes part in (what
+	// differs does for one, for all four at once).
+	var mine [len(checks)]string
+	var part [len(checks)]bool
+	var last [len(checks)]time.Time
+	rRecent, anyPart := e.recent(r, now), false
+	for i, c := range checks {
+		mine[i], part[i] = c.val(r)
+		part[i] = part[i] && rRecent
+		anyPart = anyPart || part[i]
+	}
+	if anyPart {
+		for _, o := range s.list {
+			if o == r || !e.recent(o, now) {
+				continue
+			}
+			for i, c := range checks {
+				if !part[i] {
+					continue
+				}
+				if v, ok := c.val(o); ok && v != mine[i] && o.lastAny.After(last[i]) {
+					last[i] = o.lastAny
+				}
+			}
+		}
+	}
+	for i, c := range checks {
 		k := fkey{kind: c.kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
-		differs, expiry := e.differs(s, r, now, c.val)
+		var differs bool
+		var expiry time.Time
+		if part[i] {
+			if differs = !last[i].IsZero(); differs {
+				expiry = last[i].Add(e.p.RouterTimeout)
+			}
+		} else {
+			differs, expiry = e.differs(s, r, now, c.val)
+		}
 		if !differs {
 			e.set(k, now, false, time.Time{}, nil)
 			continue
@@ -434,15 +474,16 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 	// The count drops below the threshold when the change that made it
 	// reach the threshold leaves the window.
 	expiry := in[len(in)-e.p.FlapThreshold].Add(e.p.FlapWindow)
-	vips := segVIPs(s)
-	var srcs []netip.Addr
-	var macs []obs.MAC
-	for _, r := range s.list {
-		srcs = append(srcs, r.ip)
-		macs = append(macs, r.mac)
-	}
 	n := len(in)
 	e.set(k, now, true, expiry, func(f *Finding) {
+		// Built here, only when the finding is raised or refreshed.
+		vips := segVIPs(s)
+		var srcs []netip.Addr
+		var macs []obs.MAC
+		for _, r := range s.list {
+			srcs = append(srcs, r.ip)
+			macs = append(macs, r.mac)
+		}
 		f.Sources, f.MACs, f.VIPs = capAddrs(sortedAddrs(srcs)), capMACs(macs), capAddrs(vips)
 		f.Message = fmt.Sprintf("the master of %s changed %d times within %v: a node keeps crashing or restarting, a track_script flaps, or advertisements are being lost — check keepalived's logs and the link",
 			vridText(s), n, e.p.FlapWindow)
