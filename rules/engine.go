@@ -131,6 +131,7 @@ type vipInfo struct {
 	staleVRID uint8
 	// gone: evicted from the table (routers' cached pointers are stale).
 	gone bool
+	key  vipKey
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -180,8 +181,11 @@ type Engine struct {
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
-	// segList holds the segments of segs, for the timers.
+	// segList holds the segments of segs, for the timers, and vipList
+	// the entries of vips, in the order they were made: iterating them
+	// is cheaper than the maps and the same on every run.
 	segList []*segment
+	vipList []*vipInfo
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -537,19 +541,18 @@ func (e *Engine) evictRouters(now time.Time) {
 }
 
 func (e *Engine) evictVIPs(now time.Time) {
-	keys := make([]vipKey, 0, len(e.vips))
-	all := make([]aged, 0, len(e.vips))
-	for k, v := range e.vips {
-		all = append(all, agedAt(v.lastSeen, len(keys)))
-		keys = append(keys, k)
+	all := make([]aged, len(e.vipList))
+	for i, vi := range e.vipList {
+		all[i] = agedAt(vi.lastSeen, i)
 	}
 	n := max(1, len(all)/16)
 	oldest(all, n)
 	for _, x := range all[:n] {
-		k := keys[x.i]
-		e.vips[k].gone = true
-		delete(e.vips, k)
+		vi := e.vipList[x.i]
+		vi.gone = true
+		delete(e.vips, vi.key)
 	}
+	e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
 	e.evicted(now, "virtual addresses")
 }
 
@@ -615,8 +618,9 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		if len(e.vips) >= e.p.MaxVIPs {
 			e.evictVIPs(now)
 		}
-		vi = &vipInfo{}
+		vi = &vipInfo{key: k}
 		e.vips[k] = vi
+		e.vipList = append(e.vipList, vi)
 	}
 	vi.lastSeen = now
 	return vi
@@ -716,7 +720,12 @@ func (e *Engine) timers(now time.Time) {
 			due = append(due, k)
 		}
 	}
-	slices.SortFunc(due, func(x, y fkey) int { return e.active[x].resolveAt.Compare(e.active[y].resolveAt) })
+	slices.SortFunc(due, func(x, y fkey) int {
+		if c := e.active[x].resolveAt.Compare(e.active[y].resolveAt); c != 0 {
+			return c
+		}
+		return compareKeys(x, y) // the same order on every run
+	})
 	for _, k := range due {
 		a := e.active[k]
 		delete(e.active, k)
@@ -792,7 +801,8 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.T
 
 // probes asks for probes of virtual addresses and judges the answers.
 func (e *Engine) probes(now time.Time) {
-	for k, vi := range e.vips {
+	for _, vi := range e.vipList {
+		k := vi.key
 		if !vi.probeSent.IsZero() {
 			if now.Sub(vi.probeSent) < probeWait {
 				continue

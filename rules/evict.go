@@ -1,6 +1,9 @@
 package rules
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // aged is an entry of a table with the time it was last seen, for
 // choosing what to evict.
@@ -43,4 +46,22 @@ func oldest(a []aged, n int) {
 			lo = gt
 		}
 	}
+}
+
+// compareKeys orders finding keys (for a stable order of findings that
+// resolve at the same time).
+func compareKeys(x, y fkey) int {
+	switch {
+	case x.kind != y.kind:
+		return strings.Compare(string(x.kind), string(y.kind))
+	case x.iface != y.iface:
+		return strings.Compare(x.iface, y.iface)
+	case x.fam != y.fam:
+		return int(x.fam) - int(y.fam)
+	case x.vrid != y.vrid:
+		return int(x.vrid) - int(y.vrid)
+	case x.sub != y.sub:
+		return strings.Compare(x.sub, y.sub)
+	}
+	return x.addr.Compare(y.addr)
 }
