@@ -211,6 +211,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		label func(string) string
 		what  string
 	}
+	// The order is router.configKey's (and the authentication check is v2-only there too).
 	checks := [...]cmp{
 		{AuthMismatch, func(r *router) (string, bool) { return r.authKey, r.version == 2 }, func(v string) string {
 			if strings.HasPrefix(v, "simple ") {
@@ -244,11 +245,14 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 			if o == r || !e.recent(o, now) {
 				continue
 			}
-			for i, c := range checks {
-				if !part[i] {
+			for i := range checks {
+				// c.val(o) without the call: the keys and their hashes are
+				// in the router (different hashes, different keys).
+				ok := i != 0 || o.version == 2 // authentication: v2 only
+				if !part[i] || !ok || !o.lastAny.After(last[i]) {
 					continue
 				}
-				if v, ok := c.val(o); ok && v != mine[i] && o.lastAny.After(last[i]) {
+				if o.keyHash[i] != r.keyHash[i] || o.configKey(i) != mine[i] {
 					last[i] = o.lastAny
 				}
 			}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -57,6 +58,9 @@ type router struct {
 	vipsKey string
 	// Comparison keys, computed when the advert changes.
 	authKey, versionKey, intervalKey string
+	// keyHash holds hashes of authKey, versionKey, intervalKey and vipsKey
+	// (checkConfig's order): different hashes, different keys.
+	keyHash [4]uint64
 	csumForm                         vrrp.ChecksumForm
 	lastCheck                        time.Time
 	idx                              int // position in its segment's list
@@ -78,6 +82,19 @@ type segment struct {
 	noMaster   bool // no_master currently raised by the timer
 	lastCheck  time.Time
 	changedAt  time.Time // last master change
+}
+
+// configKey is the comparison key of checkConfig's check i.
+func (r *router) configKey(i int) string {
+	switch i {
+	case 0:
+		return r.authKey
+	case 1:
+		return r.versionKey
+	case 2:
+		return r.intervalKey
+	}
+	return r.vipsKey
 }
 
 // add puts r in the segment.
@@ -181,6 +198,7 @@ type Engine struct {
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
+	seed       maphash.Seed // for router.keyHash
 	// segList holds the segments of segs, for the timers, and vipList
 	// the entries of vips, in the order they were made: iterating them
 	// is cheaper than the maps and the same on every run.
@@ -232,7 +250,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -368,6 +386,9 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		}
 		r.versionKey = strconv.Itoa(int(r.version))
 		r.intervalKey = r.interval.String()
+		for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey, r.vipsKey} {
+			r.keyHash[i] = maphash.String(e.seed, k)
+		}
 	}
 	r.prio = a.Priority
 	if a.Priority == 0 {

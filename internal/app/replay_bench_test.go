@@ -59,3 +59,18 @@ func BenchmarkReplayBusy(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// BenchmarkReplayFile: replay in-process over the capture named by
+// VRRPGUARD_REPLAY_FILE (skipped without it), for profiling, e.g. a
+// bench/genflood capture.
+func BenchmarkReplayFile(b *testing.B) {
+	path := os.Getenv("VRRPGUARD_REPLAY_FILE")
+	if path == "" {
+		b.Skip("VRRPGUARD_REPLAY_FILE not set")
+	}
+	for b.Loop() {
+		if st := Run(context.Background(), "bench", []string{"replay", "--format", "json", path}, io.Discard, io.Discard); st == ExitError {
+			b.Fatalf("replay: exit %d", st)
+		}
+	}
+}
