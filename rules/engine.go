@@ -60,10 +60,10 @@ type router struct {
 	authKey, versionKey, intervalKey string
 	// keyHash holds hashes of authKey, versionKey, intervalKey and vipsKey
 	// (checkConfig's order): different hashes, different keys.
-	keyHash [4]uint64
-	csumForm                         vrrp.ChecksumForm
-	lastCheck                        time.Time
-	idx                              int // position in its segment's list
+	keyHash   [4]uint64
+	csumForm  vrrp.ChecksumForm
+	lastCheck time.Time
+	idx       int // position in its segment's list
 }
 
 type segment struct {
