@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unique"
 
 	"github.com/vrrpguard/vrrpguard/obs"
 
@@ -386,6 +387,11 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		}
 		r.versionKey = strconv.Itoa(int(r.version))
 		r.intervalKey = r.interval.String()
+		// Interned: equal keys share their bytes, so comparing them is a
+		// pointer comparison.
+		r.authKey = unique.Make(r.authKey).Value()
+		r.versionKey = unique.Make(r.versionKey).Value()
+		r.intervalKey = unique.Make(r.intervalKey).Value()
 		for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey, r.vipsKey} {
 			r.keyHash[i] = maphash.String(e.seed, k)
 		}
