@@ -20,7 +20,7 @@ echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(go versio
 measure() {
 	local name=$1; shift
 	/usr/bin/time -f "%e %U %S %M" -o "$TMP/t" "$@" >"$TMP/out" 2>"$TMP/err" || true
-	read -r wall user sys rss <"$TMP/t"
+	read -r wall user sys rss < <(tail -1 "$TMP/t") # after "Command exited with non-zero status"
 	cpu=$(echo "$user + $sys" | bc)
 	pps=$(echo "$N / $wall" | bc)
 	printf "%-34s %8.2f s  cpu %7.2f s  %12s pkt/s  rss %6.1f MiB" "$name" "$wall" "$cpu" "$pps" "$(echo "$rss / 1024" | bc -l)"
