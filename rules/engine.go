@@ -63,8 +63,8 @@ type router struct {
 	// (checkConfig's order): different hashes, different keys.
 	keyHash   [4]uint64
 	csumForm  vrrp.ChecksumForm
-	lastCheck time.Time
-	idx       int // position in its segment's list
+	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
+	idx       int       // position in its segment's list
 }
 
 type segment struct {
@@ -80,8 +80,8 @@ type segment struct {
 	lastAdvert time.Time   // last advert with priority > 0, any router
 	interval   time.Duration
 	lastSeen   time.Time
-	noMaster   bool // no_master currently raised by the timer
-	lastCheck  time.Time
+	noMaster   bool      // no_master currently raised by the timer
+	nextCheck  time.Time // when to compare again (last comparison + recheckEvery)
 	changedAt  time.Time // last master change
 }
 
@@ -192,7 +192,7 @@ type Engine struct {
 	active   map[fkey]*activeFinding
 	now      time.Time
 	start    time.Time
-	lastTick time.Time
+	nextTick time.Time    // lastTick + tickEvery (compared, not subtracted: cheaper)
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
@@ -268,7 +268,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) clock(t time.Time) time.Time {
 	if e.start.IsZero() {
 		e.start = t
-		e.lastTick = t
+		e.nextTick = t.Add(tickEvery)
 	}
 	if t.After(e.now) {
 		e.now = t
@@ -281,7 +281,7 @@ func (e *Engine) clock(t time.Time) time.Time {
 func (e *Engine) Observe(o *obs.Observation) []Output {
 	e.out = e.out[:0]
 	now := e.clock(o.Time)
-	if now.Sub(e.lastTick) >= tickEvery {
+	if !now.Before(e.nextTick) {
 		e.timers(now)
 	}
 	switch o.Kind {
@@ -323,7 +323,7 @@ func masterDown(interval time.Duration) time.Duration {
 
 // alive reports whether r has a current run of adverts at now.
 func alive(r *router, now time.Time) bool {
-	return !r.resigned && !r.last.IsZero() && now.Sub(r.last) <= masterDown(r.interval)
+	return !r.resigned && !r.last.IsZero() && !now.After(r.last.Add(masterDown(r.interval))) // cheaper than Sub
 }
 
 // fresh reports whether r advertised within about two intervals: a master
@@ -334,7 +334,7 @@ func fresh(r *router, now time.Time) bool {
 
 // recent reports whether r counts for configuration comparisons.
 func (e *Engine) recent(r *router, now time.Time) bool {
-	return !r.resigned && !r.lastAny.IsZero() && now.Sub(r.lastAny) <= e.p.RouterTimeout
+	return !r.resigned && !r.lastAny.IsZero() && !now.After(r.lastAny.Add(e.p.RouterTimeout))
 }
 
 func (e *Engine) advert(o *obs.Observation, now time.Time) {
@@ -401,7 +401,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || now.Sub(r.last) > masterDown(r.interval) {
+		if r.resigned || r.last.IsZero() || now.After(r.last.Add(masterDown(r.interval))) {
 			r.runStart = now
 		}
 		r.resigned = false
@@ -431,13 +431,13 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	// Configuration comparisons are costly with many routers: run them
 	// when something changed, else at most every recheckEvery (their
 	// findings stay raised for RouterTimeout without a refresh).
-	if changed || newVRID || now.Sub(seg.lastCheck) >= recheckEvery {
-		seg.lastCheck = now
+	if changed || newVRID || !now.Before(seg.nextCheck) {
+		seg.nextCheck = now.Add(recheckEvery)
 		e.checkConfig(seg, r, now)
 		e.checkVRIDMismatch(o.Interface, o.Family, r, now)
 	}
-	if changed || now.Sub(r.lastCheck) >= recheckEvery {
-		r.lastCheck = now
+	if changed || !now.Before(r.nextCheck) {
+		r.nextCheck = now.Add(recheckEvery)
 		e.checkExpected(seg, r, now)
 	}
 }
@@ -599,7 +599,7 @@ func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 		if x := &vi.vrids[i]; x.id == vrid {
 			last := x.t
 			x.t = now
-			return now.Sub(last) > e.p.RouterTimeout
+			return now.After(last.Add(e.p.RouterTimeout))
 		}
 	}
 	if len(vi.vrids) >= maxVRIDsPerVIP {
@@ -716,7 +716,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
-	e.lastTick = now
+	e.nextTick = now.Add(tickEvery)
 	for _, s := range e.segList {
 		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
 			continue
