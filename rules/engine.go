@@ -213,8 +213,57 @@ type Engine struct {
 	lastTab   *segTable
 }
 
-// segTable holds an interface's segments by family and VRID.
-type segTable [3][256]*segment
+// segTable holds an interface's segments by family and VRID, in blocks of
+// 16 VRIDs made when needed (a few hundred bytes for an interface with a
+// few segments, so the tables stay small under the segment cap), and how
+// many it holds: a table is dropped with its last segment.
+type segTable struct {
+	fam [3][16]*[16]*segment
+	n   int
+}
+
+func (t *segTable) get(fam vrrp.Family, vrid uint8) *segment {
+	if b := t.fam[fam][vrid>>4]; b != nil {
+		return b[vrid&15]
+	}
+	return nil
+}
+
+func (t *segTable) put(fam vrrp.Family, vrid uint8, s *segment) {
+	b := t.fam[fam][vrid>>4]
+	if b == nil {
+		b = &[16]*segment{}
+		t.fam[fam][vrid>>4] = b
+	}
+	if (b[vrid&15] == nil) != (s == nil) {
+		if s == nil {
+			t.n--
+		} else {
+			t.n++
+		}
+	}
+	b[vrid&15] = s
+}
+
+// indexable reports whether a family fits a segTable.
+func indexable(fam vrrp.Family) bool { return int(fam) < len(segTable{}.fam) }
+
+// unindex removes s from its interface's table, dropping the table with
+// its last segment.
+func (e *Engine) unindex(s *segment) {
+	if !indexable(s.key.fam) {
+		return
+	}
+	t := e.table(s.key.iface, false)
+	if t == nil {
+		return
+	}
+	t.put(s.key.fam, s.key.vrid, nil)
+	if t.n == 0 {
+		delete(e.segIdx, s.key.iface)
+		e.lastIface, e.lastTab = "", nil
+	}
+}
 
 // table returns the segment table of iface, creating it if create.
 func (e *Engine) table(iface string, create bool) *segTable {
@@ -235,14 +284,14 @@ func (e *Engine) table(iface string, create bool) *segTable {
 
 // seg returns the segment of k, or nil.
 func (e *Engine) seg(k segKey) *segment {
-	if int(k.fam) >= len(segTable{}) {
+	if !indexable(k.fam) {
 		return e.segs[k]
 	}
 	t := e.table(k.iface, false)
 	if t == nil {
 		return nil
 	}
-	return t[k.fam][k.vrid]
+	return t.get(k.fam, k.vrid)
 }
 
 // New returns an engine with the given parameters (see DefaultParams) and
@@ -491,8 +540,8 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 		s = &segment{key: k, routers: map[netip.Addr]*router{}}
 		e.segs[k] = s
 		e.segList = append(e.segList, s)
-		if int(k.fam) < len(segTable{}) {
-			e.table(k.iface, true)[k.fam][k.vrid] = s
+		if indexable(k.fam) {
+			e.table(k.iface, true).put(k.fam, k.vrid, s)
 		}
 	}
 	s.lastSeen = now
@@ -532,9 +581,7 @@ func (e *Engine) evictSegments(now time.Time) {
 		s := e.segList[x.i]
 		e.nRouters -= len(s.routers)
 		delete(e.segs, s.key)
-		if int(s.key.fam) < len(segTable{}) {
-			e.table(s.key.iface, false)[s.key.fam][s.key.vrid] = nil
-		}
+		e.unindex(s)
 	}
 	e.segList = slices.DeleteFunc(e.segList, func(s *segment) bool { return e.segs[s.key] != s })
 	e.evicted(now, "segments (interface, family, VRID)")

@@ -3,6 +3,7 @@ package rules
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -47,6 +48,37 @@ func TestOldest(t *testing.T) {
 		}
 		if slices.Contains(seen, false) {
 			t.Fatalf("round %d: entries lost", round)
+		}
+	}
+}
+
+// TestSegmentIndexBounded: adverts on ever new interfaces (a flood of VLAN
+// tags) keep the per-interface segment index as small as the segment
+// table, and every segment is found through it.
+func TestSegmentIndexBounded(t *testing.T) {
+	p := DefaultParams()
+	p.MaxSegments = 8
+	e, err := New(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		o := ad{src: "10.0.0.1", iface: "eth0." + strconv.Itoa(i), vrid: uint8(1 + i%200)}.obs(float64(i) / 100)
+		e.Observe(&o)
+		if len(e.segs) > p.MaxSegments || len(e.segIdx) > len(e.segs) {
+			t.Fatalf("after %d adverts: %d segments, %d interface tables (cap %d)", i+1, len(e.segs), len(e.segIdx), p.MaxSegments)
+		}
+	}
+	n := 0
+	for _, tab := range e.segIdx {
+		n += tab.n
+	}
+	if n != len(e.segs) || len(e.segList) != len(e.segs) {
+		t.Errorf("index holds %d segments, list %d, table %d", n, len(e.segList), len(e.segs))
+	}
+	for k, s := range e.segs {
+		if got := e.seg(k); got != s {
+			t.Errorf("segment %v: index gives %p, table %p", k, got, s)
 		}
 	}
 }
