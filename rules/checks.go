@@ -19,7 +19,7 @@ func vridText(s *segment) string {
 
 func segVIPs(s *segment) []netip.Addr {
 	var v []netip.Addr
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		v = append(v, r.vips...)
 	}
 	return sortedAddrs(v)
@@ -39,9 +39,14 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 	if !alive(r, now) {
 		return
 	}
+	if r.prev.Before(r.runStart) {
+		// r has sent one advert in its current run: no pair can match
+		// (their later run start is at or after r's).
+		return
+	}
 	var dup []*router
 	var onset, expiry time.Time
-	for _, b := range s.routers {
+	for _, b := range s.list {
 		if b == r || !alive(b, now) {
 			continue
 		}
@@ -77,17 +82,18 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 }
 
 func (e *Engine) raiseDuplicate(s *segment, k fkey, now, expiry, onset time.Time, rs []*router, extraMACs []obs.MAC, how string) {
-	vips := segVIPs(s)
-	var srcs []netip.Addr
-	var macs []obs.MAC
-	var names []string
-	for _, r := range rs {
-		srcs = append(srcs, r.ip)
-		macs = append(macs, r.mac)
-		names = append(names, routerText(r))
-	}
-	macs = append(macs, extraMACs...)
 	e.set(k, now, true, expiry, func(f *Finding) {
+		// Built here, only when the finding is raised or refreshed.
+		vips := segVIPs(s)
+		var srcs []netip.Addr
+		var macs []obs.MAC
+		var names []string
+		for _, r := range rs {
+			srcs = append(srcs, r.ip)
+			macs = append(macs, r.mac)
+			names = append(names, routerText(r))
+		}
+		macs = append(macs, extraMACs...)
 		f.Sources = capAddrs(sortedAddrs(append(f.Sources, srcs...)))
 		f.MACs = capMACs(append(f.MACs, macs...))
 		f.VIPs = capAddrs(vips)
@@ -119,7 +125,7 @@ func minTime(a, b time.Time) time.Time {
 // advert.
 func (e *Engine) disagreement(s *segment, now time.Time, val func(*router) (string, bool)) (map[string][]*router, time.Time) {
 	groups := map[string][]*router{}
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if !e.recent(r, now) {
 			continue
 		}
@@ -182,7 +188,7 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 		return len(groups) >= 2, expiry
 	}
 	var last time.Time
-	for _, o := range s.routers {
+	for _, o := range s.list {
 		if o == r || !e.recent(o, now) {
 			continue
 		}
@@ -205,7 +211,8 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		label func(string) string
 		what  string
 	}
-	checks := []cmp{
+	// The order is router.configKey's (and the authentication check is v2-only there too).
+	checks := [...]cmp{
 		{AuthMismatch, func(r *router) (string, bool) { return r.authKey, r.version == 2 }, func(v string) string {
 			if strings.HasPrefix(v, "simple ") {
 				return "use a password with digest " + strings.TrimPrefix(v, "simple ")
@@ -222,9 +229,46 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 			func(v string) string { return "advertise [" + v + "]" },
 			"the routers disagree on the virtual addresses: two clusters share this VRID, or virtual_ipaddress differs between the nodes — give each cluster its own VRID and make the VIP lists identical"},
 	}
-	for _, c := range checks {
+	// One pass over the routers for the comparisons r takes part in (what
+	// differs does for one, for all four at once).
+	var mine [len(checks)]string
+	var part [len(checks)]bool
+	var last [len(checks)]time.Time
+	rRecent, anyPart := e.recent(r, now), false
+	for i, c := range checks {
+		mine[i], part[i] = c.val(r)
+		part[i] = part[i] && rRecent
+		anyPart = anyPart || part[i]
+	}
+	if anyPart {
+		for _, o := range s.list {
+			if o == r || !e.recent(o, now) {
+				continue
+			}
+			for i := range checks {
+				// c.val(o) without the call: the keys and their hashes are
+				// in the router (different hashes, different keys).
+				ok := i != 0 || o.version == 2 // authentication: v2 only
+				if !part[i] || !ok || !o.lastAny.After(last[i]) {
+					continue
+				}
+				if o.keyHash[i] != r.keyHash[i] || o.configKey(i) != mine[i] {
+					last[i] = o.lastAny
+				}
+			}
+		}
+	}
+	for i, c := range checks {
 		k := fkey{kind: c.kind, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
-		differs, expiry := e.differs(s, r, now, c.val)
+		var differs bool
+		var expiry time.Time
+		if part[i] {
+			if differs = !last[i].IsZero(); differs {
+				expiry = last[i].Add(e.p.RouterTimeout)
+			}
+		} else {
+			differs, expiry = e.differs(s, r, now, c.val)
+		}
 		if !differs {
 			e.set(k, now, false, time.Time{}, nil)
 			continue
@@ -242,7 +286,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	// owner_conflict: two routers claim to own the addresses (priority 255).
 	var owners []*router
 	var expiry time.Time
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if r.prio == 255 && e.recent(r, now) {
 			owners = append(owners, r)
 		}
@@ -332,17 +376,21 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 // checkVRIDMismatch: the addresses a router advertises are also advertised
 // under another VRID, or the config expects them under another VRID.
 func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now time.Time) {
-	for _, v := range r.vips {
-		vi := e.vips[vipKey{iface, v}]
+	for i, v := range r.vips {
+		vi := r.vis[i]
+		if vi == nil || vi.gone {
+			vi = e.vips[vipKey{iface, v}]
+		}
 		if vi == nil {
 			continue
 		}
-		var vrids []int
-		var lasts []time.Time
-		for id, t := range vi.vrids {
-			if now.Sub(t) <= e.p.RouterTimeout {
-				vrids = append(vrids, int(id))
-				lasts = append(lasts, t)
+		var vb [maxVRIDsPerVIP]int
+		var lb [maxVRIDsPerVIP]time.Time
+		vrids, lasts := vb[:0], lb[:0]
+		for _, x := range vi.vrids {
+			if now.Sub(x.t) <= e.p.RouterTimeout {
+				vrids = append(vrids, int(x.id))
+				lasts = append(lasts, x.t)
 			}
 		}
 		slices.Sort(vrids)
@@ -358,8 +406,8 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			describe := func() {
 				var who []string
 				for _, id := range vrids {
-					if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
-						for _, rr := range s.routers {
+					if s := e.seg(segKey{iface, fam, uint8(id)}); s != nil {
+						for _, rr := range s.list {
 							if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
 								who = append(who, fmt.Sprintf("%s under VRID %d", rr.ip, id))
 								srcs = append(srcs, rr.ip)
@@ -377,8 +425,8 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 						if uint8(id) == x.VRID {
 							continue
 						}
-						if s := e.segs[segKey{iface, fam, uint8(id)}]; s != nil {
-							for _, rr := range s.routers {
+						if s := e.seg(segKey{iface, fam, uint8(id)}); s != nil {
+							for _, rr := range s.list {
 								if e.recent(rr, now) && slices.Contains(rr.vips, vv) {
 									wrong = append(wrong, fmt.Sprintf("%s advertises VRID %d for %s", rr.ip, id, vv))
 								}
@@ -430,15 +478,16 @@ func (e *Engine) checkFlapping(s *segment, now time.Time) {
 	// The count drops below the threshold when the change that made it
 	// reach the threshold leaves the window.
 	expiry := in[len(in)-e.p.FlapThreshold].Add(e.p.FlapWindow)
-	vips := segVIPs(s)
-	var srcs []netip.Addr
-	var macs []obs.MAC
-	for _, r := range s.routers {
-		srcs = append(srcs, r.ip)
-		macs = append(macs, r.mac)
-	}
 	n := len(in)
 	e.set(k, now, true, expiry, func(f *Finding) {
+		// Built here, only when the finding is raised or refreshed.
+		vips := segVIPs(s)
+		var srcs []netip.Addr
+		var macs []obs.MAC
+		for _, r := range s.list {
+			srcs = append(srcs, r.ip)
+			macs = append(macs, r.mac)
+		}
 		f.Sources, f.MACs, f.VIPs = capAddrs(sortedAddrs(srcs)), capMACs(macs), capAddrs(vips)
 		f.Message = fmt.Sprintf("the master of %s changed %d times within %v: a node keeps crashing or restarting, a track_script flaps, or advertisements are being lost — check keepalived's logs and the link",
 			vridText(s), n, e.p.FlapWindow)
@@ -488,7 +537,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 	if seg == nil {
 		// Not advertised (virtual_ipaddress_excluded): the configured VRID.
 		if x := e.expectedByVIP(iface, addr); x != nil {
-			seg = e.segs[segKey{iface, fam, x.VRID}]
+			seg = e.seg(segKey{iface, fam, x.VRID})
 		}
 	}
 	if seg == nil {
@@ -500,7 +549,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 		return // the master's own claim, or a takeover in progress
 	}
 	var claimant *router
-	for _, r := range seg.routers {
+	for _, r := range seg.list {
 		if r.mac == mac && r != m {
 			claimant = r
 		}
@@ -611,7 +660,7 @@ func addrMaster(seg *segment, addr netip.Addr, now time.Time) *router {
 		return m
 	}
 	var best *router
-	for _, r := range seg.routers {
+	for _, r := range seg.list {
 		if fresh(r, now) && slices.Contains(r.vips, addr) && (best == nil || r.last.After(best.last)) {
 			best = r
 		}

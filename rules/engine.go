@@ -1,11 +1,12 @@
 package rules
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
+	"unique"
 
 	"github.com/vrrpguard/vrrpguard/obs"
 
@@ -52,25 +53,69 @@ type router struct {
 	authType vrrp.AuthType
 	authData [vrrp.AuthDataLen]byte
 	vips     []netip.Addr // sorted
-	vipsKey  string
+	// vis caches the table entry of each of vips (nil: not looked up
+	// yet; an entry evicted from the table is marked gone).
+	vis     []*vipInfo
+	vipsKey string
 	// Comparison keys, computed when the advert changes.
 	authKey, versionKey, intervalKey string
-	csumForm                         vrrp.ChecksumForm
-	lastCheck                        time.Time
+	// keyHash holds hashes of authKey, versionKey, intervalKey and vipsKey
+	// (checkConfig's order): different hashes, different keys.
+	keyHash   [4]uint64
+	csumForm  vrrp.ChecksumForm
+	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
+	idx       int       // position in its segment's list
 }
 
 type segment struct {
-	key        segKey
-	routers    map[netip.Addr]*router
+	key     segKey
+	routers map[netip.Addr]*router
+	// list holds the routers of the map, for iteration (cheaper than
+	// ranging over the map on every advert).
+	list       []*router
+	lastRouter *router // the router of the last advert (nil after an eviction)
 	master     *router
 	everMaster bool
 	changes    []time.Time // master changes (not the first election)
 	lastAdvert time.Time   // last advert with priority > 0, any router
 	interval   time.Duration
 	lastSeen   time.Time
-	noMaster   bool // no_master currently raised by the timer
-	lastCheck  time.Time
+	noMaster   bool      // no_master currently raised by the timer
+	nextCheck  time.Time // when to compare again (last comparison + recheckEvery)
 	changedAt  time.Time // last master change
+}
+
+// configKey is the comparison key of checkConfig's check i.
+func (r *router) configKey(i int) string {
+	switch i {
+	case 0:
+		return r.authKey
+	case 1:
+		return r.versionKey
+	case 2:
+		return r.intervalKey
+	}
+	return r.vipsKey
+}
+
+// add puts r in the segment.
+func (s *segment) add(r *router) {
+	r.idx = len(s.list)
+	s.list = append(s.list, r)
+	s.routers[r.ip] = r
+}
+
+// remove takes r out of the segment.
+func (s *segment) remove(r *router) {
+	if s.lastRouter == r {
+		s.lastRouter = nil
+	}
+	delete(s.routers, r.ip)
+	last := s.list[len(s.list)-1]
+	s.list[r.idx] = last
+	last.idx = r.idx
+	s.list[len(s.list)-1] = nil
+	s.list = s.list[:len(s.list)-1]
 }
 
 type vipKey struct {
@@ -80,8 +125,14 @@ type vipKey struct {
 
 type claim struct{ first, last time.Time }
 
+// vridSeen: a VIP was last advertised under VRID id at t.
+type vridSeen struct {
+	id uint8
+	t  time.Time
+}
+
 type vipInfo struct {
-	vrids    map[uint8]time.Time // last advertised under each VRID
+	vrids    []vridSeen // last advertised under each VRID (at most maxVRIDsPerVIP)
 	claims   map[obs.MAC]claim
 	lastSeen time.Time
 	// Active probing (Params.ProbeInterval).
@@ -96,6 +147,9 @@ type vipInfo struct {
 	// staleVRID.
 	stale     bool
 	staleVRID uint8
+	// gone: evicted from the table (routers' cached pointers are stale).
+	gone bool
+	key  vipKey
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -138,10 +192,106 @@ type Engine struct {
 	active   map[fkey]*activeFinding
 	now      time.Time
 	start    time.Time
-	lastTick time.Time
+	nextTick time.Time    // lastTick + tickEvery (compared, not subtracted: cheaper)
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
+	// activeVRID counts the active findings by their key's VRID, so that
+	// clearing a finding that is not active costs no map lookup.
+	activeVRID [256]int32
+	seed       maphash.Seed // for router.keyHash
+	// segList holds the segments of segs, for the timers, and vipList
+	// the entries of vips, in the order they were made: iterating them
+	// is cheaper than the maps and the same on every run.
+	segList []*segment
+	vipList []*vipInfo
+	// segIdx finds the segment of an interface, family and VRID without
+	// hashing the interface name; lastIface/lastTab remember the last
+	// interface looked up.
+	segIdx    map[string]*segTable
+	lastIface string
+	lastTab   *segTable
+}
+
+// segTable holds an interface's segments by family and VRID, in blocks of
+// 16 VRIDs made when needed (a few hundred bytes for an interface with a
+// few segments, so the tables stay small under the segment cap), and how
+// many it holds: a table is dropped with its last segment.
+type segTable struct {
+	fam [3][16]*[16]*segment
+	n   int
+}
+
+func (t *segTable) get(fam vrrp.Family, vrid uint8) *segment {
+	if b := t.fam[fam][vrid>>4]; b != nil {
+		return b[vrid&15]
+	}
+	return nil
+}
+
+func (t *segTable) put(fam vrrp.Family, vrid uint8, s *segment) {
+	b := t.fam[fam][vrid>>4]
+	if b == nil {
+		b = &[16]*segment{}
+		t.fam[fam][vrid>>4] = b
+	}
+	if (b[vrid&15] == nil) != (s == nil) {
+		if s == nil {
+			t.n--
+		} else {
+			t.n++
+		}
+	}
+	b[vrid&15] = s
+}
+
+// indexable reports whether a family fits a segTable.
+func indexable(fam vrrp.Family) bool { return int(fam) < len(segTable{}.fam) }
+
+// unindex removes s from its interface's table, dropping the table with
+// its last segment.
+func (e *Engine) unindex(s *segment) {
+	if !indexable(s.key.fam) {
+		return
+	}
+	t := e.table(s.key.iface, false)
+	if t == nil {
+		return
+	}
+	t.put(s.key.fam, s.key.vrid, nil)
+	if t.n == 0 {
+		delete(e.segIdx, s.key.iface)
+		e.lastIface, e.lastTab = "", nil
+	}
+}
+
+// table returns the segment table of iface, creating it if create.
+func (e *Engine) table(iface string, create bool) *segTable {
+	if e.lastTab != nil && iface == e.lastIface {
+		return e.lastTab
+	}
+	t := e.segIdx[iface]
+	if t == nil {
+		if !create {
+			return nil
+		}
+		t = &segTable{}
+		e.segIdx[iface] = t
+	}
+	e.lastIface, e.lastTab = iface, t
+	return t
+}
+
+// seg returns the segment of k, or nil.
+func (e *Engine) seg(k segKey) *segment {
+	if !indexable(k.fam) {
+		return e.segs[k]
+	}
+	t := e.table(k.iface, false)
+	if t == nil {
+		return nil
+	}
+	return t.get(k.fam, k.vrid)
 }
 
 // New returns an engine with the given parameters (see DefaultParams) and
@@ -150,7 +300,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, segs: map[segKey]*segment{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -167,7 +317,7 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) clock(t time.Time) time.Time {
 	if e.start.IsZero() {
 		e.start = t
-		e.lastTick = t
+		e.nextTick = t.Add(tickEvery)
 	}
 	if t.After(e.now) {
 		e.now = t
@@ -180,7 +330,7 @@ func (e *Engine) clock(t time.Time) time.Time {
 func (e *Engine) Observe(o *obs.Observation) []Output {
 	e.out = e.out[:0]
 	now := e.clock(o.Time)
-	if now.Sub(e.lastTick) >= tickEvery {
+	if !now.Before(e.nextTick) {
 		e.timers(now)
 	}
 	switch o.Kind {
@@ -222,7 +372,7 @@ func masterDown(interval time.Duration) time.Duration {
 
 // alive reports whether r has a current run of adverts at now.
 func alive(r *router, now time.Time) bool {
-	return !r.resigned && !r.last.IsZero() && now.Sub(r.last) <= masterDown(r.interval)
+	return !r.resigned && !r.last.IsZero() && !now.After(r.last.Add(masterDown(r.interval))) // cheaper than Sub
 }
 
 // fresh reports whether r advertised within about two intervals: a master
@@ -233,7 +383,7 @@ func fresh(r *router, now time.Time) bool {
 
 // recent reports whether r counts for configuration comparisons.
 func (e *Engine) recent(r *router, now time.Time) bool {
-	return !r.resigned && !r.lastAny.IsZero() && now.Sub(r.lastAny) <= e.p.RouterTimeout
+	return !r.resigned && !r.lastAny.IsZero() && !now.After(r.lastAny.Add(e.p.RouterTimeout))
 }
 
 func (e *Engine) advert(o *obs.Observation, now time.Time) {
@@ -256,13 +406,17 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	if seg == nil {
 		return
 	}
-	r := seg.routers[o.Src]
+	r := seg.lastRouter
+	if r == nil || r.ip != o.Src {
+		r = seg.routers[o.Src]
+	}
 	if r == nil {
 		r = e.addRouter(seg, o.Src, now)
 		if r == nil {
 			return
 		}
 	}
+	seg.lastRouter = r
 	changed := r.lastAny.IsZero() || r.resigned != (a.Priority == 0) || r.version != a.Version || r.interval != a.Interval ||
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
 	r.mac = o.SrcMAC
@@ -274,6 +428,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	}
 	if changed {
 		r.vips = sortedAddrs(a.Addresses)
+		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
 		r.authKey = r.authType.String()
 		if r.authType == vrrp.AuthSimple {
@@ -281,13 +436,21 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		}
 		r.versionKey = strconv.Itoa(int(r.version))
 		r.intervalKey = r.interval.String()
+		// Interned: equal keys share their bytes, so comparing them is a
+		// pointer comparison.
+		r.authKey = unique.Make(r.authKey).Value()
+		r.versionKey = unique.Make(r.versionKey).Value()
+		r.intervalKey = unique.Make(r.intervalKey).Value()
+		for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey, r.vipsKey} {
+			r.keyHash[i] = maphash.String(e.seed, k)
+		}
 	}
 	r.prio = a.Priority
 	if a.Priority == 0 {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || now.Sub(r.last) > masterDown(r.interval) {
+		if r.resigned || r.last.IsZero() || now.After(r.last.Add(masterDown(r.interval))) {
 			r.runStart = now
 		}
 		r.resigned = false
@@ -297,8 +460,15 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		e.masterUpdate(seg, r, now)
 	}
 	newVRID := false
-	for _, v := range r.vips {
-		if e.noteVIP(o.Interface, v, a.VRID, now) {
+	for i, v := range r.vips {
+		vi := r.vis[i]
+		if vi == nil || vi.gone {
+			vi = e.vipInfo(o.Interface, v, now)
+			r.vis[i] = vi
+		} else {
+			vi.lastSeen = now
+		}
+		if e.noteVRID(vi, a.VRID, now) {
 			newVRID = true
 		}
 	}
@@ -310,13 +480,13 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	// Configuration comparisons are costly with many routers: run them
 	// when something changed, else at most every recheckEvery (their
 	// findings stay raised for RouterTimeout without a refresh).
-	if changed || newVRID || now.Sub(seg.lastCheck) >= recheckEvery {
-		seg.lastCheck = now
+	if changed || newVRID || !now.Before(seg.nextCheck) {
+		seg.nextCheck = now.Add(recheckEvery)
 		e.checkConfig(seg, r, now)
 		e.checkVRIDMismatch(o.Interface, o.Family, r, now)
 	}
-	if changed || now.Sub(r.lastCheck) >= recheckEvery {
-		r.lastCheck = now
+	if changed || !now.Before(r.nextCheck) {
+		r.nextCheck = now.Add(recheckEvery)
 		e.checkExpected(seg, r, now)
 	}
 }
@@ -362,13 +532,17 @@ func (e *Engine) masterUpdate(seg *segment, r *router, now time.Time) {
 }
 
 func (e *Engine) segment(k segKey, now time.Time) *segment {
-	s := e.segs[k]
+	s := e.seg(k)
 	if s == nil {
 		if len(e.segs) >= e.p.MaxSegments {
 			e.evictSegments(now)
 		}
 		s = &segment{key: k, routers: map[netip.Addr]*router{}}
 		e.segs[k] = s
+		e.segList = append(e.segList, s)
+		if indexable(k.fam) {
+			e.table(k.iface, true).put(k.fam, k.vrid, s)
+		}
 	}
 	s.lastSeen = now
 	return s
@@ -377,12 +551,12 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
 		var oldest *router
-		for _, r := range seg.routers {
+		for _, r := range seg.list {
 			if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
 				oldest = r
 			}
 		}
-		delete(seg.routers, oldest.ip)
+		seg.remove(oldest)
 		e.nRouters--
 		e.evicted(now, "routers of VRID "+strconv.Itoa(int(seg.key.vrid))+" on "+seg.key.iface)
 	}
@@ -390,23 +564,26 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 		e.evictRouters(now)
 	}
 	r := &router{ip: ip, first: now}
-	seg.routers[ip] = r
+	seg.add(r)
 	e.nRouters++
 	return r
 }
 
 // evictSegments drops the least recently seen eighth of the segments.
 func (e *Engine) evictSegments(now time.Time) {
-	all := make([]*segment, 0, len(e.segs))
-	for _, s := range e.segs {
-		all = append(all, s)
+	all := make([]aged, len(e.segList))
+	for i, s := range e.segList {
+		all[i] = agedAt(s.lastSeen, i)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].lastSeen.Before(all[j].lastSeen) })
 	n := max(1, len(all)/8)
-	for _, s := range all[:n] {
+	oldest(all, n)
+	for _, x := range all[:n] {
+		s := e.segList[x.i]
 		e.nRouters -= len(s.routers)
 		delete(e.segs, s.key)
+		e.unindex(s)
 	}
+	e.segList = slices.DeleteFunc(e.segList, func(s *segment) bool { return e.segs[s.key] != s })
 	e.evicted(now, "segments (interface, family, VRID)")
 }
 
@@ -416,16 +593,19 @@ func (e *Engine) evictRouters(now time.Time) {
 		s *segment
 		r *router
 	}
-	all := make([]ref, 0, e.nRouters)
-	for _, s := range e.segs {
-		for _, r := range s.routers {
-			all = append(all, ref{s, r})
+	refs := make([]ref, 0, e.nRouters)
+	all := make([]aged, 0, e.nRouters)
+	for _, s := range e.segList {
+		for _, r := range s.list {
+			all = append(all, agedAt(r.lastAny, len(refs)))
+			refs = append(refs, ref{s, r})
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].r.lastAny.Before(all[j].r.lastAny) })
 	n := max(1, len(all)/16)
-	for _, x := range all[:n] {
-		delete(x.s.routers, x.r.ip)
+	oldest(all, n)
+	for _, a := range all[:n] {
+		x := refs[a.i]
+		x.s.remove(x.r)
 		if x.s.master == x.r {
 			x.s.master = nil
 		}
@@ -435,18 +615,18 @@ func (e *Engine) evictRouters(now time.Time) {
 }
 
 func (e *Engine) evictVIPs(now time.Time) {
-	type ref struct {
-		k vipKey
-		t time.Time
+	all := make([]aged, len(e.vipList))
+	for i, vi := range e.vipList {
+		all[i] = agedAt(vi.lastSeen, i)
 	}
-	all := make([]ref, 0, len(e.vips))
-	for k, v := range e.vips {
-		all = append(all, ref{k, v.lastSeen})
+	n := max(1, len(all)/16)
+	oldest(all, n)
+	for _, x := range all[:n] {
+		vi := e.vipList[x.i]
+		vi.gone = true
+		delete(e.vips, vi.key)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
-	for _, x := range all[:max(1, len(all)/16)] {
-		delete(e.vips, x.k)
-	}
+	e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
 	e.evicted(now, "virtual addresses")
 }
 
@@ -459,32 +639,43 @@ func (e *Engine) evicted(now time.Time, what string) {
 	})
 }
 
-// noteVIP records that vip was advertised under vrid; it reports whether
-// that VRID is new (or returning) for the address.
-func (e *Engine) noteVIP(iface string, vip netip.Addr, vrid uint8, now time.Time) bool {
-	vi := e.vipInfo(iface, vip, now)
-	if vi.vrids == nil {
-		vi.vrids = map[uint8]time.Time{}
+// noteVRID records that the address of vi was advertised under vrid; it
+// reports whether that VRID is new (or returning) for the address.
+func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
+	for i := range vi.vrids {
+		if x := &vi.vrids[i]; x.id == vrid {
+			last := x.t
+			x.t = now
+			return now.After(last.Add(e.p.RouterTimeout))
+		}
 	}
-	last, ok := vi.vrids[vrid]
-	if !ok && len(vi.vrids) >= maxVRIDsPerVIP {
+	if len(vi.vrids) >= maxVRIDsPerVIP {
 		// Forget the VRID least recently seen with this address.
-		var oldest uint8
-		var ot time.Time
-		for id, t := range vi.vrids {
-			if ot.IsZero() || t.Before(ot) {
-				oldest, ot = id, t
+		oldest := 0
+		for i, x := range vi.vrids {
+			if x.t.Before(vi.vrids[oldest].t) {
+				oldest = i
 			}
 		}
-		delete(vi.vrids, oldest)
+		vi.vrids = slices.Delete(vi.vrids, oldest, oldest+1)
 	}
-	vi.vrids[vrid] = now
-	return !ok || now.Sub(last) > e.p.RouterTimeout
+	vi.vrids = append(vi.vrids, vridSeen{vrid, now})
+	return true
 }
 
 func sameAddrs(sorted, raw []netip.Addr) bool {
 	if len(sorted) != len(raw) {
 		return false
+	}
+	if len(raw) <= 8 {
+		// Few addresses: compare in place (the usual case: the same list
+		// in the same order as last time).
+		for i, a := range raw {
+			if sorted[i] != a && !slices.Contains(sorted, a) {
+				return false
+			}
+		}
+		return true
 	}
 	for _, a := range raw {
 		if _, found := slices.BinarySearchFunc(sorted, a, func(x, y netip.Addr) int { return x.Compare(y) }); !found {
@@ -501,8 +692,9 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		if len(e.vips) >= e.p.MaxVIPs {
 			e.evictVIPs(now)
 		}
-		vi = &vipInfo{}
+		vi = &vipInfo{key: k}
 		e.vips[k] = vi
+		e.vipList = append(e.vipList, vi)
 	}
 	vi.lastSeen = now
 	return vi
@@ -523,6 +715,9 @@ func (e *Engine) dropClaims(iface string, r *router) {
 // at the latest. fill sets the descriptive fields (called on raise and on
 // refresh).
 func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill func(*Finding)) {
+	if !cond && e.activeVRID[k.vrid] == 0 {
+		return // nothing of this VRID is active
+	}
 	a := e.active[k]
 	if !cond {
 		if a != nil {
@@ -549,6 +744,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		a.resolveAt = expiry.Add(e.p.ResolveHold)
 		a.lastFill = now
 		e.active[k] = a
+		e.activeVRID[k.vrid]++
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -567,8 +763,8 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
-	e.lastTick = now
-	for _, s := range e.segs {
+	e.nextTick = now.Add(tickEvery)
+	for _, s := range e.segList {
 		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
 			continue
 		}
@@ -598,10 +794,16 @@ func (e *Engine) timers(now time.Time) {
 			due = append(due, k)
 		}
 	}
-	slices.SortFunc(due, func(x, y fkey) int { return e.active[x].resolveAt.Compare(e.active[y].resolveAt) })
+	slices.SortFunc(due, func(x, y fkey) int {
+		if c := e.active[x].resolveAt.Compare(e.active[y].resolveAt); c != 0 {
+			return c
+		}
+		return compareKeys(x, y) // the same order on every run
+	})
 	for _, k := range due {
 		a := e.active[k]
 		delete(e.active, k)
+		e.activeVRID[k.vrid]--
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})
@@ -622,7 +824,7 @@ func (e *Engine) raiseNoMaster(s *segment, deadline time.Time) {
 	k := fkey{kind: NoMaster, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}
 	var vips []netip.Addr
 	var srcs []netip.Addr
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		vips = append(vips, r.vips...)
 		srcs = append(srcs, r.ip)
 	}
@@ -673,7 +875,8 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.T
 
 // probes asks for probes of virtual addresses and judges the answers.
 func (e *Engine) probes(now time.Time) {
-	for k, vi := range e.vips {
+	for _, vi := range e.vipList {
+		k := vi.key
 		if !vi.probeSent.IsZero() {
 			if now.Sub(vi.probeSent) < probeWait {
 				continue
@@ -736,8 +939,8 @@ func (e *Engine) judgeProbe(k vipKey, vi *vipInfo, now time.Time) {
 // advertise it, preferring one with a fresh master.
 func (e *Engine) vipSegment(iface string, fam vrrp.Family, vi *vipInfo, now time.Time) *segment {
 	var seg *segment
-	for id := range vi.vrids {
-		s := e.segs[segKey{iface, fam, id}]
+	for _, x := range vi.vrids {
+		s := e.seg(segKey{iface, fam, x.id})
 		if s == nil {
 			continue
 		}

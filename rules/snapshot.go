@@ -151,7 +151,7 @@ func (e *Engine) segmentSnapshot(seg *segment, now time.Time) SegmentSnapshot {
 		ss.LiveMasters = 1
 	}
 	ss.Routers = make([]RouterSnapshot, 0, len(seg.routers))
-	for _, r := range seg.routers {
+	for _, r := range seg.list {
 		live := false
 		switch {
 		case r == m:
@@ -195,9 +195,9 @@ func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
 	for k, vi := range e.vips {
 		fam := vrrp.FamilyOf(k.addr)
 		vs := VIPSnapshot{Interface: k.iface, Family: fam, Addr: k.addr}
-		for id, t := range vi.vrids {
-			if now.Sub(t) <= e.p.RouterTimeout {
-				vs.VRIDs = append(vs.VRIDs, id)
+		for _, x := range vi.vrids {
+			if now.Sub(x.t) <= e.p.RouterTimeout {
+				vs.VRIDs = append(vs.VRIDs, x.id)
 			}
 		}
 		slices.Sort(vs.VRIDs)
@@ -248,12 +248,12 @@ func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
 // advertise the address.
 func (e *Engine) routerByMAC(iface string, fam vrrp.Family, vi *vipInfo, mac obs.MAC) netip.Addr {
 	var best *router
-	for id := range vi.vrids {
-		s := e.segs[segKey{iface, fam, id}]
+	for _, x := range vi.vrids {
+		s := e.seg(segKey{iface, fam, x.id})
 		if s == nil {
 			continue
 		}
-		for _, r := range s.routers {
+		for _, r := range s.list {
 			if r.mac == mac && (best == nil || r.lastAny.After(best.lastAny)) {
 				best = r
 			}

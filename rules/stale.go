@@ -31,7 +31,7 @@ func arpAnnounces(a *obs.ARPInfo) bool {
 // again when it stays master after a split brain (keepalived issue #166),
 // so hosts that believed the loser keep sending to it.
 func (e *Engine) afterSplitBrain(k segKey, now time.Time) {
-	s := e.segs[k]
+	s := e.seg(k)
 	if s == nil || s.master == nil || !alive(s.master, now) {
 		return
 	}
@@ -53,7 +53,7 @@ func (e *Engine) raiseStale(s *segment, vip netip.Addr, vi *vipInfo, m *router, 
 	k := fkey{kind: StaleAnnouncement, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid, addr: vip}
 	stale, at := vi.annMAC, vi.annAt
 	var loser *router
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if r.mac == stale && r != m {
 			loser = r
 		}
@@ -89,7 +89,7 @@ func (e *Engine) checkStale(k fkey, now time.Time) {
 	if e.active[k] == nil {
 		return
 	}
-	s := e.segs[segKey{k.iface, k.fam, k.vrid}]
+	s := e.seg(segKey{k.iface, k.fam, k.vrid})
 	vi := e.vips[vipKey{k.iface, k.addr}]
 	if s == nil || vi == nil || !slices.Contains(e.segmentVIPs(s, now), k.addr) {
 		e.set(k, now, false, time.Time{}, nil)
@@ -111,7 +111,7 @@ func (e *Engine) checkStale(k fkey, now time.Time) {
 // addresses included), sorted.
 func (e *Engine) segmentVIPs(s *segment, now time.Time) []netip.Addr {
 	var v []netip.Addr
-	for _, r := range s.routers {
+	for _, r := range s.list {
 		if e.recent(r, now) {
 			v = append(v, r.vips...)
 		}

@@ -42,6 +42,8 @@ type Decoder struct {
 	decoded []gopacket.LayerType
 	vlanIf  map[vlanKey]string
 	obs     obs.Observation
+	// slowOnly turns the fast path off (tests compare the two).
+	slowOnly bool
 
 	Stats DecodeStats
 }
@@ -120,6 +122,11 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 // nil when the frame carries nothing of interest. vlan is a VLAN id that the
 // capture source stripped from the frame (AF_PACKET auxdata), or 0.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vlan uint16) *obs.Observation {
+	if !d.slowOnly {
+		if o, ok := d.decodeFast(data, ci, iface, vlan); ok {
+			return o
+		}
+	}
 	d.Stats.Packets++
 	var first gopacket.LayerType
 	switch d.link {

@@ -39,6 +39,9 @@ func buildVersion(given string) string {
 type cli struct {
 	version        string
 	stdout, stderr io.Writer
+	// plainReplay makes replay read and decode the reference way
+	// (sniffer.ReadOptions.Plain, sequential): tests compare the two.
+	plainReplay bool
 }
 
 type command struct {

@@ -51,10 +51,16 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	}
 	pl := &pipeline{engine: engine, printer: p, log: slog.New(slog.NewTextHandler(stderr, nil)), adverts: *adverts}
 	var last time.Time
-	stats, err := sniffer.ReadFiles(files, func(o *obs.Observation) {
+	// Reading and decoding take a second core; the engine sees the same
+	// observations in the same order.
+	ropt := sniffer.ReadOptions{Concurrent: true}
+	if c.plainReplay {
+		ropt = sniffer.ReadOptions{Plain: true}
+	}
+	stats, err := sniffer.ReadFilesWith(files, func(o *obs.Observation) {
 		last = o.Time
 		pl.observe(o)
-	})
+	}, ropt)
 	if err != nil {
 		var fe *sniffer.FileError
 		if errors.As(err, &fe) {

@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"strings"
+	"time"
+)
+
+// aged is an entry of a table with the time it was last seen, for
+// choosing what to evict.
+type aged struct {
+	t int64 // last seen, Unix nanoseconds
+	i int   // index of the entry in the caller's list
+}
+
+func agedAt(t time.Time, i int) aged { return aged{t.UnixNano(), i} }
+
+// oldest reorders a so that a[:n] hold the n entries seen longest ago,
+// in linear expected time (a full sort of a big table on every eviction
+// was most of the cost of a flood).
+func oldest(a []aged, n int) {
+	lo, hi := 0, len(a)
+	for hi-lo > 1 {
+		x, y, z := a[lo].t, a[lo+(hi-lo)/2].t, a[hi-1].t
+		p := max(min(x, y), min(max(x, y), z)) // median of three
+		// [lo,lt) < p, [lt,gt) == p, [gt,hi) > p
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch {
+			case a[i].t < p:
+				a[lt], a[i] = a[i], a[lt]
+				lt++
+				i++
+			case a[i].t > p:
+				gt--
+				a[i], a[gt] = a[gt], a[i]
+			default:
+				i++
+			}
+		}
+		switch {
+		case n < lt:
+			hi = lt
+		case n <= gt:
+			return
+		default:
+			lo = gt
+		}
+	}
+}
+
+// compareKeys orders finding keys (for a stable order of findings that
+// resolve at the same time).
+func compareKeys(x, y fkey) int {
+	switch {
+	case x.kind != y.kind:
+		return strings.Compare(string(x.kind), string(y.kind))
+	case x.iface != y.iface:
+		return strings.Compare(x.iface, y.iface)
+	case x.fam != y.fam:
+		return int(x.fam) - int(y.fam)
+	case x.vrid != y.vrid:
+		return int(x.vrid) - int(y.vrid)
+	case x.sub != y.sub:
+		return strings.Compare(x.sub, y.sub)
+	}
+	return x.addr.Compare(y.addr)
+}
