@@ -70,7 +70,8 @@ FUZZ_TARGETS = \
 	./config:FuzzExpectations \
 	./config/keepalived:FuzzParseKeepalived \
 	./alert:FuzzOutboxRecord \
-	./internal/app:FuzzHTTP
+	./internal/app:FuzzHTTP \
+	./track:FuzzDecodeProcEvents
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
