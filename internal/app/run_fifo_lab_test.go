@@ -160,6 +160,9 @@ func TestRunNotifyFIFO(t *testing.T) {
 			want = append(want, inst+"BACKUP_PRIORITY 150", inst+"MASTER 150")
 			rd.wait(len(want), 3*time.Second)
 			beforeStop := slices.Clone(want)
+			// notify_master runs on its own: let its second run finish
+			// writing before the stop (which ends running scripts).
+			waitLines(t, filepath.Join(out, "who"), 2, 5*time.Second)
 
 			n.stop(t)
 			want = append(want, inst+"STOP 150")
