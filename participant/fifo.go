@@ -144,6 +144,11 @@ func (f *notifyFIFO) open(e *scriptEnv) error {
 			}
 		}
 	case errors.Is(err, syscall.EEXIST):
+		// Only a FIFO may be written to: a regular file at a mistyped
+		// path would be overwritten with state lines.
+		if err := checkFIFO(path); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("create %s: %w", path, err)
 	}
@@ -171,7 +176,24 @@ func (f *notifyFIFO) open(e *scriptEnv) error {
 		}
 		return fmt.Errorf("open %s: %w", path, err)
 	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		_ = syscall.Close(fd)
+		return fmt.Errorf("%s is not a FIFO", path)
+	}
 	f.fd = fd
+	return nil
+}
+
+// checkFIFO returns an error unless path is a FIFO.
+func checkFIFO(path string) error {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return fmt.Errorf("stat %s: %w", path, err)
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		return fmt.Errorf("%s exists and is not a FIFO", path)
+	}
 	return nil
 }
 
@@ -206,6 +228,14 @@ func (f *notifyFIFO) close() {
 		f.fd = -1
 	}
 	if f.script != nil {
+		select {
+		case <-f.reaped:
+			// Exited already: its process group id may belong to
+			// another process group by now.
+			f.script = nil
+			return
+		default:
+		}
 		_ = syscall.Kill(-f.script.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-f.reaped:

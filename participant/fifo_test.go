@@ -174,3 +174,20 @@ func TestReloadWritesStates(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyFIFONotAFIFO: a regular file at the FIFO's path (a mistyped
+// notify_fifo) is left alone — not written over with state lines.
+func TestNotifyFIFONotAFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "precious.conf")
+	if err := os.WriteFile(path, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := keepalived.Global{NotifyFIFO: keepalived.FIFO{Path: path}}
+	s := newFIFOSet(&g, quietLog())
+	s.open(newScriptEnv(&g, quietLog(), fakeUsers(nil), s))
+	s.instance("VI_1", election.Master, 100)
+	s.close()
+	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me\n" {
+		t.Errorf("file now %q (err %v), want it unchanged", b, err)
+	}
+}

@@ -199,6 +199,8 @@ type Router struct {
 	// static is the configuration whose static addresses, routes and rules
 	// Run configured (nil before and after).
 	static *keepalived.Config
+	// staticOwn are the static routes, rules and addresses this run added.
+	staticOwn owned
 }
 
 // runHandle is a running instance's goroutine.
@@ -232,7 +234,6 @@ func New(k *keepalived.Config, opts Options) (*Router, error) {
 	}
 	markShared(r.instances)
 	linkSyncGroups(k, r.instances, opts.Logger, se)
-	initTrackFiles(k, false, opts.Logger)
 	se.done()
 	return r, nil
 }
@@ -340,6 +341,10 @@ func (r *Router) Run(ctx context.Context) error {
 	defer r.fifo.close()
 	defer r.stopStatic()
 	r.startStatic()
+	// init_file is carried out when the router runs, not when it is
+	// built: `vrrpguard check` builds one too, and must not overwrite a
+	// live node's track files.
+	initTrackFiles(r.k, false, r.opts.Logger)
 	for _, i := range r.instances {
 		r.start(i)
 	}

@@ -26,6 +26,11 @@ import (
 
 // netEnv is the real system: raw sockets, netlink, AF_PACKET.
 type netEnv struct {
+	// own are the virtual routes and rules this instance added; cleaned
+	// says the start-up removal of configured ones has been done.
+	own     owned
+	cleaned bool
+
 	in     *keepalived.Instance
 	log    *slog.Logger
 	ifi    *net.Interface
@@ -359,14 +364,77 @@ func linkIsUp(flags uint32) bool {
 }
 
 // watchLinks subscribes to link changes of the instance's interface and its
-// tracked interfaces.
+// tracked interfaces. If the subscription ends (the kernel drops events
+// when its socket buffer overflows: ENOBUFS) it subscribes again, retrying
+// every second, and reports each watched link's state as it is then, so a
+// change lost with the old subscription is not missed for good.
 func (e *netEnv) watchLinks() error {
 	names := map[string]bool{e.in.Interface: true}
 	for _, t := range e.in.TrackInterfaces {
 		names[t.Name] = true
 	}
+	ch, err := e.subscribeLinks()
+	if err != nil {
+		return fmt.Errorf("watch links: %w", err)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		last := map[string]bool{}
+		report := func(name string, up bool) bool {
+			if prev, seen := last[name]; seen && prev == up {
+				return true
+			}
+			last[name] = up
+			select {
+			case e.linkCh <- linkState{name: name, up: up}:
+				return true
+			case <-e.done:
+				return false
+			}
+		}
+		for {
+			for u := range ch { // until the subscription ends
+				name := u.Attrs().Name
+				if !names[name] {
+					continue
+				}
+				if !report(name, u.Header.Type != unix.RTM_DELLINK && linkIsUp(u.Attrs().RawFlags)) {
+					return
+				}
+			}
+			for {
+				select {
+				case <-e.done:
+					return
+				default:
+				}
+				if ch, err = e.subscribeLinks(); err == nil {
+					break
+				}
+				e.log.Warn("link watch: subscribe again", "err", err)
+				select {
+				case <-e.done:
+					return
+				case <-time.After(time.Second):
+				}
+			}
+			for name := range names {
+				up, err := e.linkUp(name)
+				if !report(name, up && err == nil) {
+					return
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// subscribeLinks opens a netlink subscription to link changes; it ends
+// (its channel closes) when e closes or on an error.
+func (e *netEnv) subscribeLinks() (chan netlink.LinkUpdate, error) {
 	ch := make(chan netlink.LinkUpdate, 32)
-	if err := netlink.LinkSubscribeWithOptions(ch, e.done, netlink.LinkSubscribeOptions{
+	err := netlink.LinkSubscribeWithOptions(ch, e.done, netlink.LinkSubscribeOptions{
 		ErrorCallback: func(err error) {
 			select {
 			case <-e.done: // closing: the subscription's socket goes away
@@ -374,39 +442,8 @@ func (e *netEnv) watchLinks() error {
 				e.log.Warn("link watch", "err", err)
 			}
 		},
-	}); err != nil {
-		return fmt.Errorf("watch links: %w", err)
-	}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		last := map[string]bool{}
-		for {
-			select {
-			case <-e.done:
-				return
-			case u, ok := <-ch:
-				if !ok {
-					return
-				}
-				name := u.Attrs().Name
-				if !names[name] {
-					continue
-				}
-				up := u.Header.Type != unix.RTM_DELLINK && linkIsUp(u.Attrs().RawFlags)
-				if prev, seen := last[name]; seen && prev == up {
-					continue
-				}
-				last[name] = up
-				select {
-				case e.linkCh <- linkState{name: name, up: up}:
-				case <-e.done:
-					return
-				}
-			}
-		}
-	}()
-	return nil
+	})
+	return ch, err
 }
 
 func (e *netEnv) addrs() <-chan addrEvent { return e.addrCh }
@@ -635,16 +672,27 @@ func (e *netEnv) addVIPs() error {
 			e.fwHeld = true
 		}
 	}
+	if e.own == nil {
+		e.own = owned{}
+	}
 	errs = append(errs, e.eachVIP("add", func(v keepalived.VIP) bool { return true }, netlink.AddrAdd, syscall.EEXIST),
-		addRoutes(e.in.Routes), addRules(e.in.Rules))
+		addRoutes(e.in.Routes, e.own), addRules(e.in.Rules, e.own))
 	return errors.Join(errs...)
 }
 
 // delVIPs undoes addVIPs in reverse order: virtual_rules, virtual_routes,
 // the virtual addresses (absent ones are fine; never the instance's own
 // source address, an address owner's real address), the firewall rule.
+//
+// Routes and rules: the first call (start-up, or leaving master for the
+// first time) removes every configured one, as keepalived's start-up
+// cleanup does after a crash; later calls only those this run added.
 func (e *netEnv) delVIPs() error {
-	errs := []error{delRules(e.in.Rules), delRoutes(e.in.Routes),
+	own := e.own
+	if !e.cleaned {
+		own, e.cleaned = nil, true
+	}
+	errs := []error{delRules(e.in.Rules, own), delRoutes(e.in.Routes, own),
 		e.eachVIP("remove", func(v keepalived.VIP) bool { return v.Prefix.Addr() != e.src }, netlink.AddrDel,
 			syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)}
 	if e.fwHeld {

@@ -69,10 +69,10 @@ func TestRoutesAndRulesLab(t *testing.T) {
 		}
 		return out
 	}
-	if err := a.Do(func() error { return addRoutes(in.Routes) }); err != nil {
+	if err := a.Do(func() error { return addRoutes(in.Routes, owned{}) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Do(func() error { return addRules(in.Rules) }); err != nil {
+	if err := a.Do(func() error { return addRules(in.Rules, owned{}) }); err != nil {
 		t.Fatal(err)
 	}
 	// As iproute2 prints them (a goto target without a rule is
@@ -102,17 +102,65 @@ func TestRoutesAndRulesLab(t *testing.T) {
 	if d := jsondiff.Diff(want, got); d != "" {
 		t.Errorf("kernel state (-want +got):\n%s", d)
 	}
-	if err := a.Do(func() error { return delRules(in.Rules) }); err != nil {
+	if err := a.Do(func() error { return delRules(in.Rules, nil) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Do(func() error { return delRoutes(in.Routes) }); err != nil {
+	if err := a.Do(func() error { return delRoutes(in.Routes, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	if left := show(); len(left) != 0 {
 		t.Errorf("left after removal: %q", left)
 	}
 	// Removing again is fine (absent ones are skipped).
-	if err := a.Do(func() error { return errors.Join(delRules(in.Rules), delRoutes(in.Routes)) }); err != nil {
+	if err := a.Do(func() error { return errors.Join(delRules(in.Rules, nil), delRoutes(in.Routes, nil)) }); err != nil {
 		t.Errorf("second removal: %v", err)
+	}
+}
+
+// TestRoutesPresentBeforeAreNotOwned: a route and a rule that were on the
+// host before vrrpguard added the same ones are not its to remove: after
+// an add (EEXIST: not owned) and a removal with ownership, they are still
+// there, as keepalived leaves what it did not add; one it added is gone.
+func TestRoutesPresentBeforeAreNotOwned(t *testing.T) {
+	netlab.Require(t)
+	t.Parallel()
+	lab := netlab.New(t)
+	a := lab.AddHost("a", "10.142.0.1/24")
+	a.Run(t, "ip", "route", "add", "10.243.0.0/16", "via", "10.142.0.254", "dev", "eth0", "proto", "18")
+	a.Run(t, "ip", "rule", "add", "from", "10.142.0.100", "table", "142", "priority", "100")
+	conf := `vrrp_instance VI {
+ interface eth0
+ virtual_router_id 42
+ virtual_ipaddress { 10.142.0.100/24 }
+ virtual_routes {
+  10.243.0.0/16 via 10.142.0.254 dev eth0
+  10.244.0.0/16 via 10.142.0.254 dev eth0
+ }
+ virtual_rules {
+  from 10.142.0.100 table 142 priority 100
+ }
+}
+`
+	k, _, err := keepalived.Parse("k.conf", []byte(conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := k.Instances[0]
+	own := owned{}
+	if err := a.Do(func() error { return errors.Join(addRoutes(in.Routes, own), addRules(in.Rules, own)) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Do(func() error { return errors.Join(delRules(in.Rules, own), delRoutes(in.Routes, own)) }); err != nil {
+		t.Fatal(err)
+	}
+	routes := a.Run(t, "ip", "route", "show")
+	if !strings.Contains(routes, "10.243.0.0/16") {
+		t.Errorf("the host's own route was removed:\n%s", routes)
+	}
+	if strings.Contains(routes, "10.244.0.0/16") {
+		t.Errorf("the route vrrpguard added is still there:\n%s", routes)
+	}
+	if rules := a.Run(t, "ip", "rule", "show"); !strings.Contains(rules, "from 10.142.0.100 lookup 142") {
+		t.Errorf("the host's own rule was removed:\n%s", rules)
 	}
 }

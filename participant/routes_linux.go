@@ -111,13 +111,56 @@ func ignore(err error, fine ...syscall.Errno) error {
 	return err
 }
 
-// addRoutes adds routes (present ones are kept).
-func addRoutes(rs []keepalived.Route) error {
+// owned records the routes, rules and static addresses this run added. An
+// add that finds the entry present does not own it, and a removal that is
+// not forced skips what is not owned: keepalived removes only what it
+// added (its `set` flags), so a host's own route or address that matches
+// a configured one is never deleted when the instance leaves MASTER or
+// vrrpguard exits. A nil owned forces (start-up cleanup after a crash).
+type owned map[string]bool
+
+// ownKey is what an entry is configured as, not where it is written.
+func ownKey(v any) string { return fmt.Sprintf("%T%+v", v, v) }
+
+// mark records the result of adding entry k: owned if it was added.
+func (o owned) mark(k string, err error) {
+	if o != nil && err == nil {
+		o[k] = true
+	}
+}
+
+// skip reports whether a removal of entry k is not this run's to do, and
+// forgets k otherwise.
+func (o owned) skip(k string) bool {
+	if o == nil {
+		return false
+	}
+	if !o[k] {
+		return true
+	}
+	delete(o, k)
+	return false
+}
+
+func routeKey(r keepalived.Route) string {
+	r.Raw, r.File, r.Line = "", "", 0
+	return ownKey(r)
+}
+
+func ruleKey(r keepalived.Rule) string {
+	r.Raw, r.File, r.Line = "", "", 0
+	return ownKey(r)
+}
+
+// addRoutes adds routes (present ones are kept, and not owned).
+func addRoutes(rs []keepalived.Route, own owned) error {
 	var errs []error
 	for _, r := range rs {
 		nr, err := netlinkRoute(r)
 		if err == nil {
-			err = ignore(netlink.RouteAdd(nr), syscall.EEXIST)
+			err = netlink.RouteAdd(nr)
+			own.mark(routeKey(r), err)
+			err = ignore(err, syscall.EEXIST)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("add route %q (%s:%d): %w", r.Raw, r.File, r.Line, err))
@@ -126,11 +169,15 @@ func addRoutes(rs []keepalived.Route) error {
 	return errors.Join(errs...)
 }
 
-// delRoutes removes routes, in reverse order (absent ones are fine).
-func delRoutes(rs []keepalived.Route) error {
+// delRoutes removes routes, in reverse order (absent ones are fine; with
+// own, only owned ones).
+func delRoutes(rs []keepalived.Route, own owned) error {
 	var errs []error
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
+		if own.skip(routeKey(r)) {
+			continue
+		}
 		nr, err := netlinkRoute(r)
 		if err != nil {
 			if errors.As(err, new(netlink.LinkNotFoundError)) {
@@ -146,11 +193,14 @@ func delRoutes(rs []keepalived.Route) error {
 	return errors.Join(errs...)
 }
 
-// addRules adds policy routing rules (present ones are kept).
-func addRules(rs []keepalived.Rule) error {
+// addRules adds policy routing rules (present ones are kept, and not
+// owned).
+func addRules(rs []keepalived.Rule, own owned) error {
 	var errs []error
 	for _, r := range rs {
-		if err := ignore(netlink.RuleAdd(netlinkRule(r)), syscall.EEXIST); err != nil {
+		err := netlink.RuleAdd(netlinkRule(r))
+		own.mark(ruleKey(r), err)
+		if err := ignore(err, syscall.EEXIST); err != nil {
 			errs = append(errs, fmt.Errorf("add rule %q (%s:%d): %w", r.Raw, r.File, r.Line, err))
 		}
 	}
@@ -158,11 +208,14 @@ func addRules(rs []keepalived.Rule) error {
 }
 
 // delRules removes policy routing rules, in reverse order (absent ones are
-// fine).
-func delRules(rs []keepalived.Rule) error {
+// fine; with own, only owned ones).
+func delRules(rs []keepalived.Rule, own owned) error {
 	var errs []error
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
+		if own.skip(ruleKey(r)) {
+			continue
+		}
 		if err := ignore(netlink.RuleDel(netlinkRule(r)), syscall.ENOENT, syscall.ESRCH); err != nil {
 			errs = append(errs, fmt.Errorf("remove rule %q (%s:%d): %w", r.Raw, r.File, r.Line, err))
 		}

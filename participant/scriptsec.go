@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 )
@@ -76,6 +77,10 @@ func (c *command) cmd(ctx context.Context, extra ...string) *exec.Cmd {
 	argv := append(append([]string(nil), c.argv...), extra...)
 	x := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	x.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true}
+	// A timed-out or cancelled script dies with its whole process group
+	// (a `sh -c` script's children too), as keepalived kills it.
+	x.Cancel = func() error { return syscall.Kill(-x.Process.Pid, syscall.SIGKILL) }
+	x.WaitDelay = time.Second
 	return x
 }
 

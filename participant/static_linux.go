@@ -22,13 +22,14 @@ func (r *Router) startStatic() {
 		log.Warn("nftables: stale table", "err", err)
 	}
 	k := r.k
-	if err := staticAddrs(k.StaticAddresses, true); err != nil {
+	r.staticOwn = owned{}
+	if err := staticAddrs(k.StaticAddresses, true, r.staticOwn); err != nil {
 		log.Error("static_ipaddress", "err", err)
 	}
-	if err := addRoutes(k.StaticRoutes); err != nil {
+	if err := addRoutes(k.StaticRoutes, r.staticOwn); err != nil {
 		log.Error("static_routes", "err", err)
 	}
-	if err := addRules(k.StaticRules); err != nil {
+	if err := addRules(k.StaticRules, r.staticOwn); err != nil {
 		log.Error("static_rules", "err", err)
 	}
 	r.static = k
@@ -39,22 +40,22 @@ func (r *Router) startStatic() {
 // r.mu is held.
 func (r *Router) reloadStatic(k *keepalived.Config) {
 	log, old := r.opts.Logger, r.static
-	if err := delRules(missing(old.StaticRules, k.StaticRules, sameRule)); err != nil {
+	if err := delRules(missing(old.StaticRules, k.StaticRules, sameRule), r.staticOwn); err != nil {
 		log.Error("static_rules", "err", err)
 	}
-	if err := delRoutes(missing(old.StaticRoutes, k.StaticRoutes, sameRoute)); err != nil {
+	if err := delRoutes(missing(old.StaticRoutes, k.StaticRoutes, sameRoute), r.staticOwn); err != nil {
 		log.Error("static_routes", "err", err)
 	}
-	if err := staticAddrs(missing(old.StaticAddresses, k.StaticAddresses, sameAddr), false); err != nil {
+	if err := staticAddrs(missing(old.StaticAddresses, k.StaticAddresses, sameAddr), false, r.staticOwn); err != nil {
 		log.Error("static_ipaddress", "err", err)
 	}
-	if err := staticAddrs(k.StaticAddresses, true); err != nil {
+	if err := staticAddrs(k.StaticAddresses, true, r.staticOwn); err != nil {
 		log.Error("static_ipaddress", "err", err)
 	}
-	if err := addRoutes(k.StaticRoutes); err != nil {
+	if err := addRoutes(k.StaticRoutes, r.staticOwn); err != nil {
 		log.Error("static_routes", "err", err)
 	}
-	if err := addRules(k.StaticRules); err != nil {
+	if err := addRules(k.StaticRules, r.staticOwn); err != nil {
 		log.Error("static_rules", "err", err)
 	}
 	r.static = k
@@ -85,6 +86,11 @@ func sameRule(a, b keepalived.Rule) bool {
 	return a == b
 }
 
+func addrKey(v keepalived.VIP) string {
+	v.Raw, v.File, v.Line = "", "", 0
+	return ownKey(v)
+}
+
 func sameAddr(a, b keepalived.VIP) bool {
 	a.Raw, a.File, a.Line = "", "", 0
 	b.Raw, b.File, b.Line = "", "", 0
@@ -98,13 +104,13 @@ func (r *Router) stopStatic() {
 	defer r.mu.Unlock()
 	log := r.opts.Logger
 	if k := r.static; k != nil {
-		if err := delRules(k.StaticRules); err != nil {
+		if err := delRules(k.StaticRules, r.staticOwn); err != nil {
 			log.Error("static_rules", "err", err)
 		}
-		if err := delRoutes(k.StaticRoutes); err != nil {
+		if err := delRoutes(k.StaticRoutes, r.staticOwn); err != nil {
 			log.Error("static_routes", "err", err)
 		}
-		if err := staticAddrs(k.StaticAddresses, false); err != nil {
+		if err := staticAddrs(k.StaticAddresses, false, r.staticOwn); err != nil {
 			log.Error("static_ipaddress", "err", err)
 		}
 		r.static = nil
@@ -117,10 +123,18 @@ func (r *Router) stopStatic() {
 
 // staticAddrs adds or removes static addresses (on their dev, eth0 if
 // none).
-func staticAddrs(vs []keepalived.VIP, add bool) error {
+func staticAddrs(vs []keepalived.VIP, add bool, own owned) error {
 	var errs []error
 	for _, v := range vs {
+		k := addrKey(v)
+		if !add && own.skip(k) {
+			continue
+		}
 		err := staticAddr(v, add)
+		if add {
+			own.mark(k, err)
+			err = ignore(err, syscall.EEXIST)
+		}
 		if err != nil {
 			what := "add"
 			if !add {
@@ -159,7 +173,7 @@ func staticAddr(v keepalived.VIP, add bool) error {
 		}
 	}
 	if add {
-		return ignore(netlink.AddrAdd(l, na), syscall.EEXIST)
+		return netlink.AddrAdd(l, na)
 	}
 	return ignore(netlink.AddrDel(l, na), syscall.EADDRNOTAVAIL, syscall.ENOENT, syscall.ESRCH)
 }

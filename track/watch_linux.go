@@ -148,6 +148,11 @@ func (w *FileWatcher) events(b []byte, report func(string, int64)) {
 		if i := indexNUL(name); i >= 0 {
 			name = name[:i]
 		}
+		if mask&unix.IN_Q_OVERFLOW != 0 {
+			// Events were lost: read every watched file again.
+			w.rereadAll(report)
+			continue
+		}
 		if mask&unix.IN_ISDIR != 0 {
 			continue
 		}
@@ -160,6 +165,20 @@ func (w *FileWatcher) events(b []byte, report func(string, int64)) {
 			case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0:
 				report(p, 0)
 			case mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO) != 0:
+				if v, err := ReadValue(p); err == nil {
+					report(p, v)
+				}
+			}
+		}
+	}
+}
+
+// rereadAll reports the value of every watched file (ReadValue: 0 for one
+// that is gone, as a deletion reports).
+func (w *FileWatcher) rereadAll(report func(string, int64)) {
+	for _, byName := range w.names {
+		for _, paths := range byName {
+			for _, p := range paths {
 				if v, err := ReadValue(p); err == nil {
 					report(p, v)
 				}

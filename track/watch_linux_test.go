@@ -2,12 +2,16 @@ package track
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWatchFiles follows a file through writes, a rename over it, a bad
@@ -98,5 +102,28 @@ func TestHiddenProcesses(t *testing.T) {
 		if got, _ := HiddenProcesses([]byte(tc.in)); got != tc.want {
 			t.Errorf("HiddenProcesses(%q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestWatchFilesQueueOverflow: after an inotify queue overflow (events
+// lost), every watched file is read again and reported.
+func TestWatchFilesQueueOverflow(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, []byte("7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := WatchFiles([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ev := make([]byte, unix.SizeofInotifyEvent)
+	binary.NativeEndian.PutUint32(ev[0:], 0xffffffff) // wd -1
+	binary.NativeEndian.PutUint32(ev[4:], unix.IN_Q_OVERFLOW)
+	got := map[string]int64{}
+	w.events(ev, func(p string, v int64) { got[filepath.Base(p)] = v })
+	if want := map[string]int64{"a": 7, "b": 0}; !maps.Equal(got, want) {
+		t.Errorf("reports after an overflow %v, want %v", got, want)
 	}
 }
