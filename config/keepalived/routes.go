@@ -680,38 +680,27 @@ var ipProtos = map[string]int{"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 
 	"ah": 51, "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132, "vrrp": 112}
 
 // routes reads a virtual_routes or static_routes block.
-func (p *parser) routes(blk *node) ([]Route, error) {
-	lines, err := p.valueLines(blk)
-	if err != nil {
-		return nil, err
-	}
-	var out []Route
-	for _, n := range lines {
-		r, ok, err := p.route(blk.kw(), n)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
+func (p *parser) routes(blk *node) ([]Route, error) { return readLines(p, blk, p.route) }
 
 // rules reads a virtual_rules or static_rules block.
-func (p *parser) rules(blk *node) ([]Rule, error) {
+func (p *parser) rules(blk *node) ([]Rule, error) { return readLines(p, blk, p.rule) }
+
+// readLines reads each value line of blk with read (given the block's
+// keyword), keeping the entries it returns with ok; the first error ends
+// it.
+func readLines[T any](p *parser, blk *node, read func(block string, n *node) (T, bool, error)) ([]T, error) {
 	lines, err := p.valueLines(blk)
 	if err != nil {
 		return nil, err
 	}
-	var out []Rule
+	var out []T
 	for _, n := range lines {
-		r, ok, err := p.rule(blk.kw(), n)
+		v, ok, err := read(blk.kw(), n)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			out = append(out, r)
+			out = append(out, v)
 		}
 	}
 	return out, nil
