@@ -107,3 +107,27 @@ func checkAddrOpts(t *testing.T, l *node, warned map[string]bool) {
 }
 
 func itoaLine(n int) string { return strconv.Itoa(n) }
+
+// TestREADMEExample: the example configuration README shows is the sample
+// file the samples tests load (so the example is checked like them).
+func TestREADMEExample(t *testing.T) {
+	const name = "21-haproxy-pair.conf"
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile(filepath.Join(samplesDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := "<!-- example: testdata/keepalived-samples/" + name
+	_, rest, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("README has no %q", marker)
+	}
+	_, rest, _ = strings.Cut(rest, "```\n")
+	block, _, ok := strings.Cut(rest, "```")
+	if !ok || block != string(conf) {
+		t.Errorf("README's example differs from %s:\n%s", name, block)
+	}
+}
