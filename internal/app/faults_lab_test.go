@@ -104,10 +104,7 @@ func TestRunKill9WhileMasterAndRestart(t *testing.T) {
 	f := runFlavours[1] // v3 over IPv4, 100 ms
 	lab, a, b := labPair(t, f)
 	wire := lab.Bridge().StartCapture(t, "br0", "ip", "proto", "112")
-	n := startRun(t, a, f.conf(150))
-	kb := b.StartKeepalived(t, f.conf(100))
-	a.WaitAddr(t, f.vip, 15*time.Second)
-	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	n, kb := runMasterOverKeepalived(t, a, b, f)
 	time.Sleep(500 * time.Millisecond)
 
 	events := addrEvents(t, a)
@@ -153,10 +150,7 @@ func TestRunLinkDownUp(t *testing.T) {
 	netlab.Require(t)
 	f := runFlavours[1]
 	lab, a, b := labPair(t, f)
-	n := startRun(t, a, f.conf(150))
-	kb := b.StartKeepalived(t, f.conf(100))
-	a.WaitAddr(t, f.vip, 15*time.Second)
-	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	n, kb := runMasterOverKeepalived(t, a, b, f)
 
 	a.SetLink(t, false)
 	waitLogRecord(t, n.proc, map[string]string{"msg": "entering FAULT state", "from": "MASTER"}, 10*time.Second)
@@ -297,10 +291,7 @@ func TestRunRestoresVIPRemovedByHand(t *testing.T) {
 	netlab.Require(t)
 	f := runFlavours[1]
 	lab, a, b := labPair(t, f)
-	n := startRun(t, a, f.conf(150))
-	kb := b.StartKeepalived(t, f.conf(100))
-	a.WaitAddr(t, f.vip, 15*time.Second)
-	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	n, kb := runMasterOverKeepalived(t, a, b, f)
 	time.Sleep(500 * time.Millisecond)
 	events := addrEvents(t, a)
 	entering := strings.Count(n.proc.Output(), "msg=\"entering")
@@ -487,4 +478,16 @@ func TestRunMissingInterfaceLikeKeepalived(t *testing.T) {
 	if r.Err() == nil || !strings.Contains(r.Output(), "late0") {
 		t.Errorf("run with a missing interface: %v, want exit 1 naming late0:\n%s", r.Err(), r.Output())
 	}
+}
+
+// runMasterOverKeepalived starts `vrrpguard run` at priority 150 on a and a
+// keepalived at 100 on b, and waits until run holds the VIP and keepalived
+// is BACKUP.
+func runMasterOverKeepalived(t *testing.T, a, b *netlab.Host, f runFlavour) (*runNode, *netlab.Keepalived) {
+	t.Helper()
+	n := startRun(t, a, f.conf(150))
+	kb := b.StartKeepalived(t, f.conf(100))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	kb.WaitLog(t, "Entering BACKUP STATE", 15*time.Second)
+	return n, kb
 }
