@@ -127,6 +127,7 @@ func startBenchRun(b *testing.B, bin string, h *netlab.Host, conf string, extra 
 // procUsage is a process's CPU time and memory from /proc.
 type procUsage struct {
 	cpu       time.Duration // utime + stime
+	minflt    int64         // minor page faults
 	rss, hwm  int           // VmRSS and VmHWM, KiB
 	collected time.Time
 }
@@ -149,6 +150,7 @@ func readProcUsage(pid int) (procUsage, error) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	u.cpu = time.Duration(ut+st) * time.Second / clockTicks
+	u.minflt, _ = strconv.ParseInt(f[7], 10, 64)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return u, err
@@ -178,7 +180,9 @@ const resourceWindow = 20 * time.Second
 var routerKinds = []string{"keepalived", "run", "router-only"}
 
 // BenchmarkLabVRRPResources measures CPU time (utime+stime, as a share of
-// one CPU) and memory (VmRSS at the end, VmHWM) of keepalived's VRRP
+// one CPU), minor page faults per second and memory (VmRSS at the end,
+// VmHWM, and the split of the RSS from smaps: anonymous, the executable's
+// text and rodata, the capture ring) of keepalived's VRRP
 // process, of `vrrpguard run` and of `vrrpguard run --watch=false`, each
 // as master and as backup, over 20 s of VRRPv3 at 10 ms adverts. Each kind
 // runs a pair of its own (master priority 150, backup 100) in a lab of its
@@ -288,6 +292,18 @@ func resourcesOnce(b *testing.B) {
 			b.ReportMetric(c, p.kind+"-"+r.role+"-cpu-%")
 			b.ReportMetric(float64(u1[r.pid].rss), p.kind+"-"+r.role+"-rss-KiB")
 			b.ReportMetric(float64(u1[r.pid].hwm), p.kind+"-"+r.role+"-hwm-KiB")
+			a, z := u0[r.pid], u1[r.pid]
+			b.ReportMetric(float64(z.minflt-a.minflt)/z.collected.Sub(a.collected).Seconds(), p.kind+"-"+r.role+"-minflt/s")
+			ms, err := readMemSplit(r.pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, m := range []struct {
+				name string
+				kib  int
+			}{{"anon", ms.Anon}, {"text", ms.Text}, {"rodata", ms.Rodata}, {"ring", ms.Ring}, {"otherfile", ms.OtherFile + ms.Data}} {
+				b.ReportMetric(float64(m.kib), p.kind+"-"+r.role+"-rss-"+m.name+"-KiB")
+			}
 		}
 	}
 	for _, kind := range routerKinds[1:] {
