@@ -85,10 +85,12 @@ func (m *runMetrics) change(st participant.Status, tr *election.Transition) {
 // keepalived.conf.
 const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 
-// runRingMiB is run's default capture ring per interface: a node watches
-// its own instances' interfaces, where a 2 MiB ring holds far more than a
-// scheduling gap's traffic and keeps resident memory near keepalived's.
-const runRingMiB = 2
+// runRingMiB is run's default capture ring per interface (512 KiB): a
+// node watches its own instances' interfaces, a few hundred packets per
+// second, where each page-sized block holds one packet, so its 128 blocks
+// hold as many packets through a stall of the reader as the 2 MiB ring of
+// 16 KiB blocks did, at a quarter of the resident memory (BENCHMARKS.md).
+const runRingMiB = 0.5
 
 func runRun(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
