@@ -171,13 +171,35 @@ func readProcUsage(pid int) (procUsage, error) {
 	return u, nil
 }
 
-// resourceWindow is how long BenchmarkLabVRRPResources measures.
+// resourceWindow is how long BenchmarkLabVRRPResources measures, unless
+// VRRPGUARD_BENCH_WINDOW says otherwise.
 const resourceWindow = 20 * time.Second
+
+// routerKind is one kind of router BenchmarkLabVRRPResources runs: bin ""
+// is keepalived, else a vrrpguard binary run with args.
+type routerKind struct {
+	name string
+	bin  string
+	args []string
+}
 
 // routerKinds are the routers BenchmarkLabVRRPResources compares:
 // keepalived's VRRP process, `vrrpguard run` (participant and its segment
-// watcher) and `vrrpguard run --watch=false` (the participant alone).
-var routerKinds = []string{"keepalived", "run", "router-only"}
+// watcher) and `vrrpguard run --watch=false` (the participant alone); with
+// VRRPGUARD_BENCH_NODROP=1 also both with --drop-exe-pages=false
+// ("…-nodrop"), and with VRRPGUARD_BENCH_BASE naming another vrrpguard
+// binary (say, of main) both run by it ("base-…").
+func routerKinds(bin string) []routerKind {
+	kinds := []routerKind{{name: "keepalived"}, {"run", bin, nil}, {"router-only", bin, []string{"--watch=false"}}}
+	if os.Getenv("VRRPGUARD_BENCH_NODROP") == "1" {
+		kinds = append(kinds, routerKind{"run-nodrop", bin, []string{"--drop-exe-pages=false"}},
+			routerKind{"router-only-nodrop", bin, []string{"--watch=false", "--drop-exe-pages=false"}})
+	}
+	if base := os.Getenv("VRRPGUARD_BENCH_BASE"); base != "" {
+		kinds = append(kinds, routerKind{"base-run", base, nil}, routerKind{"base-router-only", base, []string{"--watch=false"}})
+	}
+	return kinds
+}
 
 // BenchmarkLabVRRPResources measures CPU time (utime+stime, as a share of
 // one CPU), minor page faults per second and memory (VmRSS at the end,
@@ -191,7 +213,10 @@ var routerKinds = []string{"keepalived", "run", "router-only"}
 // differences to keepalived (…-over-keepalived-pp, percentage points) are
 // what to compare between runs. VRRPGUARD_BENCH_ENV (space-separated
 // NAME=VALUE) is put in vrrpguard's environment, for trying runtime
-// settings such as GOMAXPROCS or GODEBUG. Run with -benchtime=1x.
+// settings such as GOMAXPROCS or GODEBUG; VRRPGUARD_BENCH_WINDOW sets the
+// window (a Go duration, default 20s); routerKinds says which other
+// kinds VRRPGUARD_BENCH_NODROP and VRRPGUARD_BENCH_BASE add. Run with
+// -benchtime=1x.
 func BenchmarkLabVRRPResources(b *testing.B) {
 	for b.Loop() {
 		resourcesOnce(b)
@@ -221,28 +246,32 @@ func resourcesOnce(b *testing.B) {
 		}
 		return pid
 	}
+	window := resourceWindow
+	if w := os.Getenv("VRRPGUARD_BENCH_WINDOW"); w != "" {
+		var err error
+		if window, err = time.ParseDuration(w); err != nil {
+			b.Fatalf("VRRPGUARD_BENCH_WINDOW: %v", err)
+		}
+	}
+	kinds := routerKinds(bin)
 	var pairs []*routerPair
-	for _, kind := range routerKinds {
+	for _, kind := range kinds {
 		lab := netlab.New(b)
 		defer lab.Close()
-		p := &routerPair{kind: kind, lab: lab}
+		p := &routerPair{kind: kind.name, lab: lab}
 		p.master = lab.AddHost("a", "10.87.0.1/24")
 		bh := lab.AddHost("b", "10.87.0.2/24")
-		switch kind {
-		case "keepalived":
+		switch kind.bin {
+		case "":
 			km := p.master.StartKeepalived(b, conf(150))
 			p.master.WaitAddr(b, vip, 10*time.Second)
 			kb := bh.StartKeepalived(b, conf(100))
 			kb.WaitLog(b, "Entering BACKUP STATE", 5*time.Second)
 			p.masterPid, p.backupPid = kaPid(km), kaPid(kb)
 		default:
-			var extra []string
-			if kind == "router-only" {
-				extra = []string{"--watch=false"}
-			}
-			gm := startBenchRun(b, bin, p.master, conf(150), extra...)
+			gm := startBenchRun(b, kind.bin, p.master, conf(150), kind.args...)
 			p.master.WaitAddr(b, vip, 10*time.Second)
-			gb := startBenchRun(b, bin, bh, conf(100), extra...)
+			gb := startBenchRun(b, kind.bin, bh, conf(100), kind.args...)
 			gb.WaitOutput(b, "entering BACKUP state", 5*time.Second)
 			p.masterPid, p.backupPid = gm.Pid(), gb.Pid()
 		}
@@ -260,7 +289,7 @@ func resourcesOnce(b *testing.B) {
 	for _, p := range pairs {
 		u0[p.masterPid], u0[p.backupPid] = read(p.masterPid), read(p.backupPid)
 	}
-	time.Sleep(resourceWindow)
+	time.Sleep(window)
 	u1 := map[int]procUsage{}
 	for _, p := range pairs {
 		u1[p.masterPid], u1[p.backupPid] = read(p.masterPid), read(p.backupPid)
@@ -306,9 +335,9 @@ func resourcesOnce(b *testing.B) {
 			}
 		}
 	}
-	for _, kind := range routerKinds[1:] {
+	for _, kind := range kinds[1:] {
 		for _, role := range []string{"master", "backup"} {
-			b.ReportMetric(cpu[kind+"/"+role]-cpu["keepalived/"+role], kind+"-"+role+"-over-keepalived-pp")
+			b.ReportMetric(cpu[kind.name+"/"+role]-cpu["keepalived/"+role], kind.name+"-"+role+"-over-keepalived-pp")
 		}
 	}
 }
