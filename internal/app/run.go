@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	rtdebug "runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/vrrpguard/vrrpguard/alert"
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/demote"
+	"github.com/vrrpguard/vrrpguard/internal/exetrim"
 	"github.com/vrrpguard/vrrpguard/internal/status"
 	"github.com/vrrpguard/vrrpguard/obs"
 	"github.com/vrrpguard/vrrpguard/rules"
@@ -85,10 +87,12 @@ func (m *runMetrics) change(st participant.Status, tr *election.Transition) {
 // keepalived.conf.
 const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 
-// runRingMiB is run's default capture ring per interface: a node watches
-// its own instances' interfaces, where a 2 MiB ring holds far more than a
-// scheduling gap's traffic and keeps resident memory near keepalived's.
-const runRingMiB = 2
+// runRingMiB is run's default capture ring per interface (512 KiB): a
+// node watches its own instances' interfaces, a few hundred packets per
+// second, where each page-sized block holds one packet, so its 128 blocks
+// hold as many packets through a stall of the reader as the 2 MiB ring of
+// 16 KiB blocks did, at a quarter of the resident memory (BENCHMARKS.md).
+const runRingMiB = 0.5
 
 func runRun(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
@@ -104,6 +108,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		runRingMiB)
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
 	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
+	dropExe := fs.Bool("drop-exe-pages", true, "10 s after start-up (and after each reload), drop this process's mappings of the executable's read-only pages (code and constants): those touched only by initialisation leave its resident memory; they stay in the page cache, and what the process still uses is mapped again on use (see BENCHMARKS.md)")
 	watch := fs.Bool("watch", true, "also watch the instances' segments (capture, findings, alerts); --watch=false runs the VRRP router alone (no findings, no alerts, no self-demotion)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
@@ -133,6 +138,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	n, err := newNode(c, set, sf, log, *watch)
 	if n != nil {
 		n.selfDemoteFlag = *selfDemote
+		n.dropExe = *dropExe
 	}
 	if err == nil {
 		err = n.serve(ctx, sf.listenAddr(defaultRunListen), *sf.remote)
@@ -165,6 +171,8 @@ type node struct {
 	// selfDemoteFlag: --self-demote was given (it overrides the YAML's
 	// self_demote.enabled, also on reload).
 	selfDemoteFlag bool
+	// dropExe: --drop-exe-pages (see settle).
+	dropExe bool
 }
 
 // newNode builds the participant and, if watch, the watcher (capture is
@@ -318,12 +326,17 @@ func (n *node) run(ctx context.Context, hup <-chan os.Signal) error {
 	}
 	n.log.Info("running", "config", n.set.own.Files[0], "instances", len(n.set.own.Instances))
 	go func() {
+		settle := time.NewTimer(settleAfter)
+		defer settle.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
 				n.reload()
+				settle.Reset(settleAfter)
+			case <-settle.C:
+				n.settle()
 			}
 		}
 	}()
@@ -333,6 +346,40 @@ func (n *node) run(ctx context.Context, hup <-chan os.Signal) error {
 		n.mail.close()
 	}
 	return err
+}
+
+// runGCPercent is run's GOGC once start-up is over, unless the
+// environment sets GOGC. A node's heap is small (about 1 MiB live) and
+// grows slowly (~15 KiB/s at 10 ms adverts), but GOGC also counts the
+// globals, 5 MiB of them (gopacket's tables of pointers), so at the
+// default of 100 the heap grew to ~6 MiB before its first collection,
+// minutes after start; at 10 it collects about every half MiB, every
+// ~30 s, for a few milliseconds of CPU each (BENCHMARKS.md).
+const runGCPercent = 10
+
+// settleAfter is how long after start-up or a reload the node settles
+// (settle): past the start of every instance, the watcher and the second
+// gratuitous ARP burst (5 s after becoming master).
+const settleAfter = 10 * time.Second
+
+// settle runs once start-up or a reload is over: it sets run's GOGC,
+// returns the free heap to the system and, with --drop-exe-pages, drops
+// the process's mappings of the executable's read-only pages, most of
+// them touched only by initialisation (package exetrim).
+func (n *node) settle() {
+	if os.Getenv("GOGC") == "" {
+		rtdebug.SetGCPercent(runGCPercent)
+	}
+	rtdebug.FreeOSMemory()
+	if !n.dropExe {
+		return
+	}
+	res, err := exetrim.Drop()
+	if err != nil {
+		n.log.Warn("could not drop the executable's read-only pages", "err", err)
+		return
+	}
+	n.log.Debug("dropped the executable's read-only pages", "mappings", res.Mappings, "resident_kib", res.RSSKiB)
 }
 
 // loadRunSettings loads run's --config files: exactly one keepalived.conf

@@ -127,6 +127,7 @@ func startBenchRun(b *testing.B, bin string, h *netlab.Host, conf string, extra 
 // procUsage is a process's CPU time and memory from /proc.
 type procUsage struct {
 	cpu       time.Duration // utime + stime
+	minflt    int64         // minor page faults
 	rss, hwm  int           // VmRSS and VmHWM, KiB
 	collected time.Time
 }
@@ -149,6 +150,7 @@ func readProcUsage(pid int) (procUsage, error) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	u.cpu = time.Duration(ut+st) * time.Second / clockTicks
+	u.minflt, _ = strconv.ParseInt(f[7], 10, 64)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return u, err
@@ -169,16 +171,40 @@ func readProcUsage(pid int) (procUsage, error) {
 	return u, nil
 }
 
-// resourceWindow is how long BenchmarkLabVRRPResources measures.
+// resourceWindow is how long BenchmarkLabVRRPResources measures, unless
+// VRRPGUARD_BENCH_WINDOW says otherwise.
 const resourceWindow = 20 * time.Second
+
+// routerKind is one kind of router BenchmarkLabVRRPResources runs: bin ""
+// is keepalived, else a vrrpguard binary run with args.
+type routerKind struct {
+	name string
+	bin  string
+	args []string
+}
 
 // routerKinds are the routers BenchmarkLabVRRPResources compares:
 // keepalived's VRRP process, `vrrpguard run` (participant and its segment
-// watcher) and `vrrpguard run --watch=false` (the participant alone).
-var routerKinds = []string{"keepalived", "run", "router-only"}
+// watcher) and `vrrpguard run --watch=false` (the participant alone); with
+// VRRPGUARD_BENCH_NODROP=1 also both with --drop-exe-pages=false
+// ("…-nodrop"), and with VRRPGUARD_BENCH_BASE naming another vrrpguard
+// binary (say, of main) both run by it ("base-…").
+func routerKinds(bin string) []routerKind {
+	kinds := []routerKind{{name: "keepalived"}, {"run", bin, nil}, {"router-only", bin, []string{"--watch=false"}}}
+	if os.Getenv("VRRPGUARD_BENCH_NODROP") == "1" {
+		kinds = append(kinds, routerKind{"run-nodrop", bin, []string{"--drop-exe-pages=false"}},
+			routerKind{"router-only-nodrop", bin, []string{"--watch=false", "--drop-exe-pages=false"}})
+	}
+	if base := os.Getenv("VRRPGUARD_BENCH_BASE"); base != "" {
+		kinds = append(kinds, routerKind{"base-run", base, nil}, routerKind{"base-router-only", base, []string{"--watch=false"}})
+	}
+	return kinds
+}
 
 // BenchmarkLabVRRPResources measures CPU time (utime+stime, as a share of
-// one CPU) and memory (VmRSS at the end, VmHWM) of keepalived's VRRP
+// one CPU), minor page faults per second and memory (VmRSS at the end,
+// VmHWM, and the split of the RSS from smaps: anonymous, the executable's
+// text and rodata, the capture ring) of keepalived's VRRP
 // process, of `vrrpguard run` and of `vrrpguard run --watch=false`, each
 // as master and as backup, over 20 s of VRRPv3 at 10 ms adverts. Each kind
 // runs a pair of its own (master priority 150, backup 100) in a lab of its
@@ -187,7 +213,10 @@ var routerKinds = []string{"keepalived", "run", "router-only"}
 // differences to keepalived (…-over-keepalived-pp, percentage points) are
 // what to compare between runs. VRRPGUARD_BENCH_ENV (space-separated
 // NAME=VALUE) is put in vrrpguard's environment, for trying runtime
-// settings such as GOMAXPROCS or GODEBUG. Run with -benchtime=1x.
+// settings such as GOMAXPROCS or GODEBUG; VRRPGUARD_BENCH_WINDOW sets the
+// window (a Go duration, default 20s); routerKinds says which other
+// kinds VRRPGUARD_BENCH_NODROP and VRRPGUARD_BENCH_BASE add. Run with
+// -benchtime=1x.
 func BenchmarkLabVRRPResources(b *testing.B) {
 	for b.Loop() {
 		resourcesOnce(b)
@@ -217,28 +246,32 @@ func resourcesOnce(b *testing.B) {
 		}
 		return pid
 	}
+	window := resourceWindow
+	if w := os.Getenv("VRRPGUARD_BENCH_WINDOW"); w != "" {
+		var err error
+		if window, err = time.ParseDuration(w); err != nil {
+			b.Fatalf("VRRPGUARD_BENCH_WINDOW: %v", err)
+		}
+	}
+	kinds := routerKinds(bin)
 	var pairs []*routerPair
-	for _, kind := range routerKinds {
+	for _, kind := range kinds {
 		lab := netlab.New(b)
 		defer lab.Close()
-		p := &routerPair{kind: kind, lab: lab}
+		p := &routerPair{kind: kind.name, lab: lab}
 		p.master = lab.AddHost("a", "10.87.0.1/24")
 		bh := lab.AddHost("b", "10.87.0.2/24")
-		switch kind {
-		case "keepalived":
+		switch kind.bin {
+		case "":
 			km := p.master.StartKeepalived(b, conf(150))
 			p.master.WaitAddr(b, vip, 10*time.Second)
 			kb := bh.StartKeepalived(b, conf(100))
 			kb.WaitLog(b, "Entering BACKUP STATE", 5*time.Second)
 			p.masterPid, p.backupPid = kaPid(km), kaPid(kb)
 		default:
-			var extra []string
-			if kind == "router-only" {
-				extra = []string{"--watch=false"}
-			}
-			gm := startBenchRun(b, bin, p.master, conf(150), extra...)
+			gm := startBenchRun(b, kind.bin, p.master, conf(150), kind.args...)
 			p.master.WaitAddr(b, vip, 10*time.Second)
-			gb := startBenchRun(b, bin, bh, conf(100), extra...)
+			gb := startBenchRun(b, kind.bin, bh, conf(100), kind.args...)
 			gb.WaitOutput(b, "entering BACKUP state", 5*time.Second)
 			p.masterPid, p.backupPid = gm.Pid(), gb.Pid()
 		}
@@ -256,7 +289,7 @@ func resourcesOnce(b *testing.B) {
 	for _, p := range pairs {
 		u0[p.masterPid], u0[p.backupPid] = read(p.masterPid), read(p.backupPid)
 	}
-	time.Sleep(resourceWindow)
+	time.Sleep(window)
 	u1 := map[int]procUsage{}
 	for _, p := range pairs {
 		u1[p.masterPid], u1[p.backupPid] = read(p.masterPid), read(p.backupPid)
@@ -288,11 +321,23 @@ func resourcesOnce(b *testing.B) {
 			b.ReportMetric(c, p.kind+"-"+r.role+"-cpu-%")
 			b.ReportMetric(float64(u1[r.pid].rss), p.kind+"-"+r.role+"-rss-KiB")
 			b.ReportMetric(float64(u1[r.pid].hwm), p.kind+"-"+r.role+"-hwm-KiB")
+			a, z := u0[r.pid], u1[r.pid]
+			b.ReportMetric(float64(z.minflt-a.minflt)/z.collected.Sub(a.collected).Seconds(), p.kind+"-"+r.role+"-minflt/s")
+			ms, err := readMemSplit(r.pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, m := range []struct {
+				name string
+				kib  int
+			}{{"anon", ms.Anon}, {"text", ms.Text}, {"rodata", ms.Rodata}, {"ring", ms.Ring}, {"otherfile", ms.OtherFile + ms.Data}} {
+				b.ReportMetric(float64(m.kib), p.kind+"-"+r.role+"-rss-"+m.name+"-KiB")
+			}
 		}
 	}
-	for _, kind := range routerKinds[1:] {
+	for _, kind := range kinds[1:] {
 		for _, role := range []string{"master", "backup"} {
-			b.ReportMetric(cpu[kind+"/"+role]-cpu["keepalived/"+role], kind+"-"+role+"-over-keepalived-pp")
+			b.ReportMetric(cpu[kind.name+"/"+role]-cpu["keepalived/"+role], kind.name+"-"+role+"-over-keepalived-pp")
 		}
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vrrpguard/vrrpguard/internal/jsondiff"
 	"github.com/vrrpguard/vrrpguard/participant"
+	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 func TestRunConfigErrors(t *testing.T) {
@@ -74,8 +77,10 @@ func TestWatchCaptureFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"watch", "--interface", "lo", "--capture", "mmap"}, `capture mode "mmap": want ring or socket`},
-		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0"}, "--capture-ring-mib 0: want 1 to 1024"},
-		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "4096"}, "--capture-ring-mib 4096: want 1 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0"}, "--capture-ring-mib 0: want 0.0625 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "4096"}, "--capture-ring-mib 4096: want 0.0625 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0.03"}, "--capture-ring-mib 0.03: want 0.0625 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "NaN"}, "--capture-ring-mib NaN: want 0.0625 to 1024"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
@@ -84,6 +89,30 @@ func TestWatchCaptureFlagErrors(t *testing.T) {
 		}
 		if !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: stderr %q, want %q", tc.args, errb.String(), tc.want)
+		}
+	}
+}
+
+func TestRingConfig(t *testing.T) {
+	page := os.Getpagesize()
+	tests := []struct {
+		mib  float64
+		want sniffer.RingConfig
+	}{
+		{8, sniffer.RingConfig{BlockSize: 16 << 10, Blocks: 512}},
+		{1, sniffer.RingConfig{BlockSize: 16 << 10, Blocks: 64}},
+		{runRingMiB, sniffer.RingConfig{BlockSize: page, Blocks: (512 << 10) / page}},
+		{0.0625, sniffer.RingConfig{BlockSize: page, Blocks: (64 << 10) / page}},
+		{0.3, sniffer.RingConfig{BlockSize: page, Blocks: 314572 / page}}, // 0.3 MiB, rounded down to pages
+	}
+	for _, tc := range tests {
+		got, err := ringConfig(tc.mib)
+		if err != nil {
+			t.Errorf("ringConfig(%g): %v", tc.mib, err)
+			continue
+		}
+		if d := jsondiff.Diff(tc.want, got); d != "" {
+			t.Errorf("ringConfig(%g) (-want +got):\n%s", tc.mib, d)
 		}
 	}
 }

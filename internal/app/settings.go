@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vrrpguard/vrrpguard/config"
@@ -161,10 +162,10 @@ func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Write
 	if err != nil {
 		return watcherOptions{}, fmt.Errorf("--capture: %w", err)
 	}
-	if *f.ringMiB < 1 || *f.ringMiB > 1024 {
-		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %d: want 1 to 1024", *f.ringMiB)
+	ring, err := ringConfig(*f.ringMiB)
+	if err != nil {
+		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %g: %w", *f.ringMiB, err)
 	}
-	ring := sniffer.RingConfig{Blocks: *f.ringMiB << 20 / sniffer.DefaultRingBlockSize}
 	return watcherOptions{
 		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc, Capture: capture, Ring: ring,
 		Params: params, Expected: s.rulesExpected(),
@@ -183,15 +184,39 @@ type segmentFlags struct {
 	noProbe   *bool
 	noPromisc *bool
 	capture   *string
-	ringMiB   *int
+	ringMiB   *float64
 	alerts    *alertFlags
+}
+
+// Limits of --capture-ring-mib.
+const (
+	minRingMiB = 1.0 / 16 // 64 KiB: 16 page-sized blocks
+	maxRingMiB = 1024
+)
+
+// ringConfig is the capture ring of --capture-ring-mib: blocks of sniffer's
+// default size (16 KiB) from 1 MiB up, page-sized blocks below, so that a
+// small ring still has many blocks. The kernel hands a block over about
+// 1 ms after its first packet, so at a node's rates (a few hundred packets
+// per second) every block holds one packet and the number of blocks is how
+// many packets wait out a stall of the reader before drops.
+func ringConfig(mib float64) (sniffer.RingConfig, error) {
+	if !(mib >= minRingMiB && mib <= maxRingMiB) { // also NaN
+		return sniffer.RingConfig{}, fmt.Errorf("want %g to %d", minRingMiB, maxRingMiB)
+	}
+	size := int(mib * (1 << 20))
+	block := sniffer.DefaultRingBlockSize
+	if size < 1<<20 {
+		block = os.Getpagesize()
+	}
+	return sniffer.RingConfig{BlockSize: block, Blocks: size / block}, nil
 }
 
 // addSegmentFlags adds the shared flags; ringMiB is the default size of
 // each interface's capture ring (watch on a busy segment wants more than a
 // node watching its own instances' interfaces, whose ring is resident
 // memory).
-func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *segmentFlags {
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB float64) *segmentFlags {
 	f := &segmentFlags{}
 	fs.Var(&f.configs, "config", configHelp)
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
@@ -201,7 +226,7 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *
 	f.noProbe = fs.Bool("no-probe", false, "do not send ARP probes / neighbour solicitations for virtual addresses (see watch.probe_interval)")
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
-	f.ringMiB = fs.Int("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
+	f.ringMiB = fs.Float64("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB, 0.0625 to 1024 (kernel memory mapped into the process, so resident; from 1 MiB about 7,500 small packets per MiB, below 1 MiB one packet per 4 KiB at low rates)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }
