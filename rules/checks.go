@@ -205,6 +205,11 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 // checkConfig compares the routers of a segment with r, which has just
 // advertised.
 func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
+	if e.activeVRID[s.key.vrid] == 0 && agree(s, r) {
+		// Nothing to clear and nothing to raise: every comparison below
+		// would find no difference, whichever routers are recent.
+		return
+	}
 	type cmp struct {
 		kind  Kind
 		val   func(*router) (string, bool)
@@ -315,6 +320,23 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	})
 }
 
+// agree reports whether every router of s has r's configuration keys
+// (so no subset of them disagrees) and at most one advertises priority
+// 255.
+func agree(s *segment, r *router) bool {
+	owners := 0
+	for _, o := range s.list {
+		if o.prio == 255 {
+			owners++
+		}
+		if o != r && (o.keyHash != r.keyHash || o.authKey != r.authKey || o.versionKey != r.versionKey ||
+			o.intervalKey != r.intervalKey || o.vipsKey != r.vipsKey) {
+			return false
+		}
+	}
+	return owners < 2
+}
+
 // checkExpected compares a router's advert with the expected configuration.
 func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 	x, idx := e.expectedFor(s.key)
@@ -383,6 +405,14 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 		}
 		if vi == nil {
 			continue
+		}
+		if len(vi.vrids) == 1 && e.activeVRID[0] == 0 {
+			// Advertised under r's VRID alone (noted just now): a finding
+			// needs a configuration that expects another VRID for it, and
+			// there is none active to clear (their keys have VRID 0).
+			if x := e.expectedByVIP(iface, v); x == nil || x.VRID == vi.vrids[0].id || (x.Family != fam && x.Family != vrrp.FamilyUnknown) {
+				continue
+			}
 		}
 		var vb [maxVRIDsPerVIP]int
 		var lb [maxVRIDsPerVIP]time.Time
