@@ -196,6 +196,14 @@ type Engine struct {
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
+	// noMasterAt is at or before the earliest no_master deadline of the
+	// segments (zero: not known), resolveAt at or before the earliest
+	// resolution of an active finding, and nStale counts the active
+	// stale_announcement findings (re-evaluated on every tick): the
+	// timers skip what cannot be due.
+	noMasterAt time.Time
+	resolveAt  time.Time
+	nStale     int
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
@@ -476,6 +484,9 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		seg.noMaster = false
 		e.set(fkey{kind: NoMaster, iface: key.iface, fam: key.fam, vrid: key.vrid}, now, false, time.Time{}, nil)
 	}
+	if d, ok := e.noMasterDeadline(seg); ok && d.Before(e.noMasterAt) {
+		e.noMasterAt = d
+	}
 	e.checkDuplicate(seg, r, now)
 	// Configuration comparisons are costly with many routers: run them
 	// when something changed, else at most every recheckEvery (their
@@ -723,6 +734,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		if a != nil {
 			if r := now.Add(e.p.ResolveHold); r.Before(a.resolveAt) {
 				a.resolveAt = r
+				e.resolvesAt(r)
 			}
 		}
 		return
@@ -745,6 +757,10 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		a.lastFill = now
 		e.active[k] = a
 		e.activeVRID[k.vrid]++
+		e.resolvesAt(a.resolveAt)
+		if k.kind == StaleAnnouncement {
+			e.nStale++
+		}
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -761,22 +777,49 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 	}
 }
 
+// resolvesAt notes that an active finding resolves at t.
+func (e *Engine) resolvesAt(t time.Time) {
+	if t.Before(e.resolveAt) {
+		e.resolveAt = t
+	}
+}
+
+// noMasterDeadline is when s raises no_master without another advert, and
+// whether it can (it had a master and has not raised it yet).
+func (e *Engine) noMasterDeadline(s *segment) (time.Time, bool) {
+	if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
+		return time.Time{}, false
+	}
+	deadline := s.lastAdvert.Add(masterDown(s.interval) + e.p.NoMasterMargin)
+	if m := s.master; m != nil && m.resigned {
+		// After a priority-0 advert a backup takes over within
+		// Skew_Time (under one interval).
+		if d := m.lastAny.Add(m.interval + e.p.NoMasterMargin); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	return deadline, true
+}
+
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
 	e.nextTick = now.Add(tickEvery)
-	for _, s := range e.segList {
-		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
-			continue
-		}
-		deadline := s.lastAdvert.Add(masterDown(s.interval) + e.p.NoMasterMargin)
-		if m := s.master; m != nil && m.resigned {
-			// After a priority-0 advert a backup takes over within
-			// Skew_Time (under one interval).
-			if d := m.lastAny.Add(m.interval + e.p.NoMasterMargin); d.Before(deadline) {
-				deadline = d
+	if !now.Before(e.noMasterAt) {
+		// Some segment may be due: walk them all, in order, and note the
+		// earliest deadline of those that are not (adverts bring it
+		// forward, see advert).
+		e.noMasterAt = now.Add(forever)
+		for _, s := range e.segList {
+			deadline, ok := e.noMasterDeadline(s)
+			if !ok {
+				continue
 			}
-		}
-		if !now.Before(deadline) {
+			if now.Before(deadline) {
+				if deadline.Before(e.noMasterAt) {
+					e.noMasterAt = deadline
+				}
+				continue
+			}
 			s.noMaster = true
 			e.raiseNoMaster(s, deadline)
 		}
@@ -785,6 +828,10 @@ func (e *Engine) timers(now time.Time) {
 	if e.p.ProbeInterval > 0 {
 		e.probes(now)
 	}
+	if e.nStale == 0 && now.Before(e.resolveAt) {
+		return // nothing to resolve or re-evaluate
+	}
+	e.resolveAt = now.Add(forever) // lowered again below, and by set
 	var due []fkey
 	for k, a := range e.active {
 		if k.kind == StaleAnnouncement {
@@ -792,6 +839,8 @@ func (e *Engine) timers(now time.Time) {
 		}
 		if !now.Before(a.resolveAt) {
 			due = append(due, k)
+		} else {
+			e.resolvesAt(a.resolveAt)
 		}
 	}
 	slices.SortFunc(due, func(x, y fkey) int {
@@ -804,6 +853,9 @@ func (e *Engine) timers(now time.Time) {
 		a := e.active[k]
 		delete(e.active, k)
 		e.activeVRID[k.vrid]--
+		if k.kind == StaleAnnouncement {
+			e.nStale--
+		}
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})
