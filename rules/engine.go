@@ -2,6 +2,7 @@ package rules
 
 import (
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -63,8 +64,8 @@ type router struct {
 	// (checkConfig's order): different hashes, different keys.
 	keyHash   [4]uint64
 	csumForm  vrrp.ChecksumForm
-	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
-	idx       int       // position in its segment's list
+	nextCheck int64 // when to compare again (last comparison + recheckEvery), see nanos
+	idx       int   // position in its segment's list
 }
 
 type segment struct {
@@ -81,7 +82,7 @@ type segment struct {
 	interval   time.Duration
 	lastSeen   time.Time
 	noMaster   bool      // no_master currently raised by the timer
-	nextCheck  time.Time // when to compare again (last comparison + recheckEvery)
+	nextCheck  int64     // when to compare again (last comparison + recheckEvery), see nanos
 	changedAt  time.Time // last master change
 }
 
@@ -191,8 +192,9 @@ type Engine struct {
 	nRouters int
 	active   map[fkey]*activeFinding
 	now      time.Time
+	nowNs    int64 // now, see nanos
 	start    time.Time
-	nextTick time.Time    // lastTick + tickEvery (compared, not subtracted: cheaper)
+	nextTick int64        // lastTick + tickEvery, see nanos
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
@@ -201,8 +203,8 @@ type Engine struct {
 	// resolution of an active finding, and nStale counts the active
 	// stale_announcement findings (re-evaluated on every tick): the
 	// timers skip what cannot be due.
-	noMasterAt time.Time
-	resolveAt  time.Time
+	noMasterAt int64 // see nanos
+	resolveAt  int64
 	nStale     int
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
@@ -308,7 +310,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, nowNs: math.MinInt64, nextTick: math.MinInt64, noMasterAt: math.MinInt64, resolveAt: math.MinInt64, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -325,12 +327,44 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) clock(t time.Time) time.Time {
 	if e.start.IsZero() {
 		e.start = t
-		e.nextTick = t.Add(tickEvery)
+		e.nextTick = plus(nanos(t), tickEvery)
 	}
 	if t.After(e.now) {
-		e.now = t
+		e.now, e.nowNs = t, nanos(t)
 	}
 	return e.now
+}
+
+// Bounds of nanos.
+const (
+	maxNanosSec = math.MaxInt64/1_000_000_000 - 1
+	minNanosSec = math.MinInt64/1_000_000_000 + 1
+)
+
+// nanos is t as Unix nanoseconds, clamped to what an int64 holds (years
+// 1678 to 2262, which covers every capture's clock; the zero time is the
+// minimum): the engine compares and offsets instants several times per
+// advert, and int64 arithmetic is much cheaper than time.Time's.
+func nanos(t time.Time) int64 {
+	s := t.Unix()
+	switch {
+	case s > maxNanosSec:
+		return math.MaxInt64
+	case s < minNanosSec:
+		return math.MinInt64
+	}
+	return s*1e9 + int64(t.Nanosecond())
+}
+
+// plus is the instant d after t (both in nanos), saturating.
+func plus(t int64, d time.Duration) int64 {
+	switch {
+	case d > 0 && t > math.MaxInt64-int64(d):
+		return math.MaxInt64
+	case d < 0 && t < math.MinInt64-int64(d):
+		return math.MinInt64
+	}
+	return t + int64(d)
 }
 
 // Observe feeds one observation, timestamped by its capture time, and
@@ -338,7 +372,7 @@ func (e *Engine) clock(t time.Time) time.Time {
 func (e *Engine) Observe(o *obs.Observation) []Output {
 	e.out = e.out[:0]
 	now := e.clock(o.Time)
-	if !now.Before(e.nextTick) {
+	if e.nowNs >= e.nextTick {
 		e.timers(now)
 	}
 	switch o.Kind {
@@ -380,7 +414,7 @@ func masterDown(interval time.Duration) time.Duration {
 
 // alive reports whether r has a current run of adverts at now.
 func alive(r *router, now time.Time) bool {
-	return !r.resigned && !r.last.IsZero() && !now.After(r.last.Add(masterDown(r.interval))) // cheaper than Sub
+	return !r.resigned && !r.last.IsZero() && nanos(now) <= plus(nanos(r.last), masterDown(r.interval))
 }
 
 // fresh reports whether r advertised within about two intervals: a master
@@ -458,7 +492,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || now.After(r.last.Add(masterDown(r.interval))) {
+		if r.resigned || r.last.IsZero() || e.nowNs > plus(nanos(r.last), masterDown(r.interval)) {
 			r.runStart = now
 		}
 		r.resigned = false
@@ -484,20 +518,29 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		seg.noMaster = false
 		e.set(fkey{kind: NoMaster, iface: key.iface, fam: key.fam, vrid: key.vrid}, now, false, time.Time{}, nil)
 	}
-	if d, ok := e.noMasterDeadline(seg); ok && d.Before(e.noMasterAt) {
-		e.noMasterAt = d
+	// The advert may have moved the segment's no_master deadline earlier
+	// (see noMasterDeadline): after an advert with priority > 0 the master
+	// has not resigned, and the deadline is the advert's time plus the
+	// master-down interval of its interval; after the master's priority 0
+	// it is one interval after it.
+	d := int64(math.MaxInt64)
+	if a.Priority > 0 {
+		d = plus(e.nowNs, masterDown(r.interval)+e.p.NoMasterMargin)
+	} else if seg.master == r {
+		d = plus(e.nowNs, r.interval+e.p.NoMasterMargin)
 	}
+	e.noMasterAt = min(e.noMasterAt, d)
 	e.checkDuplicate(seg, r, now)
 	// Configuration comparisons are costly with many routers: run them
 	// when something changed, else at most every recheckEvery (their
 	// findings stay raised for RouterTimeout without a refresh).
-	if changed || newVRID || !now.Before(seg.nextCheck) {
-		seg.nextCheck = now.Add(recheckEvery)
+	if changed || newVRID || e.nowNs >= seg.nextCheck {
+		seg.nextCheck = plus(e.nowNs, recheckEvery)
 		e.checkConfig(seg, r, now)
 		e.checkVRIDMismatch(o.Interface, o.Family, r, now)
 	}
-	if changed || !now.Before(r.nextCheck) {
-		r.nextCheck = now.Add(recheckEvery)
+	if changed || e.nowNs >= r.nextCheck {
+		r.nextCheck = plus(e.nowNs, recheckEvery)
 		e.checkExpected(seg, r, now)
 	}
 }
@@ -657,7 +700,7 @@ func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 		if x := &vi.vrids[i]; x.id == vrid {
 			last := x.t
 			x.t = now
-			return now.After(last.Add(e.p.RouterTimeout))
+			return e.nowNs > plus(nanos(last), e.p.RouterTimeout)
 		}
 	}
 	if len(vi.vrids) >= maxVRIDsPerVIP {
@@ -779,9 +822,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 
 // resolvesAt notes that an active finding resolves at t.
 func (e *Engine) resolvesAt(t time.Time) {
-	if t.Before(e.resolveAt) {
-		e.resolveAt = t
-	}
+	e.resolveAt = min(e.resolveAt, nanos(t))
 }
 
 // noMasterDeadline is when s raises no_master without another advert, and
@@ -803,21 +844,20 @@ func (e *Engine) noMasterDeadline(s *segment) (time.Time, bool) {
 
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
-	e.nextTick = now.Add(tickEvery)
-	if !now.Before(e.noMasterAt) {
+	nowNs := nanos(now)
+	e.nextTick = plus(nowNs, tickEvery)
+	if nowNs >= e.noMasterAt {
 		// Some segment may be due: walk them all, in order, and note the
 		// earliest deadline of those that are not (adverts bring it
 		// forward, see advert).
-		e.noMasterAt = now.Add(forever)
+		e.noMasterAt = math.MaxInt64
 		for _, s := range e.segList {
 			deadline, ok := e.noMasterDeadline(s)
 			if !ok {
 				continue
 			}
 			if now.Before(deadline) {
-				if deadline.Before(e.noMasterAt) {
-					e.noMasterAt = deadline
-				}
+				e.noMasterAt = min(e.noMasterAt, nanos(deadline))
 				continue
 			}
 			s.noMaster = true
@@ -828,10 +868,10 @@ func (e *Engine) timers(now time.Time) {
 	if e.p.ProbeInterval > 0 {
 		e.probes(now)
 	}
-	if e.nStale == 0 && now.Before(e.resolveAt) {
+	if e.nStale == 0 && nowNs < e.resolveAt {
 		return // nothing to resolve or re-evaluate
 	}
-	e.resolveAt = now.Add(forever) // lowered again below, and by set
+	e.resolveAt = math.MaxInt64 // lowered again below, and by set
 	var due []fkey
 	for k, a := range e.active {
 		if k.kind == StaleAnnouncement {

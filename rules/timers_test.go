@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -71,5 +72,43 @@ func TestTimersAreNotLate(t *testing.T) {
 				t.Errorf("findings %q, want %q (-want +got):\n%s", got, tt.want, lineDiff(tt.want, got))
 			}
 		})
+	}
+}
+
+// TestNanos: instants as int64 nanoseconds keep time.Time's order within
+// their range and saturate outside it, and offsets saturate.
+func TestNanos(t *testing.T) {
+	base := time.Date(2026, 12, 3, 15, 0, 0, 123, time.UTC)
+	tests := []struct {
+		name string
+		t    time.Time
+		want int64
+	}{
+		{"epoch", time.Unix(0, 0), 0},
+		{"a capture's clock", base, base.UnixNano()},
+		{"local location", base.Local(), base.UnixNano()},
+		{"before 1970", time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC).UnixNano()},
+		{"zero time", time.Time{}, math.MinInt64},
+		{"far future", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64},
+	}
+	for _, tt := range tests {
+		if got := nanos(tt.t); got != tt.want {
+			t.Errorf("%s: nanos(%v) = %d, want %d", tt.name, tt.t, got, tt.want)
+		}
+	}
+	for i, tt := range []struct {
+		t    int64
+		d    time.Duration
+		want int64
+	}{
+		{nanos(base), time.Second, nanos(base.Add(time.Second))},
+		{nanos(base), -time.Hour, nanos(base.Add(-time.Hour))},
+		{math.MaxInt64 - 5, 10, math.MaxInt64},
+		{math.MinInt64 + 5, -10, math.MinInt64},
+		{math.MinInt64, forever, math.MinInt64 + int64(forever)},
+	} {
+		if got := plus(tt.t, tt.d); got != tt.want {
+			t.Errorf("case %d: plus(%d, %v) = %d, want %d", i, tt.t, tt.d, got, tt.want)
+		}
 	}
 }
