@@ -36,8 +36,8 @@ func routerText(r *router) string {
 // so preemption never matches. Only pairs with r can change on r's advert;
 // the finding expires by itself when a router of the pair stops.
 func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
-	if !alive(r, now) {
-		return
+	if r.resigned {
+		return // else r is alive: it advertised at now
 	}
 	if r.prev.Before(r.runStart) {
 		// r has sent one advert in its current run: no pair can match
@@ -626,6 +626,9 @@ func vmacFor(fam vrrp.Family, vrid uint8) obs.MAC {
 // expectedNeverSeen raises no_master for configured VRIDs that never
 // advertised within their master-down interval plus margin of start.
 func (e *Engine) expectedNeverSeen(now time.Time) {
+	if len(e.expSeen) == len(e.expected) {
+		return // all seen (expSeen holds true for each index seen)
+	}
 	for i := range e.expected {
 		if e.expSeen[i] {
 			continue

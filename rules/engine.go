@@ -844,7 +844,7 @@ func (e *Engine) noMasterDeadline(s *segment) (time.Time, bool) {
 
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
-	nowNs := nanos(now)
+	nowNs := e.nowNs // now (the engine's clock)
 	e.nextTick = plus(nowNs, tickEvery)
 	if nowNs >= e.noMasterAt {
 		// Some segment may be due: walk them all, in order, and note the
