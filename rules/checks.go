@@ -205,7 +205,7 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 // checkConfig compares the routers of a segment with r, which has just
 // advertised.
 func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
-	if e.activeVRID[s.key.vrid] == 0 && agree(s, r) {
+	if e.activeVRID[s.key.vrid] == 0 && agree(s) {
 		// Nothing to clear and nothing to raise: every comparison below
 		// would find no difference, whichever routers are recent.
 		return
@@ -320,16 +320,26 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	})
 }
 
-// agree reports whether every router of s has r's configuration keys
+// agree reports whether all routers of s have the same configuration keys
 // (so no subset of them disagrees) and at most one advertises priority
-// 255.
-func agree(s *segment, r *router) bool {
+// 255; the answer is cached in the segment.
+func agree(s *segment) bool {
+	if s.agreement == 0 {
+		s.agreement = -1
+		if agreeing(s.list) {
+			s.agreement = 1
+		}
+	}
+	return s.agreement > 0
+}
+
+func agreeing(rs []*router) bool {
 	owners := 0
-	for _, o := range s.list {
+	for _, o := range rs {
 		if o.prio == 255 {
 			owners++
 		}
-		if o != r && (o.keyHash != r.keyHash || o.authKey != r.authKey || o.versionKey != r.versionKey ||
+		if r := rs[0]; o != r && (o.keyHash != r.keyHash || o.authKey != r.authKey || o.versionKey != r.versionKey ||
 			o.intervalKey != r.intervalKey || o.vipsKey != r.vipsKey) {
 			return false
 		}

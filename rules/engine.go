@@ -84,6 +84,10 @@ type segment struct {
 	noMaster   bool      // no_master currently raised by the timer
 	nextCheck  int64     // when to compare again (last comparison + recheckEvery), see nanos
 	changedAt  time.Time // last master change
+	// agreement caches whether the routers agree (see agree): 0 not
+	// known, 1 they do, -1 they do not. A router joining, leaving or
+	// changing its keys makes it unknown.
+	agreement int8
 }
 
 // configKey is the comparison key of checkConfig's check i.
@@ -103,6 +107,7 @@ func (r *router) configKey(i int) string {
 func (s *segment) add(r *router) {
 	r.idx = len(s.list)
 	s.list = append(s.list, r)
+	s.agreement = 0
 	s.routers[r.ip] = r
 }
 
@@ -112,6 +117,7 @@ func (s *segment) remove(r *router) {
 		s.lastRouter = nil
 	}
 	delete(s.routers, r.ip)
+	s.agreement = 0
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
 	last.idx = r.idx
@@ -469,6 +475,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.interval = time.Second
 	}
 	if changed {
+		seg.agreement = 0
 		r.vips = sortedAddrs(a.Addresses)
 		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
