@@ -44,6 +44,9 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 		// (their later run start is at or after r's).
 		return
 	}
+	if e.nowNs > s.othersAliveUntil(r) {
+		return // no other router is alive
+	}
 	var dup []*router
 	var onset, expiry time.Time
 	for _, b := range s.list {

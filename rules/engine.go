@@ -88,6 +88,43 @@ type segment struct {
 	// known, 1 they do, -1 they do not. A router joining, leaving or
 	// changing its keys makes it unknown.
 	agreement int8
+	// live holds the two routers with the latest instants (nanos) until
+	// which they are alive, as far as adverts with priority > 0 showed:
+	// upper bounds (never lowered), so that a router that is not listed
+	// is alive until liveUntil[1] at the latest. checkDuplicate skips
+	// the walk when no other router can be alive.
+	live      [2]*router
+	liveUntil [2]int64
+}
+
+// noteLive records that r, which advertised with priority > 0, is alive
+// until u (nanos).
+func (s *segment) noteLive(r *router, u int64) {
+	switch r {
+	case s.live[0]:
+		s.liveUntil[0] = max(s.liveUntil[0], u)
+		return
+	case s.live[1]:
+		s.liveUntil[1] = max(s.liveUntil[1], u)
+	default:
+		if u <= s.liveUntil[1] {
+			return // within the bound of the routers not listed
+		}
+		s.live[1], s.liveUntil[1] = r, u
+	}
+	if s.liveUntil[1] > s.liveUntil[0] {
+		s.live[0], s.live[1] = s.live[1], s.live[0]
+		s.liveUntil[0], s.liveUntil[1] = s.liveUntil[1], s.liveUntil[0]
+	}
+}
+
+// othersAliveUntil is the latest instant (nanos) until which a router of
+// s other than r may be alive.
+func (s *segment) othersAliveUntil(r *router) int64 {
+	if s.live[0] == r {
+		return s.liveUntil[1]
+	}
+	return s.liveUntil[0]
 }
 
 // configKey is the comparison key of checkConfig's check i.
@@ -504,6 +541,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		}
 		r.resigned = false
 		r.prev, r.last = r.last, now
+		seg.noteLive(r, plus(e.nowNs, masterDown(r.interval)))
 		seg.lastAdvert = now
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)

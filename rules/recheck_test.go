@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -68,5 +70,40 @@ func TestVRIDMismatchOfALoneRouter(t *testing.T) {
 	}
 	if want := []string{"raised at 0s", "resolved at 15s"}; !slices.Equal(got, want) {
 		t.Errorf("vrid_mismatch %q, want %q", got, want)
+	}
+}
+
+// TestOthersAliveUntilBoundsEveryOtherRouter: after any sequence of adverts,
+// the bound a segment gives for "another router than x is alive until" is
+// at or after the alive-until of every router other than x (the duplicate
+// check skips its walk past the bound).
+func TestOthersAliveUntilBoundsEveryOtherRouter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for run := 0; run < 200; run++ {
+		s := &segment{}
+		rs := make([]*router, 1+rng.IntN(5))
+		until := make([]int64, len(rs))
+		for i := range rs {
+			rs[i] = &router{}
+			until[i] = math.MinInt64
+		}
+		now := int64(0)
+		for step := 0; step < 50; step++ {
+			now += rng.Int64N(3e9)
+			i := rng.IntN(len(rs))
+			// The interval may change between adverts: the new bound can
+			// be earlier than the last one.
+			u := now + rng.Int64N(5e9)
+			s.noteLive(rs[i], u)
+			until[i] = u
+			for x := range rs {
+				for y := range rs {
+					if y != x && until[y] > s.othersAliveUntil(rs[x]) {
+						t.Fatalf("run %d step %d: router %d is alive until %d, after the bound %d for the others of %d",
+							run, step, y, until[y], s.othersAliveUntil(rs[x]), x)
+					}
+				}
+			}
+		}
 	}
 }
