@@ -44,7 +44,7 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 		// (their later run start is at or after r's).
 		return
 	}
-	if e.nowNs > s.othersAliveUntil(r) {
+	if e.nanos(now) > s.othersAliveUntil(r) {
 		return // no other router is alive
 	}
 	var dup []*router

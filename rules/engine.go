@@ -236,6 +236,10 @@ type Engine struct {
 	active   map[fkey]*activeFinding
 	now      time.Time
 	nowNs    int64 // now, see nanos
+	// epoch is the Unix second that nanos counts from: that of the first
+	// observation (with a non-zero time) when epochSet.
+	epoch    int64
+	epochSet bool
 	start    time.Time
 	nextTick int64        // lastTick + tickEvery, see nanos
 	expSeen  map[int]bool // expected entries seen on the wire
@@ -368,28 +372,37 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) clock(t time.Time) time.Time {
+	if !e.epochSet && !t.IsZero() {
+		e.epoch, e.epochSet = clampSec(t.Unix()), true
+	}
 	if e.start.IsZero() {
 		e.start = t
-		e.nextTick = plus(nanos(t), tickEvery)
+		e.nextTick = plus(e.nanos(t), tickEvery)
 	}
 	if t.After(e.now) {
-		e.now, e.nowNs = t, nanos(t)
+		e.now, e.nowNs = t, e.nanos(t)
 	}
 	return e.now
 }
 
-// Bounds of nanos.
+// Bounds of nanos, in seconds from the epoch, and of the seconds it
+// subtracts (so that the difference cannot overflow).
 const (
 	maxNanosSec = math.MaxInt64/1_000_000_000 - 1
 	minNanosSec = math.MinInt64/1_000_000_000 + 1
+	maxSec      = 1 << 62
 )
 
-// nanos is t as Unix nanoseconds, clamped to what an int64 holds (years
-// 1678 to 2262, which covers every capture's clock; the zero time is the
-// minimum): the engine compares and offsets instants several times per
-// advert, and int64 arithmetic is much cheaper than time.Time's.
-func nanos(t time.Time) int64 {
-	s := t.Unix()
+func clampSec(s int64) int64 { return min(max(s, -maxSec), maxSec) }
+
+// nanos is t as nanoseconds since the engine's epoch (its first
+// observation), clamped to what an int64 holds: about 292 years either
+// side, far more than any capture spans; the zero time is the minimum
+// unless the capture is from the first centuries. The engine compares and
+// offsets instants several times per advert, and int64 arithmetic is much
+// cheaper than time.Time's.
+func (e *Engine) nanos(t time.Time) int64 {
+	s := clampSec(t.Unix()) - e.epoch
 	switch {
 	case s > maxNanosSec:
 		return math.MaxInt64
@@ -399,9 +412,13 @@ func nanos(t time.Time) int64 {
 	return s*1e9 + int64(t.Nanosecond())
 }
 
-// plus is the instant d after t (both in nanos), saturating.
+// plus is the instant d after t (both as nanos gives them), saturating;
+// an instant outside nanos' range (math.MinInt64 or math.MaxInt64) stays
+// there, as nanos of the time.Time sum would.
 func plus(t int64, d time.Duration) int64 {
 	switch {
+	case t == math.MinInt64 || t == math.MaxInt64:
+		return t
 	case d > 0 && t > math.MaxInt64-int64(d):
 		return math.MaxInt64
 	case d < 0 && t < math.MinInt64-int64(d):
@@ -457,7 +474,7 @@ func masterDown(interval time.Duration) time.Duration {
 
 // alive reports whether r has a current run of adverts at now.
 func alive(r *router, now time.Time) bool {
-	return !r.resigned && !r.last.IsZero() && nanos(now) <= plus(nanos(r.last), masterDown(r.interval))
+	return !r.resigned && !r.last.IsZero() && !now.After(r.last.Add(masterDown(r.interval))) // cheaper than Sub
 }
 
 // fresh reports whether r advertised within about two intervals: a master
@@ -536,7 +553,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || e.nowNs > plus(nanos(r.last), masterDown(r.interval)) {
+		if r.resigned || r.last.IsZero() || e.nowNs > plus(e.nanos(r.last), masterDown(r.interval)) {
 			r.runStart = now
 		}
 		r.resigned = false
@@ -745,7 +762,7 @@ func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 		if x := &vi.vrids[i]; x.id == vrid {
 			last := x.t
 			x.t = now
-			return e.nowNs > plus(nanos(last), e.p.RouterTimeout)
+			return e.nanos(now) > plus(e.nanos(last), e.p.RouterTimeout)
 		}
 	}
 	if len(vi.vrids) >= maxVRIDsPerVIP {
@@ -867,7 +884,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 
 // resolvesAt notes that an active finding resolves at t.
 func (e *Engine) resolvesAt(t time.Time) {
-	e.resolveAt = min(e.resolveAt, nanos(t))
+	e.resolveAt = min(e.resolveAt, e.nanos(t))
 }
 
 // noMasterDeadline is when s raises no_master without another advert, and
@@ -902,7 +919,7 @@ func (e *Engine) timers(now time.Time) {
 				continue
 			}
 			if now.Before(deadline) {
-				e.noMasterAt = min(e.noMasterAt, nanos(deadline))
+				e.noMasterAt = min(e.noMasterAt, e.nanos(deadline))
 				continue
 			}
 			s.noMaster = true

@@ -75,24 +75,36 @@ func TestTimersAreNotLate(t *testing.T) {
 	}
 }
 
-// TestNanos: instants as int64 nanoseconds keep time.Time's order within
-// their range and saturate outside it, and offsets saturate.
+// TestNanos: instants as int64 nanoseconds from the engine's first
+// observation keep time.Time's order and differences within about 292
+// years of it, whatever the capture's clock says, and saturate beyond;
+// offsets saturate.
 func TestNanos(t *testing.T) {
-	base := time.Date(2026, 12, 3, 15, 0, 0, 123, time.UTC)
+	base := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) // a broken or hostile capture's clock
 	tests := []struct {
-		name string
-		t    time.Time
-		want int64
+		name  string
+		first time.Time // the engine's first observation
+		t     time.Time
+		want  int64
 	}{
-		{"epoch", time.Unix(0, 0), 0},
-		{"a capture's clock", base, base.UnixNano()},
-		{"local location", base.Local(), base.UnixNano()},
-		{"before 1970", time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC).UnixNano()},
-		{"zero time", time.Time{}, math.MinInt64},
-		{"far future", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64},
+		{"first observation", base, base, 0},
+		{"a second later", base, base.Add(time.Second + 123), int64(time.Second) + 123},
+		{"local location", base, base.Add(time.Hour).Local(), int64(time.Hour)},
+		{"a century earlier", base, base.AddDate(-100, 0, 0), base.AddDate(-100, 0, 0).Sub(base).Nanoseconds()},
+		{"zero time", base, time.Time{}, math.MinInt64},
+		{"beyond range", base, far, math.MaxInt64},
+		{"a capture in the year 3000", far, far.Add(90 * time.Second), int64(90 * time.Second)},
+		{"its past", far, far.Add(-time.Hour), -int64(time.Hour)},
+		{"before any observation", time.Time{}, base, base.UnixNano()},
 	}
 	for _, tt := range tests {
-		if got := nanos(tt.t); got != tt.want {
+		e, err := New(DefaultParams(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock(tt.first)
+		if got := e.nanos(tt.t); got != tt.want {
 			t.Errorf("%s: nanos(%v) = %d, want %d", tt.name, tt.t, got, tt.want)
 		}
 	}
@@ -101,11 +113,13 @@ func TestNanos(t *testing.T) {
 		d    time.Duration
 		want int64
 	}{
-		{nanos(base), time.Second, nanos(base.Add(time.Second))},
-		{nanos(base), -time.Hour, nanos(base.Add(-time.Hour))},
+		{5, time.Second, 5 + int64(time.Second)},
+		{5, -time.Hour, 5 - int64(time.Hour)},
 		{math.MaxInt64 - 5, 10, math.MaxInt64},
 		{math.MinInt64 + 5, -10, math.MinInt64},
-		{math.MinInt64, forever, math.MinInt64 + int64(forever)},
+		{math.MinInt64, forever, math.MinInt64},
+		{math.MaxInt64, -time.Hour, math.MaxInt64},
+		{math.MinInt64 + 1, time.Second, math.MinInt64 + 1 + int64(time.Second)},
 	} {
 		if got := plus(tt.t, tt.d); got != tt.want {
 			t.Errorf("case %d: plus(%d, %v) = %d, want %d", i, tt.t, tt.d, got, tt.want)
