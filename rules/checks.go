@@ -33,8 +33,9 @@ func routerText(r *router) string {
 // advertising after the other started: each has sent at least two adverts
 // since the later of their run starts, and both are still alive. A
 // preempted master sends at most one advert after the new master's first,
-// so preemption never matches. Only pairs with r can change on r's advert;
-// the finding expires by itself when a router of the pair stops.
+// so preemption never matches. Only pairs with r can change on r's advert
+// (at now, the engine's clock); the finding expires by itself when a
+// router of the pair stops.
 func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 	if r.resigned {
 		return // else r is alive: it advertised at now
@@ -44,7 +45,7 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 		// (their later run start is at or after r's).
 		return
 	}
-	if e.nanos(now) > s.othersAliveUntil(r) {
+	if e.nowNs > s.othersAliveUntil(r) {
 		return // no other router is alive
 	}
 	var dup []*router

@@ -390,7 +390,7 @@ func (e *Engine) clock(t time.Time) time.Time {
 const (
 	maxNanosSec = math.MaxInt64/1_000_000_000 - 1
 	minNanosSec = math.MinInt64/1_000_000_000 + 1
-	maxSec      = 1 << 62
+	maxSec      = 1<<62 - 1
 )
 
 func clampSec(s int64) int64 { return min(max(s, -maxSec), maxSec) }
@@ -412,13 +412,12 @@ func (e *Engine) nanos(t time.Time) int64 {
 	return s*1e9 + int64(t.Nanosecond())
 }
 
-// plus is the instant d after t (both as nanos gives them), saturating;
-// an instant outside nanos' range (math.MinInt64 or math.MaxInt64) stays
-// there, as nanos of the time.Time sum would.
+// plus is the instant d after t (both as nanos gives them), saturating.
+// (At the bottom of nanos' range it can be later than nanos of the
+// time.Time sum, which stays there; only instants from before the engine's
+// first timed observation are there, and its clock has passed them all.)
 func plus(t int64, d time.Duration) int64 {
 	switch {
-	case t == math.MinInt64 || t == math.MaxInt64:
-		return t
 	case d > 0 && t > math.MaxInt64-int64(d):
 		return math.MaxInt64
 	case d < 0 && t < math.MinInt64-int64(d):
@@ -755,14 +754,15 @@ func (e *Engine) evicted(now time.Time, what string) {
 	})
 }
 
-// noteVRID records that the address of vi was advertised under vrid; it
-// reports whether that VRID is new (or returning) for the address.
+// noteVRID records that the address of vi was advertised under vrid at
+// now, the engine's clock; it reports whether that VRID is new (or
+// returning) for the address.
 func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 	for i := range vi.vrids {
 		if x := &vi.vrids[i]; x.id == vrid {
 			last := x.t
 			x.t = now
-			return e.nanos(now) > plus(e.nanos(last), e.p.RouterTimeout)
+			return e.nowNs > plus(e.nanos(last), e.p.RouterTimeout)
 		}
 	}
 	if len(vi.vrids) >= maxVRIDsPerVIP {
