@@ -552,12 +552,13 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || e.nowNs > plus(e.nanos(r.last), masterDown(r.interval)) {
+		md := masterDown(r.interval)
+		if r.resigned || r.last.IsZero() || e.nowNs > plus(e.nanos(r.last), md) {
 			r.runStart = now
 		}
 		r.resigned = false
 		r.prev, r.last = r.last, now
-		seg.noteLive(r, plus(e.nowNs, masterDown(r.interval)))
+		seg.noteLive(r, plus(e.nowNs, md))
 		seg.lastAdvert = now
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)
