@@ -640,9 +640,6 @@ func vmacFor(fam vrrp.Family, vrid uint8) obs.MAC {
 // expectedNeverSeen raises no_master for configured VRIDs that never
 // advertised within their master-down interval plus margin of start.
 func (e *Engine) expectedNeverSeen(now time.Time) {
-	if len(e.expSeen) == len(e.expected) {
-		return // all seen (expSeen holds true for each index seen)
-	}
 	for i := range e.expected {
 		if e.expSeen[i] {
 			continue

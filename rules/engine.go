@@ -927,7 +927,9 @@ func (e *Engine) timers(now time.Time) {
 			e.raiseNoMaster(s, deadline)
 		}
 	}
-	e.expectedNeverSeen(now)
+	if len(e.expSeen) < len(e.expected) { // expSeen holds true for each index seen
+		e.expectedNeverSeen(now)
+	}
 	if e.p.ProbeInterval > 0 {
 		e.probes(now)
 	}
