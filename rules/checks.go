@@ -45,7 +45,7 @@ func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
 		// (their later run start is at or after r's).
 		return
 	}
-	if e.nowNs > s.othersAliveUntil(r) {
+	if e.nowNs > s.othersAliveUntil(r) && !e.exhaustive {
 		return // no other router is alive
 	}
 	var dup []*router
@@ -209,7 +209,7 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 // checkConfig compares the routers of a segment with r, which has just
 // advertised.
 func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
-	if e.activeVRID[s.key.vrid] == 0 && agree(s) {
+	if e.activeVRID[s.key.vrid] == 0 && !e.exhaustive && agree(s) {
 		// Nothing to clear and nothing to raise: every comparison below
 		// would find no difference, whichever routers are recent.
 		return
@@ -420,7 +420,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 		if vi == nil {
 			continue
 		}
-		if len(vi.vrids) == 1 && e.activeVRID[0] == 0 {
+		if len(vi.vrids) == 1 && e.activeVRID[0] == 0 && !e.exhaustive {
 			// Advertised under r's VRID alone (noted just now): a finding
 			// needs a configuration that expects another VRID for it, and
 			// there is none active to clear (their keys have VRID 0).

@@ -253,6 +253,10 @@ type Engine struct {
 	noMasterAt int64 // see nanos
 	resolveAt  int64
 	nStale     int
+	// exhaustive (tests only) turns off the skips of the hot path: every
+	// timer walk and every comparison runs, as before they existed. A
+	// test compares its outputs with the normal engine's.
+	exhaustive bool
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
@@ -909,7 +913,7 @@ func (e *Engine) noMasterDeadline(s *segment) (time.Time, bool) {
 func (e *Engine) timers(now time.Time) {
 	nowNs := e.nowNs // now (the engine's clock)
 	e.nextTick = plus(nowNs, tickEvery)
-	if nowNs >= e.noMasterAt {
+	if nowNs >= e.noMasterAt || e.exhaustive {
 		// Some segment may be due: walk them all, in order, and note the
 		// earliest deadline of those that are not (adverts bring it
 		// forward, see advert).
@@ -927,13 +931,13 @@ func (e *Engine) timers(now time.Time) {
 			e.raiseNoMaster(s, deadline)
 		}
 	}
-	if len(e.expSeen) < len(e.expected) { // expSeen holds true for each index seen
+	if len(e.expSeen) < len(e.expected) || e.exhaustive { // expSeen holds true for each index seen
 		e.expectedNeverSeen(now)
 	}
 	if e.p.ProbeInterval > 0 {
 		e.probes(now)
 	}
-	if e.nStale == 0 && nowNs < e.resolveAt {
+	if e.nStale == 0 && nowNs < e.resolveAt && !e.exhaustive {
 		return // nothing to resolve or re-evaluate
 	}
 	e.resolveAt = math.MaxInt64 // lowered again below, and by set
