@@ -26,6 +26,49 @@ func BenchmarkObserveHealthy(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adverts/s")
 }
 
+// BenchmarkObserveHealthyPair: the adverts of the master of a healthy pair
+// (the backup advertised once, at start, and is silent since) at a 10 ms
+// and a 1 s interval.
+func BenchmarkObserveHealthyPair(b *testing.B) {
+	for _, iv := range []time.Duration{10 * time.Millisecond, time.Second} {
+		b.Run(iv.String(), func(b *testing.B) {
+			e, _ := New(DefaultParams(), nil)
+			backup := with(B, func(a *ad) { a.interval = iv }).obs(0)
+			e.Observe(&backup)
+			o := with(A, func(a *ad) { a.interval = iv }).obs(0)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				o.Time = t0.Add(time.Duration(i) * iv)
+				e.Observe(&o)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adverts/s")
+		})
+	}
+}
+
+// BenchmarkObserveHealthyVRIDs: 100 healthy VRIDs on one interface, each
+// master advertising every second, their adverts interleaved (10 ms
+// apart).
+func BenchmarkObserveHealthyVRIDs(b *testing.B) {
+	const n = 100
+	e, _ := New(DefaultParams(), nil)
+	adverts := make([]obs.Observation, n)
+	for v := range adverts {
+		adverts[v] = ad{src: "10.0.1." + strconv.Itoa(v+1), prio: 150, vrid: uint8(v + 1), vips: []string{"10.0.2." + strconv.Itoa(v+1)}}.obs(0)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		o := &adverts[i%n]
+		o.Time = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		e.Observe(o)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adverts/s")
+}
+
 // BenchmarkFlood feeds 1M forged adverts with random sources, VRIDs,
 // priorities and VIPs on 4 interfaces, and reports the heap in use after
 // them (with the default caps) and the time per advert.

@@ -33,16 +33,20 @@ func routerText(r *router) string {
 // advertising after the other started: each has sent at least two adverts
 // since the later of their run starts, and both are still alive. A
 // preempted master sends at most one advert after the new master's first,
-// so preemption never matches. Only pairs with r can change on r's advert;
-// the finding expires by itself when a router of the pair stops.
+// so preemption never matches. Only pairs with r can change on r's advert
+// (at now, the engine's clock); the finding expires by itself when a
+// router of the pair stops.
 func (e *Engine) checkDuplicate(s *segment, r *router, now time.Time) {
-	if !alive(r, now) {
-		return
+	if r.resigned {
+		return // else r is alive: it advertised at now
 	}
 	if r.prev.Before(r.runStart) {
 		// r has sent one advert in its current run: no pair can match
 		// (their later run start is at or after r's).
 		return
+	}
+	if e.nowNs > s.othersAliveUntil(r) && !e.exhaustive {
+		return // no other router is alive
 	}
 	var dup []*router
 	var onset, expiry time.Time
@@ -205,6 +209,11 @@ func (e *Engine) differs(s *segment, r *router, now time.Time, val func(*router)
 // checkConfig compares the routers of a segment with r, which has just
 // advertised.
 func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
+	if e.activeVRID[s.key.vrid] == 0 && !e.exhaustive && agree(s) {
+		// Nothing to clear and nothing to raise: every comparison below
+		// would find no difference, whichever routers are recent.
+		return
+	}
 	type cmp struct {
 		kind  Kind
 		val   func(*router) (string, bool)
@@ -315,6 +324,33 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	})
 }
 
+// agree reports whether all routers of s have the same configuration keys
+// (so no subset of them disagrees) and at most one advertises priority
+// 255; the answer is cached in the segment.
+func agree(s *segment) bool {
+	if s.agreement == 0 {
+		s.agreement = -1
+		if agreeing(s.list) {
+			s.agreement = 1
+		}
+	}
+	return s.agreement > 0
+}
+
+func agreeing(rs []*router) bool {
+	owners := 0
+	for _, o := range rs {
+		if o.prio == 255 {
+			owners++
+		}
+		if r := rs[0]; o != r && (o.keyHash != r.keyHash || o.authKey != r.authKey || o.versionKey != r.versionKey ||
+			o.intervalKey != r.intervalKey || o.vipsKey != r.vipsKey) {
+			return false
+		}
+	}
+	return owners < 2
+}
+
 // checkExpected compares a router's advert with the expected configuration.
 func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 	x, idx := e.expectedFor(s.key)
@@ -383,6 +419,14 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 		}
 		if vi == nil {
 			continue
+		}
+		if len(vi.vrids) == 1 && e.activeVRID[0] == 0 && !e.exhaustive {
+			// Advertised under r's VRID alone (noted just now): a finding
+			// needs a configuration that expects another VRID for it, and
+			// there is none active to clear (their keys have VRID 0).
+			if x := e.expectedByVIP(iface, v); x == nil || x.VRID == vi.vrids[0].id || (x.Family != fam && x.Family != vrrp.FamilyUnknown) {
+				continue
+			}
 		}
 		var vb [maxVRIDsPerVIP]int
 		var lb [maxVRIDsPerVIP]time.Time

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -63,8 +64,8 @@ type router struct {
 	// (checkConfig's order): different hashes, different keys.
 	keyHash   [4]uint64
 	csumForm  vrrp.ChecksumForm
-	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
-	idx       int       // position in its segment's list
+	nextCheck int64 // when to compare again (last comparison + recheckEvery), see nanos
+	idx       int   // position in its segment's list
 }
 
 type segment struct {
@@ -81,8 +82,49 @@ type segment struct {
 	interval   time.Duration
 	lastSeen   time.Time
 	noMaster   bool      // no_master currently raised by the timer
-	nextCheck  time.Time // when to compare again (last comparison + recheckEvery)
+	nextCheck  int64     // when to compare again (last comparison + recheckEvery), see nanos
 	changedAt  time.Time // last master change
+	// agreement caches whether the routers agree (see agree): 0 not
+	// known, 1 they do, -1 they do not. A router joining, leaving or
+	// changing its keys makes it unknown.
+	agreement int8
+	// live holds the two routers with the latest instants (nanos) until
+	// which they are alive, as far as adverts with priority > 0 showed:
+	// upper bounds (never lowered), so that a router that is not listed
+	// is alive until liveUntil[1] at the latest. checkDuplicate skips
+	// the walk when no other router can be alive.
+	live      [2]*router
+	liveUntil [2]int64
+}
+
+// noteLive records that r, which advertised with priority > 0, is alive
+// until u (nanos).
+func (s *segment) noteLive(r *router, u int64) {
+	switch r {
+	case s.live[0]:
+		s.liveUntil[0] = max(s.liveUntil[0], u)
+		return
+	case s.live[1]:
+		s.liveUntil[1] = max(s.liveUntil[1], u)
+	default:
+		if u <= s.liveUntil[1] {
+			return // within the bound of the routers not listed
+		}
+		s.live[1], s.liveUntil[1] = r, u
+	}
+	if s.liveUntil[1] > s.liveUntil[0] {
+		s.live[0], s.live[1] = s.live[1], s.live[0]
+		s.liveUntil[0], s.liveUntil[1] = s.liveUntil[1], s.liveUntil[0]
+	}
+}
+
+// othersAliveUntil is the latest instant (nanos) until which a router of
+// s other than r may be alive.
+func (s *segment) othersAliveUntil(r *router) int64 {
+	if s.live[0] == r {
+		return s.liveUntil[1]
+	}
+	return s.liveUntil[0]
 }
 
 // configKey is the comparison key of checkConfig's check i.
@@ -102,6 +144,7 @@ func (r *router) configKey(i int) string {
 func (s *segment) add(r *router) {
 	r.idx = len(s.list)
 	s.list = append(s.list, r)
+	s.agreement = 0
 	s.routers[r.ip] = r
 }
 
@@ -111,6 +154,7 @@ func (s *segment) remove(r *router) {
 		s.lastRouter = nil
 	}
 	delete(s.routers, r.ip)
+	s.agreement = 0
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
 	last.idx = r.idx
@@ -191,11 +235,28 @@ type Engine struct {
 	nRouters int
 	active   map[fkey]*activeFinding
 	now      time.Time
+	nowNs    int64 // now, see nanos
+	// epoch is the Unix second that nanos counts from: that of the first
+	// observation (with a non-zero time) when epochSet.
+	epoch    int64
+	epochSet bool
 	start    time.Time
-	nextTick time.Time    // lastTick + tickEvery (compared, not subtracted: cheaper)
+	nextTick int64        // lastTick + tickEvery, see nanos
 	expSeen  map[int]bool // expected entries seen on the wire
 	stats    Stats
 	out      []Output
+	// noMasterAt is at or before the earliest no_master deadline of the
+	// segments (zero: not known), resolveAt at or before the earliest
+	// resolution of an active finding, and nStale counts the active
+	// stale_announcement findings (re-evaluated on every tick): the
+	// timers skip what cannot be due.
+	noMasterAt int64 // see nanos
+	resolveAt  int64
+	nStale     int
+	// exhaustive (tests only) turns off the skips of the hot path: every
+	// timer walk and every comparison runs, as before they existed. A
+	// test compares its outputs with the normal engine's.
+	exhaustive bool
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
@@ -300,7 +361,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, nowNs: math.MinInt64, nextTick: math.MinInt64, noMasterAt: math.MinInt64, resolveAt: math.MinInt64, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -315,14 +376,58 @@ func (e *Engine) Stats() Stats {
 }
 
 func (e *Engine) clock(t time.Time) time.Time {
+	if !e.epochSet && !t.IsZero() {
+		e.epoch, e.epochSet = clampSec(t.Unix()), true
+	}
 	if e.start.IsZero() {
 		e.start = t
-		e.nextTick = t.Add(tickEvery)
+		e.nextTick = plus(e.nanos(t), tickEvery)
 	}
 	if t.After(e.now) {
-		e.now = t
+		e.now, e.nowNs = t, e.nanos(t)
 	}
 	return e.now
+}
+
+// Bounds of nanos, in seconds from the epoch, and of the seconds it
+// subtracts (so that the difference cannot overflow).
+const (
+	maxNanosSec = math.MaxInt64/1_000_000_000 - 1
+	minNanosSec = math.MinInt64/1_000_000_000 + 1
+	maxSec      = 1<<62 - 1
+)
+
+func clampSec(s int64) int64 { return min(max(s, -maxSec), maxSec) }
+
+// nanos is t as nanoseconds since the engine's epoch (its first
+// observation), clamped to what an int64 holds: about 292 years either
+// side, far more than any capture spans; the zero time is the minimum
+// unless the capture is from the first centuries. The engine compares and
+// offsets instants several times per advert, and int64 arithmetic is much
+// cheaper than time.Time's.
+func (e *Engine) nanos(t time.Time) int64 {
+	s := clampSec(t.Unix()) - e.epoch
+	switch {
+	case s > maxNanosSec:
+		return math.MaxInt64
+	case s < minNanosSec:
+		return math.MinInt64
+	}
+	return s*1e9 + int64(t.Nanosecond())
+}
+
+// plus is the instant d after t (both as nanos gives them), saturating.
+// (At the bottom of nanos' range it can be later than nanos of the
+// time.Time sum, which stays there; only instants from before the engine's
+// first timed observation are there, and its clock has passed them all.)
+func plus(t int64, d time.Duration) int64 {
+	switch {
+	case d > 0 && t > math.MaxInt64-int64(d):
+		return math.MaxInt64
+	case d < 0 && t < math.MinInt64-int64(d):
+		return math.MinInt64
+	}
+	return t + int64(d)
 }
 
 // Observe feeds one observation, timestamped by its capture time, and
@@ -330,7 +435,7 @@ func (e *Engine) clock(t time.Time) time.Time {
 func (e *Engine) Observe(o *obs.Observation) []Output {
 	e.out = e.out[:0]
 	now := e.clock(o.Time)
-	if !now.Before(e.nextTick) {
+	if e.nowNs >= e.nextTick {
 		e.timers(now)
 	}
 	switch o.Kind {
@@ -427,6 +532,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.interval = time.Second
 	}
 	if changed {
+		seg.agreement = 0
 		r.vips = sortedAddrs(a.Addresses)
 		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
@@ -450,11 +556,13 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.resigned = true
 		e.dropClaims(o.Interface, r)
 	} else {
-		if r.resigned || r.last.IsZero() || now.After(r.last.Add(masterDown(r.interval))) {
+		md := masterDown(r.interval)
+		if r.resigned || r.last.IsZero() || e.nowNs > plus(e.nanos(r.last), md) {
 			r.runStart = now
 		}
 		r.resigned = false
 		r.prev, r.last = r.last, now
+		seg.noteLive(r, plus(e.nowNs, md))
 		seg.lastAdvert = now
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)
@@ -476,17 +584,29 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		seg.noMaster = false
 		e.set(fkey{kind: NoMaster, iface: key.iface, fam: key.fam, vrid: key.vrid}, now, false, time.Time{}, nil)
 	}
+	// The advert may have moved the segment's no_master deadline earlier
+	// (see noMasterDeadline): after an advert with priority > 0 the master
+	// has not resigned, and the deadline is the advert's time plus the
+	// master-down interval of its interval; after the master's priority 0
+	// it is one interval after it.
+	d := int64(math.MaxInt64)
+	if a.Priority > 0 {
+		d = plus(e.nowNs, masterDown(r.interval)+e.p.NoMasterMargin)
+	} else if seg.master == r {
+		d = plus(e.nowNs, r.interval+e.p.NoMasterMargin)
+	}
+	e.noMasterAt = min(e.noMasterAt, d)
 	e.checkDuplicate(seg, r, now)
 	// Configuration comparisons are costly with many routers: run them
 	// when something changed, else at most every recheckEvery (their
 	// findings stay raised for RouterTimeout without a refresh).
-	if changed || newVRID || !now.Before(seg.nextCheck) {
-		seg.nextCheck = now.Add(recheckEvery)
+	if changed || newVRID || e.nowNs >= seg.nextCheck {
+		seg.nextCheck = plus(e.nowNs, recheckEvery)
 		e.checkConfig(seg, r, now)
 		e.checkVRIDMismatch(o.Interface, o.Family, r, now)
 	}
-	if changed || !now.Before(r.nextCheck) {
-		r.nextCheck = now.Add(recheckEvery)
+	if changed || e.nowNs >= r.nextCheck {
+		r.nextCheck = plus(e.nowNs, recheckEvery)
 		e.checkExpected(seg, r, now)
 	}
 }
@@ -639,14 +759,15 @@ func (e *Engine) evicted(now time.Time, what string) {
 	})
 }
 
-// noteVRID records that the address of vi was advertised under vrid; it
-// reports whether that VRID is new (or returning) for the address.
+// noteVRID records that the address of vi was advertised under vrid at
+// now, the engine's clock; it reports whether that VRID is new (or
+// returning) for the address.
 func (e *Engine) noteVRID(vi *vipInfo, vrid uint8, now time.Time) bool {
 	for i := range vi.vrids {
 		if x := &vi.vrids[i]; x.id == vrid {
 			last := x.t
 			x.t = now
-			return now.After(last.Add(e.p.RouterTimeout))
+			return e.nowNs > plus(e.nanos(last), e.p.RouterTimeout)
 		}
 	}
 	if len(vi.vrids) >= maxVRIDsPerVIP {
@@ -723,6 +844,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		if a != nil {
 			if r := now.Add(e.p.ResolveHold); r.Before(a.resolveAt) {
 				a.resolveAt = r
+				e.resolvesAt(r)
 			}
 		}
 		return
@@ -745,6 +867,10 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		a.lastFill = now
 		e.active[k] = a
 		e.activeVRID[k.vrid]++
+		e.resolvesAt(a.resolveAt)
+		if k.kind == StaleAnnouncement {
+			e.nStale++
+		}
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -761,30 +887,60 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 	}
 }
 
+// resolvesAt notes that an active finding resolves at t.
+func (e *Engine) resolvesAt(t time.Time) {
+	e.resolveAt = min(e.resolveAt, e.nanos(t))
+}
+
+// noMasterDeadline is when s raises no_master without another advert, and
+// whether it can (it had a master and has not raised it yet).
+func (e *Engine) noMasterDeadline(s *segment) (time.Time, bool) {
+	if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
+		return time.Time{}, false
+	}
+	deadline := s.lastAdvert.Add(masterDown(s.interval) + e.p.NoMasterMargin)
+	if m := s.master; m != nil && m.resigned {
+		// After a priority-0 advert a backup takes over within
+		// Skew_Time (under one interval).
+		if d := m.lastAny.Add(m.interval + e.p.NoMasterMargin); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	return deadline, true
+}
+
 // timers resolves findings whose time has come and raises no_master.
 func (e *Engine) timers(now time.Time) {
-	e.nextTick = now.Add(tickEvery)
-	for _, s := range e.segList {
-		if !s.everMaster || s.noMaster || s.lastAdvert.IsZero() {
-			continue
-		}
-		deadline := s.lastAdvert.Add(masterDown(s.interval) + e.p.NoMasterMargin)
-		if m := s.master; m != nil && m.resigned {
-			// After a priority-0 advert a backup takes over within
-			// Skew_Time (under one interval).
-			if d := m.lastAny.Add(m.interval + e.p.NoMasterMargin); d.Before(deadline) {
-				deadline = d
+	nowNs := e.nowNs // now (the engine's clock)
+	e.nextTick = plus(nowNs, tickEvery)
+	if nowNs >= e.noMasterAt || e.exhaustive {
+		// Some segment may be due: walk them all, in order, and note the
+		// earliest deadline of those that are not (adverts bring it
+		// forward, see advert).
+		e.noMasterAt = math.MaxInt64
+		for _, s := range e.segList {
+			deadline, ok := e.noMasterDeadline(s)
+			if !ok {
+				continue
 			}
-		}
-		if !now.Before(deadline) {
+			if now.Before(deadline) {
+				e.noMasterAt = min(e.noMasterAt, e.nanos(deadline))
+				continue
+			}
 			s.noMaster = true
 			e.raiseNoMaster(s, deadline)
 		}
 	}
-	e.expectedNeverSeen(now)
+	if len(e.expSeen) < len(e.expected) || e.exhaustive { // expSeen holds true for each index seen
+		e.expectedNeverSeen(now)
+	}
 	if e.p.ProbeInterval > 0 {
 		e.probes(now)
 	}
+	if e.nStale == 0 && nowNs < e.resolveAt && !e.exhaustive {
+		return // nothing to resolve or re-evaluate
+	}
+	e.resolveAt = math.MaxInt64 // lowered again below, and by set
 	var due []fkey
 	for k, a := range e.active {
 		if k.kind == StaleAnnouncement {
@@ -792,6 +948,8 @@ func (e *Engine) timers(now time.Time) {
 		}
 		if !now.Before(a.resolveAt) {
 			due = append(due, k)
+		} else {
+			e.resolvesAt(a.resolveAt)
 		}
 	}
 	slices.SortFunc(due, func(x, y fkey) int {
@@ -804,6 +962,9 @@ func (e *Engine) timers(now time.Time) {
 		a := e.active[k]
 		delete(e.active, k)
 		e.activeVRID[k.vrid]--
+		if k.kind == StaleAnnouncement {
+			e.nStale--
+		}
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})

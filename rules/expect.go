@@ -137,6 +137,7 @@ func (e *Engine) SetExpected(expected []Expected, now time.Time) {
 		}
 		if !kept {
 			a.resolveAt = e.now.Add(e.p.ResolveHold)
+			e.resolvesAt(a.resolveAt)
 		}
 	}
 }
