@@ -51,16 +51,20 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	}
 	pl := &pipeline{engine: engine, printer: p, log: slog.New(slog.NewTextHandler(stderr, nil)), adverts: *adverts}
 	var last time.Time
-	// Reading and decoding take a second core; the engine sees the same
-	// observations in the same order.
-	ropt := sniffer.ReadOptions{Concurrent: true}
+	var stats []sniffer.FileStats
 	if c.plainReplay {
-		ropt = sniffer.ReadOptions{Plain: true}
+		stats, err = sniffer.ReadFilesWith(files, func(o *obs.Observation) {
+			last = o.Time
+			pl.observe(o)
+		}, sniffer.ReadOptions{Plain: true})
+	} else {
+		// Reading and decoding take a second core; the engine sees the
+		// same observations in the same order, a batch at a time.
+		stats, err = sniffer.ReadFilesBatched(files, func(b []obs.Observation) {
+			last = b[len(b)-1].Time
+			pl.observeBatch(b)
+		}, sniffer.ReadOptions{})
 	}
-	stats, err := sniffer.ReadFilesWith(files, func(o *obs.Observation) {
-		last = o.Time
-		pl.observe(o)
-	}, ropt)
 	if err != nil {
 		var fe *sniffer.FileError
 		if errors.As(err, &fe) {
