@@ -80,13 +80,18 @@ func (d *Decoder) fastAdvert(o *obs.Observation, frame, msg []byte, fam vrrp.Fam
 	}
 	form := vrrp.VerifyChecksum(msg, src, dst)
 	d.Stats.Packets++
-	begin(o, frame, ts)
-	o.Family, o.Src, o.Dst, o.TTL = fam, src, dst, ttl
+	// Field by field, every one of them: no zeroed temporary copied over.
+	o.Kind = obs.KindAdvert
+	o.Time = ts
 	o.Interface = d.ifaceName(iface, vlan)
 	o.VLAN = vlan
-	o.Kind = obs.KindAdvert
+	o.SrcMAC = obs.MAC(frame[6:12])
+	o.Family, o.Src, o.Dst, o.TTL = fam, src, dst, ttl
 	o.Advert = *a
 	o.Checksum = form
+	o.ARP = obs.ARPInfo{}
+	o.ND = obs.NDInfo{}
+	o.Reason = 0
 	d.vrrp.ChecksumForm = form
 	d.Stats.Adverts++
 	return true, true

@@ -138,7 +138,7 @@ func (c *captureFile) advance() {
 	var err error
 	switch {
 	case c.fast != nil:
-		c.data, c.ci, err = c.fast.next()
+		c.data, c.ci.Timestamp, _, _, err = c.fast.record()
 	case c.ng != nil:
 		c.data, c.ci, err = c.ng.ZeroCopyReadPacketData()
 	default:
