@@ -7,11 +7,11 @@ import (
 )
 
 // batchSize is the number of observations handed over at once.
-const batchSize = 512
+const batchSize = 2048
 
 // batches is how many batches are in flight (filled, queued, or being
 // handled): it bounds the memory and the decoder's lead.
-const batches = 8
+const batches = 4
 
 // batch holds observations decoded in place; their address lists point
 // into addrs.
