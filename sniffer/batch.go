@@ -38,22 +38,31 @@ func newBatcher() *batcher {
 	return b
 }
 
-// slot is the next free slot (decoding goroutine).
+// slot is the next free slot (decoding goroutine). Its address list is
+// the batch's free address space, empty: the fast decoder appends there.
 func (b *batcher) slot() *obs.Observation {
 	if b.cur == nil {
 		b.cur = <-b.free
 	}
-	return &b.cur.obs[b.cur.n]
+	c := b.cur
+	o := &c.obs[c.n]
+	o.Advert.Addresses = c.addrs[len(c.addrs):len(c.addrs)]
+	return o
 }
 
-// filled keeps the slot, copying its address list out of the decoder, and
-// hands the batch over when it is full (decoding goroutine).
+// filled keeps the slot, and its address list in the batch's address space
+// (copied there unless decoded there), and hands the batch over when it is
+// full (decoding goroutine).
 func (b *batcher) filled() {
 	c := b.cur
 	o := &c.obs[c.n]
 	if a := o.Advert.Addresses; a != nil {
 		n := len(c.addrs)
-		c.addrs = append(c.addrs, a...)
+		if len(a) > 0 && cap(c.addrs) > n && &a[0] == &c.addrs[:n+1][n] {
+			c.addrs = c.addrs[:n+len(a)] // decoded in place
+		} else {
+			c.addrs = append(c.addrs, a...)
+		}
 		o.Advert.Addresses = c.addrs[n:len(c.addrs):len(c.addrs)]
 	}
 	c.n++

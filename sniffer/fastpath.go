@@ -61,9 +61,8 @@ func begin(o *obs.Observation, data []byte, ts time.Time) {
 }
 
 func (d *Decoder) fastAdvert(o *obs.Observation, frame, msg []byte, fam vrrp.Family, src, dst netip.Addr, ttl uint8, ts time.Time, iface string, vlan uint16) (found, ok bool) {
-	a := &d.vrrp.Advertisement
 	// A malformed message goes the gopacket way, which reports it; peek
-	// first so that the layer's state is untouched then.
+	// first so that o is untouched then.
 	if len(msg) < vrrp.HeaderLen || (msg[0]>>4 != 2 && msg[0]>>4 != 3) || msg[0]&0x0f != vrrp.TypeAdvertisement ||
 		(msg[0]>>4 == 2 && fam != vrrp.IPv4) {
 		return false, false
@@ -75,7 +74,9 @@ func (d *Decoder) fastAdvert(o *obs.Observation, frame, msg []byte, fam vrrp.Fam
 	if len(msg) < need {
 		return false, false
 	}
-	if err := a.Unmarshal(msg, fam); err != nil {
+	// Straight into o: its address list is reused (a batch slot's points
+	// at the batch's free address space).
+	if err := o.Advert.Unmarshal(msg, fam); err != nil {
 		return false, false // not reached: checked above
 	}
 	form := vrrp.VerifyChecksum(msg, src, dst)
@@ -87,12 +88,10 @@ func (d *Decoder) fastAdvert(o *obs.Observation, frame, msg []byte, fam vrrp.Fam
 	o.VLAN = vlan
 	o.SrcMAC = obs.MAC(frame[6:12])
 	o.Family, o.Src, o.Dst, o.TTL = fam, src, dst, ttl
-	o.Advert = *a
 	o.Checksum = form
 	o.ARP = obs.ARPInfo{}
 	o.ND = obs.NDInfo{}
 	o.Reason = 0
-	d.vrrp.ChecksumForm = form
 	d.Stats.Adverts++
 	return true, true
 }
