@@ -7,71 +7,85 @@ import (
 )
 
 // batchSize is the number of observations handed over at once.
-const batchSize = 512
+const batchSize = 2048
 
 // batches is how many batches are in flight (filled, queued, or being
 // handled): it bounds the memory and the decoder's lead.
-const batches = 8
+const batches = 4
 
-// batch holds copies of observations; their address lists point into
-// addrs.
+// batch holds observations decoded in place; their address lists point
+// into addrs.
 type batch struct {
-	obs   []obs.Observation
+	obs   []obs.Observation // batchSize slots
+	n     int               // slots filled
 	addrs []netip.Addr
 }
 
-// batcher carries observations from a decoding goroutine to the goroutine
-// that handles them, in order, a batch at a time.
+// batcher is the sink of a decoding goroutine: it decodes into the slots of
+// a batch and carries full batches, in order, to the goroutine that
+// handles them.
 type batcher struct {
-	h    obs.Handler
 	full chan *batch
 	free chan *batch
 	cur  *batch
 }
 
-func newBatcher(h obs.Handler) *batcher {
-	b := &batcher{h: h, full: make(chan *batch, batches), free: make(chan *batch, batches)}
+func newBatcher() *batcher {
+	b := &batcher{full: make(chan *batch, batches), free: make(chan *batch, batches)}
 	for i := 0; i < batches; i++ {
-		b.free <- &batch{obs: make([]obs.Observation, 0, batchSize), addrs: make([]netip.Addr, 0, batchSize*2)}
+		b.free <- &batch{obs: make([]obs.Observation, batchSize), addrs: make([]netip.Addr, 0, batchSize*2)}
 	}
 	return b
 }
 
-// add copies o into the current batch (decoding goroutine).
-func (b *batcher) add(o *obs.Observation) {
+// slot is the next free slot (decoding goroutine). Its address list is
+// the batch's free address space, empty: the fast decoder appends there.
+func (b *batcher) slot() *obs.Observation {
 	if b.cur == nil {
 		b.cur = <-b.free
 	}
-	c := *o
-	if o.Advert.Addresses != nil {
-		n := len(b.cur.addrs)
-		b.cur.addrs = append(b.cur.addrs, o.Advert.Addresses...)
-		c.Advert.Addresses = b.cur.addrs[n:len(b.cur.addrs):len(b.cur.addrs)]
+	c := b.cur
+	o := &c.obs[c.n]
+	o.Advert.Addresses = c.addrs[len(c.addrs):len(c.addrs)]
+	return o
+}
+
+// filled keeps the slot, and its address list in the batch's address space
+// (copied there unless decoded there), and hands the batch over when it is
+// full (decoding goroutine).
+func (b *batcher) filled() {
+	c := b.cur
+	o := &c.obs[c.n]
+	if a := o.Advert.Addresses; a != nil {
+		n := len(c.addrs)
+		if len(a) > 0 && cap(c.addrs) > n && &a[0] == &c.addrs[:n+1][n] {
+			c.addrs = c.addrs[:n+len(a)] // decoded in place
+		} else {
+			c.addrs = append(c.addrs, a...)
+		}
+		o.Advert.Addresses = c.addrs[n:len(c.addrs):len(c.addrs)]
 	}
-	b.cur.obs = append(b.cur.obs, c)
-	if len(b.cur.obs) == batchSize {
-		b.full <- b.cur
+	c.n++
+	if c.n == len(c.obs) {
+		b.full <- c
 		b.cur = nil
 	}
 }
 
 // close hands over the last batch and ends run (decoding goroutine).
 func (b *batcher) close() {
-	if b.cur != nil && len(b.cur.obs) > 0 {
+	if b.cur != nil && b.cur.n > 0 {
 		b.full <- b.cur
 	}
 	close(b.full)
 }
 
-// run calls the handler for every observation until close (caller's
-// goroutine).
-func (b *batcher) run() {
+// run hands every batch to hb until close (caller's goroutine). The slots
+// are not cleared: each is overwritten whole when decoded into again.
+func (b *batcher) run(hb func([]obs.Observation)) {
 	for bt := range b.full {
-		for i := range bt.obs {
-			b.h(&bt.obs[i])
-		}
-		clear(bt.obs) // drop references (strings) before reuse
-		bt.obs, bt.addrs = bt.obs[:0], bt.addrs[:0]
+		hb(bt.obs[:bt.n])
+		bt.n, bt.addrs = 0, bt.addrs[:0]
 		b.free <- bt
 	}
 }

@@ -3,6 +3,7 @@ package sniffer
 import (
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/vrrpguard/vrrpguard/obs"
 
@@ -122,9 +123,20 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 // nil when the frame carries nothing of interest. vlan is a VLAN id that the
 // capture source stripped from the frame (AF_PACKET auxdata), or 0.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vlan uint16) *obs.Observation {
+	if d.decodeTo(&d.obs, data, ci.Timestamp, iface, vlan) {
+		return &d.obs
+	}
+	return nil
+}
+
+// decodeTo is Decode writing the observation into o instead of the
+// Decoder's own: it reports whether the frame carries one. o is
+// overwritten (also when it reports false); its address list points into
+// the Decoder, valid until the next call.
+func (d *Decoder) decodeTo(o *obs.Observation, data []byte, ts time.Time, iface string, vlan uint16) bool {
 	if !d.slowOnly {
-		if o, ok := d.decodeFast(data, ci, iface, vlan); ok {
-			return o
+		if found, ok := d.decodeFast(o, data, ts, iface, vlan); ok {
+			return found
 		}
 	}
 	d.Stats.Packets++
@@ -139,7 +151,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
 		if len(data) == 0 {
 			d.Stats.Ignored++
-			return nil
+			return false
 		}
 		first = layers.LayerTypeIPv4
 		if data[0]>>4 == 6 {
@@ -147,14 +159,13 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 		}
 	default:
 		d.Stats.Ignored++
-		return nil
+		return false
 	}
 	d.vrrp.FamilyHint = vrrp.FamilyUnknown
 	err := d.parser(first).DecodeLayers(data, &d.decoded)
 
-	o := &d.obs
 	o.Advert.Addresses = o.Advert.Addresses[:0]
-	*o = obs.Observation{Time: ci.Timestamp, Advert: vrrp.Advertisement{Addresses: o.Advert.Addresses}}
+	*o = obs.Observation{Time: ts, Advert: vrrp.Advertisement{Addresses: o.Advert.Addresses}}
 	vrrpSeen := false
 	for _, lt := range d.decoded {
 		switch lt {
@@ -187,7 +198,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 		case layers.LayerTypeARP:
 			if !d.fillARP(o) {
 				d.Stats.Ignored++
-				return nil
+				return false
 			}
 		case layers.LayerTypeICMPv6NeighborAdvertisement:
 			d.fillND(o)
@@ -213,9 +224,9 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, iface string, vla
 		d.Stats.ND++
 	default:
 		d.Stats.Ignored++
-		return nil
+		return false
 	}
-	return o
+	return true
 }
 
 // carriesVRRP reports whether the last decoded layer was about to hand its

@@ -79,7 +79,7 @@ func TestFastPathMatchesGopacket(t *testing.T) {
 		fastHits := 0
 		for i, f := range all {
 			ci := gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0)}
-			if _, ok := fast.decodeFast(f, ci, "eth0", vlan); ok {
+			if _, ok := fast.decodeFast(&fast.obs, f, ci.Timestamp, "eth0", vlan); ok {
 				fastHits++
 			}
 			// decodeFast above counted the frame: start both afresh.

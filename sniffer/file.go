@@ -138,7 +138,7 @@ func (c *captureFile) advance() {
 	var err error
 	switch {
 	case c.fast != nil:
-		c.data, c.ci, err = c.fast.next()
+		c.data, c.ci.Timestamp, _, _, err = c.fast.record()
 	case c.ng != nil:
 		c.data, c.ci, err = c.ng.ZeroCopyReadPacketData()
 	default:
@@ -157,10 +157,11 @@ func (c *captureFile) advance() {
 	c.stats.Packets++
 }
 
-// decode turns the head into an observation (or nil).
-func (c *captureFile) decode() *obs.Observation {
+// decodeTo decodes the head into o and reports whether it carries an
+// observation.
+func (c *captureFile) decodeTo(o *obs.Observation) bool {
 	if c.dec0 != nil { // pcap: one link type, no per-packet metadata
-		return c.dec0.Decode(c.data, c.ci, c.name, 0)
+		return c.dec0.decodeTo(o, c.data, c.ci.Timestamp, c.name, 0)
 	}
 	idx := 0
 	link := layers.LinkTypeEthernet
@@ -191,7 +192,7 @@ func (c *captureFile) decode() *obs.Observation {
 			vlan = uint16(v)
 		}
 	}
-	return d.Decode(c.data, c.ci, name, vlan)
+	return d.decodeTo(o, c.data, c.ci.Timestamp, name, vlan)
 }
 
 func (c *captureFile) finish() FileStats {
@@ -245,6 +246,42 @@ func ReadFiles(paths []string, h obs.Handler) ([]FileStats, error) {
 
 // ReadFilesWith is ReadFiles with options.
 func ReadFilesWith(paths []string, h obs.Handler, opt ReadOptions) ([]FileStats, error) {
+	if opt.Concurrent {
+		return ReadFilesBatched(paths, func(b []obs.Observation) {
+			for i := range b {
+				h(&b[i])
+			}
+		}, opt)
+	}
+	files, err := openCaptures(paths, opt)
+	if err != nil {
+		return nil, err
+	}
+	readAll(files, &handlerSink{h: h})
+	return finish(files), nil
+}
+
+// ReadFilesBatched is ReadFilesWith reading and decoding in a goroutine of
+// its own (whatever opt.Concurrent says) and handing the observations to
+// hb on the caller's goroutine a batch at a time: the same observations in
+// the same order, on two cores. A batch and the address lists in it are
+// valid only during the call.
+func ReadFilesBatched(paths []string, hb func([]obs.Observation), opt ReadOptions) ([]FileStats, error) {
+	files, err := openCaptures(paths, opt)
+	if err != nil {
+		return nil, err
+	}
+	b := newBatcher()
+	go func() {
+		readAll(files, b)
+		b.close()
+	}()
+	b.run(hb)
+	return finish(files), nil
+}
+
+// openCaptures opens every file, or none.
+func openCaptures(paths []string, opt ReadOptions) ([]*captureFile, error) {
 	files := make([]*captureFile, 0, len(paths))
 	for _, p := range paths {
 		c, err := openCapture(p, opt.Plain)
@@ -256,26 +293,38 @@ func ReadFilesWith(paths []string, h obs.Handler, opt ReadOptions) ([]FileStats,
 		}
 		files = append(files, c)
 	}
-	if opt.Concurrent {
-		b := newBatcher(h)
-		go func() {
-			readAll(files, b.add)
-			b.close()
-		}()
-		b.run()
-	} else {
-		readAll(files, h)
-	}
+	return files, nil
+}
+
+// finish closes the files and returns their counters.
+func finish(files []*captureFile) []FileStats {
 	stats := make([]FileStats, len(files))
 	for i, c := range files {
 		stats[i] = c.finish()
 	}
-	return stats, nil
+	return stats
 }
 
-// readAll merges the open files by timestamp and calls h for every
-// observation.
-func readAll(files []*captureFile, h obs.Handler) {
+// sink receives the observations readAll decodes.
+type sink interface {
+	// slot is where the next frame is decoded.
+	slot() *obs.Observation
+	// filled says that the slot holds an observation.
+	filled()
+}
+
+// handlerSink calls a handler for every observation.
+type handlerSink struct {
+	h obs.Handler
+	o obs.Observation
+}
+
+func (s *handlerSink) slot() *obs.Observation { return &s.o }
+func (s *handlerSink) filled()                { s.h(&s.o) }
+
+// readAll merges the open files by timestamp and decodes every frame into
+// the sink.
+func readAll(files []*captureFile, s sink) {
 	hp := make(fileHeap, 0, len(files))
 	for _, c := range files {
 		c.advance()
@@ -286,8 +335,8 @@ func readAll(files []*captureFile, h obs.Handler) {
 	heap.Init(&hp)
 	for hp.Len() > 1 {
 		c := hp[0]
-		if o := c.decode(); o != nil {
-			h(o)
+		if c.decodeTo(s.slot()) {
+			s.filled()
 		}
 		c.advance()
 		if c.eof {
@@ -298,8 +347,8 @@ func readAll(files []*captureFile, h obs.Handler) {
 	}
 	if len(hp) == 1 { // the last file: no merging
 		for c := hp[0]; !c.eof; c.advance() {
-			if o := c.decode(); o != nil {
-				h(o)
+			if c.decodeTo(s.slot()) {
+				s.filled()
 			}
 		}
 	}

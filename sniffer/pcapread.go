@@ -18,7 +18,7 @@ import (
 // errors included, are those of pcapgo.Reader.ZeroCopyReadPacketData.
 type pcapReader struct {
 	src        io.Reader
-	order      binary.ByteOrder
+	be         bool // big-endian file
 	nanoFactor uint32
 	snaplen    uint32
 	buf        []byte
@@ -42,17 +42,17 @@ func plainPcapHeader(hdr []byte, src io.Reader) (*pcapReader, bool) {
 	p := &pcapReader{src: src}
 	switch binary.LittleEndian.Uint32(hdr[0:4]) {
 	case 0xa1b23c4d:
-		p.order, p.nanoFactor = binary.LittleEndian, 1
+		p.nanoFactor = 1
 	case 0x4d3cb2a1:
-		p.order, p.nanoFactor = binary.BigEndian, 1
+		p.be, p.nanoFactor = true, 1
 	case 0xa1b2c3d4:
-		p.order, p.nanoFactor = binary.LittleEndian, 1000
+		p.nanoFactor = 1000
 	case 0xd4c3b2a1:
-		p.order, p.nanoFactor = binary.BigEndian, 1000
+		p.be, p.nanoFactor = true, 1000
 	default:
 		return nil, false
 	}
-	p.snaplen = p.order.Uint32(hdr[16:20])
+	p.snaplen = p.u32(hdr[16:20])
 	p.buf = make([]byte, pcapBufSize)
 	return p, true
 }
@@ -98,17 +98,50 @@ func (p *pcapReader) maxCaptureLength() int {
 	return eagerReadMax
 }
 
+// u32 reads a 32-bit field of the file's byte order.
+func (p *pcapReader) u32(b []byte) uint32 {
+	if p.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 // next returns the next record.
 func (p *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
+	data, ci.Timestamp, ci.CaptureLength, ci.Length, err = p.record()
+	return data, ci, err
+}
+
+// record returns the next record's data, timestamp, captured and original
+// length. A whole, well-formed record in the buffer is the short way.
+func (p *pcapReader) record() (data []byte, ts time.Time, capLen, length int, err error) {
+	if p.w-p.r >= 16 {
+		h := p.buf[p.r : p.r+16 : p.r+16]
+		n, l := int(p.u32(h[8:12])), int(p.u32(h[12:16]))
+		if n <= eagerReadMax && n <= l && p.w-p.r-16 >= n {
+			ts = time.Unix(int64(p.u32(h[0:4])), int64(p.u32(h[4:8])*p.nanoFactor)).UTC()
+			data = p.buf[p.r+16 : p.r+16+n]
+			p.r += 16 + n
+			return data, ts, n, l, nil
+		}
+	}
+	var ci gopacket.CaptureInfo
+	data, ci, err = p.slowNext()
+	return data, ci.Timestamp, ci.CaptureLength, ci.Length, err
+}
+
+// slowNext returns the next record, refilling the buffer, reporting
+// errors, and reading records larger than eagerReadMax.
+func (p *pcapReader) slowNext() (data []byte, ci gopacket.CaptureInfo, err error) {
 	if got := p.fill(16); got < 16 {
 		p.r += got
 		return nil, ci, p.readErr(got)
 	}
 	h := p.buf[p.r : p.r+16]
 	p.r += 16
-	ci.Timestamp = time.Unix(int64(p.order.Uint32(h[0:4])), int64(p.order.Uint32(h[4:8])*p.nanoFactor)).UTC()
-	ci.CaptureLength = int(p.order.Uint32(h[8:12]))
-	ci.Length = int(p.order.Uint32(h[12:16]))
+	ci.Timestamp = time.Unix(int64(p.u32(h[0:4])), int64(p.u32(h[4:8])*p.nanoFactor)).UTC()
+	ci.CaptureLength = int(p.u32(h[8:12]))
+	ci.Length = int(p.u32(h[12:16]))
 	if ci.CaptureLength > p.maxCaptureLength() {
 		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, p.snaplen)
 	}

@@ -3,6 +3,7 @@ package vrrp
 import (
 	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -330,6 +331,77 @@ func TestStrings(t *testing.T) {
 	} {
 		if got := in.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
+
+// checksum16 is RFC 1071's checksum the plain way, over 16-bit words.
+func checksum16(b []byte, initial uint32) uint16 {
+	s := initial
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)&1 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+// pseudoSum16 is the pseudo-header's sum over 16-bit words.
+func pseudoSum16(src, dst netip.Addr, length int) uint32 {
+	var s uint32
+	for _, a := range []netip.Addr{src, dst} {
+		b := a.AsSlice()
+		for i := 0; i < len(b); i += 2 {
+			s += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+	}
+	if src.Is6() {
+		s += uint32(length >> 16)
+	}
+	return s + uint32(length&0xffff) + IPProtocol
+}
+
+// TestChecksumWordsMatch: the checksum over 32-bit words equals the one
+// over 16-bit words for every length, with and without pseudo-headers,
+// including all-zero and all-ones messages.
+func TestChecksumWordsMatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for n := 0; n <= 80; n++ {
+		for k := 0; k < 200; k++ {
+			b := make([]byte, n)
+			switch k {
+			case 0: // zeros
+			case 1:
+				for i := range b {
+					b[i] = 0xff
+				}
+			default:
+				for i := range b {
+					b[i] = byte(rng.IntN(256))
+				}
+			}
+			for _, init := range []uint32{0, 1, 0xffff, 0x1fffe, rng.Uint32() >> 8} {
+				if got, want := checksum(b, init), checksum16(b, init); got != want {
+					t.Fatalf("checksum(% x, %#x) = %#04x, 16-bit words %#04x", b, init, got, want)
+				}
+			}
+			var a4, b4 [4]byte
+			var a16, b16 [16]byte
+			for i := range a16 {
+				a16[i], b16[i] = byte(rng.IntN(256)), byte(rng.IntN(256))
+			}
+			copy(a4[:], a16[:])
+			copy(b4[:], b16[:])
+			for _, p := range [][2]netip.Addr{{netip.AddrFrom4(a4), netip.AddrFrom4(b4)}, {netip.AddrFrom16(a16), netip.AddrFrom16(b16)}} {
+				fam := FamilyOf(p[0])
+				if got, want := checksum(b, pseudoSum(fam, p[0], p[1], n)), checksum16(b, pseudoSum16(p[0], p[1], n)); got != want {
+					t.Fatalf("%v→%v: checksum(% x) = %#04x, 16-bit words %#04x", p[0], p[1], b, got, want)
+				}
+			}
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package vrrp
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // ChecksumForm says whether, and how, a received checksum matched.
 type ChecksumForm uint8
@@ -66,42 +69,56 @@ func VerifyChecksum(msg []byte, src, dst netip.Addr) ChecksumForm {
 	return ChecksumInvalid
 }
 
-// pseudoSum is the unfolded one's-complement sum of the IPv4 (RFC 791) or
-// IPv6 (RFC 8200 section 8.1) pseudo-header for protocol 112.
+// pseudoSum is the one's-complement sum, folded to 32 bits, of the IPv4
+// (RFC 791) or IPv6 (RFC 8200 section 8.1) pseudo-header for protocol 112.
 func pseudoSum(fam Family, src, dst netip.Addr, length int) uint32 {
-	var s uint32
+	var s uint64
 	if fam == IPv4 {
 		a, b := src.As4(), dst.As4()
-		s += uint32(a[0])<<8 | uint32(a[1])
-		s += uint32(a[2])<<8 | uint32(a[3])
-		s += uint32(b[0])<<8 | uint32(b[1])
-		s += uint32(b[2])<<8 | uint32(b[3])
-		s += IPProtocol
-		s += uint32(length & 0xffff)
-		return s
+		s = uint64(binary.BigEndian.Uint32(a[:])) + uint64(binary.BigEndian.Uint32(b[:]))
+		s += IPProtocol + uint64(length&0xffff)
+		return fold32(s)
 	}
 	a, b := src.As16(), dst.As16()
-	for i := 0; i < 16; i += 2 {
-		s += uint32(a[i])<<8 | uint32(a[i+1])
-		s += uint32(b[i])<<8 | uint32(b[i+1])
+	for i := 0; i < 16; i += 8 {
+		x, y := binary.BigEndian.Uint64(a[i:]), binary.BigEndian.Uint64(b[i:])
+		s += x>>32 + x&0xffffffff + y>>32 + y&0xffffffff
 	}
-	s += uint32(length >> 16)
-	s += uint32(length & 0xffff)
-	s += IPProtocol
-	return s
+	s += uint64(length>>16) + uint64(length&0xffff) + IPProtocol
+	return fold32(s)
+}
+
+// fold32 folds a one's-complement sum to 32 bits (end-around carry); it is
+// 0 only for 0.
+func fold32(s uint64) uint32 {
+	s = s>>32 + s&0xffffffff
+	s = s>>32 + s&0xffffffff
+	return uint32(s)
 }
 
 // checksum returns the Internet checksum (RFC 1071) of b with an initial
-// sum. Over a message whose checksum field is correct it returns 0.
+// sum. Over a message whose checksum field is correct it returns 0. It adds
+// 32-bit words (RFC 1071 section 2 (B): the sum of 16-bit words and of
+// 32-bit words fold to the same value).
 func checksum(b []byte, initial uint32) uint16 {
-	s := initial
-	n := len(b) &^ 1
-	for i := 0; i < n; i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
+	s := uint64(initial)
+	for len(b) >= 8 {
+		x := binary.BigEndian.Uint64(b)
+		s += x>>32 + x&0xffffffff
+		b = b[8:]
 	}
-	if len(b)&1 == 1 {
-		s += uint32(b[len(b)-1]) << 8
+	if len(b) >= 4 {
+		s += uint64(binary.BigEndian.Uint32(b))
+		b = b[4:]
 	}
+	if len(b) >= 2 {
+		s += uint64(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint64(b[0]) << 8
+	}
+	s = uint64(fold32(s))
 	for s>>16 != 0 {
 		s = s&0xffff + s>>16
 	}

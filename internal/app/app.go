@@ -42,6 +42,10 @@ type cli struct {
 	// plainReplay makes replay read and decode the reference way
 	// (sniffer.ReadOptions.Plain, sequential): tests compare the two.
 	plainReplay bool
+	// ownsProcess: the command is the process (Main), not one of several
+	// in it (Run from tests), so it may tune the runtime (replay's
+	// collector setting).
+	ownsProcess bool
 }
 
 type command struct {
@@ -87,11 +91,15 @@ func usage(w io.Writer) {
 func Main(version string, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, version, args, stdout, stderr)
+	return runCommand(ctx, version, args, stdout, stderr, true)
 }
 
 // Run is Main with a caller-supplied context.
 func Run(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
+	return runCommand(ctx, version, args, stdout, stderr, false)
+}
+
+func runCommand(ctx context.Context, version string, args []string, stdout, stderr io.Writer, ownsProcess bool) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return ExitError
@@ -100,7 +108,7 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && name == "help" {
-			return Run(ctx, version, []string{args[1], "-h"}, stdout, stderr)
+			return runCommand(ctx, version, []string{args[1], "-h"}, stdout, stderr, ownsProcess)
 		}
 		usage(stdout)
 		return ExitOK
@@ -109,7 +117,7 @@ func Run(ctx context.Context, version string, args []string, stdout, stderr io.W
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, &cli{version: buildVersion(version), stdout: stdout, stderr: stderr}, args[1:])
+			return c.run(ctx, &cli{version: buildVersion(version), stdout: stdout, stderr: stderr, ownsProcess: ownsProcess}, args[1:])
 		}
 	}
 	fmt.Fprintf(stderr, "vrrpguard: unknown command %q\n\n", name)

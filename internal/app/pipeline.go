@@ -89,6 +89,24 @@ func (p *pipeline) observe(o *obs.Observation) {
 	p.emit(p.engine.Observe(o))
 }
 
+// observeBatch is observe for each of os in turn, under one lock (replay).
+func (p *pipeline) observeBatch(os []obs.Observation) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range os {
+		o := &os[i]
+		if p.m != nil {
+			p.m.observe(o)
+		}
+		if p.adverts {
+			p.printer.Observation(o)
+		}
+		if outs := p.engine.Observe(o); len(outs) > 0 {
+			p.emit(outs)
+		}
+	}
+}
+
 func (p *pipeline) tick(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/obs"
@@ -51,16 +53,26 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	}
 	pl := &pipeline{engine: engine, printer: p, log: slog.New(slog.NewTextHandler(stderr, nil)), adverts: *adverts}
 	var last time.Time
-	// Reading and decoding take a second core; the engine sees the same
-	// observations in the same order.
-	ropt := sniffer.ReadOptions{Concurrent: true}
+	var stats []sniffer.FileStats
 	if c.plainReplay {
-		ropt = sniffer.ReadOptions{Plain: true}
+		stats, err = sniffer.ReadFilesWith(files, func(o *obs.Observation) {
+			last = o.Time
+			pl.observe(o)
+		}, sniffer.ReadOptions{Plain: true})
+	} else {
+		var gc *gcHold
+		if c.ownsProcess {
+			gc = holdGC()
+			defer gc.release()
+		}
+		// Reading and decoding take a second core; the engine sees the
+		// same observations in the same order, a batch at a time.
+		stats, err = sniffer.ReadFilesBatched(files, func(b []obs.Observation) {
+			last = b[len(b)-1].Time
+			pl.observeBatch(b)
+			gc.check()
+		}, sniffer.ReadOptions{})
 	}
-	stats, err := sniffer.ReadFilesWith(files, func(o *obs.Observation) {
-		last = o.Time
-		pl.observe(o)
-	}, ropt)
 	if err != nil {
 		var fe *sniffer.FileError
 		if errors.As(err, &fe) {
@@ -82,4 +94,48 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// gcHoldMax is the heap (objects, live or not) up to which replay keeps
+// the collector off.
+const gcHoldMax = 16 << 20
+
+// gcHold keeps the garbage collector off while the heap is small. A replay
+// of a healthy segment allocates a few MiB in all, and the one or two
+// collections it would run mostly scan the program's globals (about 10 ms
+// of CPU); a replay that keeps more state (a flood of forged routers)
+// passes gcHoldMax soon, and from then on the collector paces as before.
+type gcHold struct {
+	prev    int
+	sample  []metrics.Sample
+	batches int
+	done    bool
+}
+
+// holdGC turns the collector off until release or a heap of gcHoldMax.
+func holdGC() *gcHold {
+	return &gcHold{prev: debug.SetGCPercent(-1), sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+// check gives the collector back once the heap passed gcHoldMax (every 8th
+// call reads the heap size). A nil gcHold does nothing.
+func (g *gcHold) check() {
+	if g == nil || g.done {
+		return
+	}
+	if g.batches++; g.batches%8 != 0 {
+		return
+	}
+	metrics.Read(g.sample)
+	if g.sample[0].Value.Kind() == metrics.KindUint64 && g.sample[0].Value.Uint64() > gcHoldMax {
+		g.release()
+	}
+}
+
+// release gives the collector back.
+func (g *gcHold) release() {
+	if g != nil && !g.done {
+		debug.SetGCPercent(g.prev)
+		g.done = true
+	}
 }
