@@ -241,19 +241,32 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		anyPart = anyPart || part[i]
 	}
 	if anyPart {
-		for _, o := range s.list {
-			if o == r || !e.recent(o, now) {
+		// r is counted with its keys: routers differ from it only where the
+		// summary counts other keys. The most recent of them is found
+		// walking from the most recently seen router.
+		var todo uint8
+		for i := range checks {
+			if part[i] && s.others(i, mine[i]) > 0 {
+				todo |= 1 << i
+			}
+		}
+		for o := s.newest; o != nil && todo != 0; o = o.older {
+			if o == r || o.resigned {
 				continue
+			}
+			if !e.recent(o, now) {
+				break // older routers are not recent either
 			}
 			for i := range checks {
 				// c.val(o) without the call: the keys and their hashes are
 				// in the router (different hashes, different keys).
 				ok := i != 0 || o.version == 2 // authentication: v2 only
-				if !part[i] || !ok || !o.lastAny.After(last[i]) {
+				if todo&(1<<i) == 0 || !ok {
 					continue
 				}
 				if o.keyHash[i] != r.keyHash[i] || o.configKey(i) != mine[i] {
 					last[i] = o.lastAny
+					todo &^= 1 << i
 				}
 			}
 		}
@@ -286,6 +299,11 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	// owner_conflict: two routers claim to own the addresses (priority 255).
 	var owners []*router
 	var expiry time.Time
+	if s.owners < 2 {
+		// Fewer than two routers advertise priority 255, recent or not.
+		e.set(fkey{kind: OwnerConflict, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}, now, false, time.Time{}, nil)
+		return
+	}
 	for _, r := range s.list {
 		if r.prio == 255 && e.recent(r, now) {
 			owners = append(owners, r)

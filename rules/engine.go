@@ -65,6 +65,12 @@ type router struct {
 	csumForm  vrrp.ChecksumForm
 	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
 	idx       int       // position in its segment's list
+	// newer and older link the routers of a segment by lastAny (see
+	// segment.newest).
+	newer, older *router
+	// counted: what of r the segment's configuration summary counts (bit i:
+	// configKey(i) in cfg[i]; ownerBit: priority 255), see segment.count.
+	counted uint8
 }
 
 type segment struct {
@@ -83,6 +89,110 @@ type segment struct {
 	noMaster   bool      // no_master currently raised by the timer
 	nextCheck  time.Time // when to compare again (last comparison + recheckEvery)
 	changedAt  time.Time // last master change
+	// newest and oldest end the list of the routers by lastAny, most
+	// recent first (each advert moves its router to the front): the oldest
+	// is evicted in O(1), and a walk from the newest finds the most recent
+	// router that differs.
+	newest, oldest *router
+	// cfg summarises the configuration of the routers that take part in
+	// checkConfig's comparison i (not resigned; authentication: v2 only),
+	// whatever their age: how many, and how many per key. A router
+	// disagrees with nobody when all of them share its key.
+	cfg [4]cfgCount
+	// owners counts the routers whose last advert had priority 255.
+	owners int
+}
+
+// cfgCount counts routers by a configuration key.
+type cfgCount struct {
+	n     int
+	byKey map[string]int
+}
+
+// ownerBit marks in router.counted a router counted in segment.owners.
+const ownerBit = 1 << 4
+
+// count adds r, as it is now, to the configuration summary.
+func (s *segment) count(r *router) {
+	if r.resigned {
+		return
+	}
+	for i := range s.cfg {
+		if i == 0 && r.version != 2 {
+			continue // authentication: v2 only
+		}
+		c := &s.cfg[i]
+		if c.byKey == nil {
+			c.byKey = map[string]int{}
+		}
+		c.n++
+		c.byKey[r.configKey(i)]++
+		r.counted |= 1 << i
+	}
+	if r.prio == 255 {
+		s.owners++
+		r.counted |= ownerBit
+	}
+}
+
+// uncount takes r out of the configuration summary; its keys must be the
+// ones it was counted with.
+func (s *segment) uncount(r *router) {
+	for i := range s.cfg {
+		if r.counted&(1<<i) == 0 {
+			continue
+		}
+		c := &s.cfg[i]
+		c.n--
+		k := r.configKey(i)
+		if c.byKey[k] <= 1 {
+			delete(c.byKey, k)
+		} else {
+			c.byKey[k]--
+		}
+	}
+	if r.counted&ownerBit != 0 {
+		s.owners--
+	}
+	r.counted = 0
+}
+
+// others reports how many counted routers of comparison i have a key other
+// than k.
+func (s *segment) others(i int, k string) int {
+	c := &s.cfg[i]
+	return c.n - c.byKey[k]
+}
+
+// touch moves r to the front of the segment's list by lastAny.
+func (s *segment) touch(r *router) {
+	if s.newest == r {
+		return
+	}
+	s.unlink(r)
+	r.older = s.newest
+	if s.newest != nil {
+		s.newest.newer = r
+	}
+	s.newest = r
+	if s.oldest == nil {
+		s.oldest = r
+	}
+}
+
+// unlink takes r out of the segment's list by lastAny (if it is in).
+func (s *segment) unlink(r *router) {
+	if r.newer != nil {
+		r.newer.older = r.older
+	} else if s.newest == r {
+		s.newest = r.older
+	}
+	if r.older != nil {
+		r.older.newer = r.newer
+	} else if s.oldest == r {
+		s.oldest = r.newer
+	}
+	r.newer, r.older = nil, nil
 }
 
 // configKey is the comparison key of checkConfig's check i.
@@ -110,6 +220,8 @@ func (s *segment) remove(r *router) {
 	if s.lastRouter == r {
 		s.lastRouter = nil
 	}
+	s.unlink(r)
+	s.uncount(r)
 	delete(s.routers, r.ip)
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
@@ -419,8 +531,12 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	seg.lastRouter = r
 	changed := r.lastAny.IsZero() || r.resigned != (a.Priority == 0) || r.version != a.Version || r.interval != a.Interval ||
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
+	if changed {
+		seg.uncount(r) // with its old keys; counted again below
+	}
 	r.mac = o.SrcMAC
 	r.lastAny = now
+	seg.touch(r)
 	r.adverts++
 	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
 	if r.interval <= 0 {
@@ -458,6 +574,9 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		seg.lastAdvert = now
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)
+	}
+	if changed {
+		seg.count(r)
 	}
 	newVRID := false
 	for i, v := range r.vips {
@@ -550,11 +669,10 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
-		var oldest *router
-		for _, r := range seg.list {
-			if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
-				oldest = r
-			}
+		// The least recently seen router other than the master.
+		oldest := seg.oldest
+		if oldest == seg.master {
+			oldest = oldest.newer
 		}
 		seg.remove(oldest)
 		e.nRouters--
