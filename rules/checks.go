@@ -528,7 +528,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 		}
 		vi = e.vipInfo(iface, addr, now)
 	}
-	vi.lastSeen = now
+	e.seenVIP(vi, now)
 	if vi.claims == nil {
 		vi.claims = map[obs.MAC]claim{}
 	}

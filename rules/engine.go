@@ -262,6 +262,8 @@ type vipInfo struct {
 	// gone: evicted from the table (routers' cached pointers are stale).
 	gone bool
 	key  vipKey
+	// newer and older link the entries by lastSeen (see Engine.vipNewest).
+	newer, older *vipInfo
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -317,6 +319,12 @@ type Engine struct {
 	// is cheaper than the maps and the same on every run.
 	segList []*segment
 	vipList []*vipInfo
+	// vipGone counts the evicted entries still in vipList (dropped from it
+	// in one pass when they are many).
+	vipGone int
+	// vipNewest and vipOldest end the list of the entries of vips by
+	// lastSeen, most recent first: evictions take the oldest in O(1).
+	vipNewest, vipOldest *vipInfo
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -585,7 +593,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 			vi = e.vipInfo(o.Interface, v, now)
 			r.vis[i] = vi
 		} else {
-			vi.lastSeen = now
+			e.seenVIP(vi, now)
 		}
 		if e.noteVRID(vi, a.VRID, now) {
 			newVRID = true
@@ -732,20 +740,54 @@ func (e *Engine) evictRouters(now time.Time) {
 	e.evicted(now, "routers")
 }
 
+// evictVIPs drops the least recently seen sixteenth of the virtual
+// addresses (among equally old ones, the one seen first goes first).
 func (e *Engine) evictVIPs(now time.Time) {
-	all := make([]aged, len(e.vipList))
-	for i, vi := range e.vipList {
-		all[i] = agedAt(vi.lastSeen, i)
-	}
-	n := max(1, len(all)/16)
-	oldest(all, n)
-	for _, x := range all[:n] {
-		vi := e.vipList[x.i]
+	for n := max(1, len(e.vips)/16); n > 0 && e.vipOldest != nil; n-- {
+		vi := e.vipOldest
+		e.unlinkVIP(vi)
 		vi.gone = true
 		delete(e.vips, vi.key)
+		e.vipGone++
 	}
-	e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
+	if e.vipGone > len(e.vipList)/2 {
+		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
+		e.vipGone = 0
+	}
 	e.evicted(now, "virtual addresses")
+}
+
+// seenVIP sets vi's lastSeen to now (the latest time seen) and moves it to
+// the front of the list by lastSeen.
+func (e *Engine) seenVIP(vi *vipInfo, now time.Time) {
+	vi.lastSeen = now
+	if e.vipNewest == vi {
+		return
+	}
+	e.unlinkVIP(vi)
+	vi.older = e.vipNewest
+	if e.vipNewest != nil {
+		e.vipNewest.newer = vi
+	}
+	e.vipNewest = vi
+	if e.vipOldest == nil {
+		e.vipOldest = vi
+	}
+}
+
+// unlinkVIP takes vi out of the list by lastSeen (if it is in).
+func (e *Engine) unlinkVIP(vi *vipInfo) {
+	if vi.newer != nil {
+		vi.newer.older = vi.older
+	} else if e.vipNewest == vi {
+		e.vipNewest = vi.older
+	}
+	if vi.older != nil {
+		vi.older.newer = vi.newer
+	} else if e.vipOldest == vi {
+		e.vipOldest = vi.newer
+	}
+	vi.newer, vi.older = nil, nil
 }
 
 func (e *Engine) evicted(now time.Time, what string) {
@@ -814,7 +856,7 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		e.vips[k] = vi
 		e.vipList = append(e.vipList, vi)
 	}
-	vi.lastSeen = now
+	e.seenVIP(vi, now)
 	return vi
 }
 
@@ -994,6 +1036,9 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.T
 // probes asks for probes of virtual addresses and judges the answers.
 func (e *Engine) probes(now time.Time) {
 	for _, vi := range e.vipList {
+		if vi.gone {
+			continue
+		}
 		k := vi.key
 		if !vi.probeSent.IsZero() {
 			if now.Sub(vi.probeSent) < probeWait {
