@@ -246,7 +246,7 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		// walking from the most recently seen router.
 		var todo uint8
 		for i := range checks {
-			if part[i] && s.others(i, mine[i]) > 0 {
+			if part[i] && !s.agree(i, mine[i]) {
 				todo |= 1 << i
 			}
 		}

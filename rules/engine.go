@@ -96,17 +96,19 @@ type segment struct {
 	newest, oldest *router
 	// cfg summarises the configuration of the routers that take part in
 	// checkConfig's comparison i (not resigned; authentication: v2 only),
-	// whatever their age: how many, and how many per key. A router
-	// disagrees with nobody when all of them share its key.
+	// whatever their age: a router disagrees with nobody when all of them
+	// share its key.
 	cfg [4]cfgCount
 	// owners counts the routers whose last advert had priority 255.
 	owners int
 }
 
-// cfgCount counts routers by a configuration key.
+// cfgCount counts the routers of a comparison, and how many of them share
+// one key (that of the first counted once no router has the previous one).
 type cfgCount struct {
-	n     int
-	byKey map[string]int
+	n    int
+	key  string
+	same int
 }
 
 // ownerBit marks in router.counted a router counted in segment.owners.
@@ -121,12 +123,14 @@ func (s *segment) count(r *router) {
 		if i == 0 && r.version != 2 {
 			continue // authentication: v2 only
 		}
-		c := &s.cfg[i]
-		if c.byKey == nil {
-			c.byKey = map[string]int{}
+		c, k := &s.cfg[i], r.configKey(i)
+		if c.same == 0 {
+			c.key = k
+		}
+		if k == c.key {
+			c.same++
 		}
 		c.n++
-		c.byKey[r.configKey(i)]++
 		r.counted |= 1 << i
 	}
 	if r.prio == 255 {
@@ -138,30 +142,44 @@ func (s *segment) count(r *router) {
 // uncount takes r out of the configuration summary; its keys must be the
 // ones it was counted with.
 func (s *segment) uncount(r *router) {
+	counted := r.counted
+	r.counted = 0
 	for i := range s.cfg {
-		if r.counted&(1<<i) == 0 {
+		if counted&(1<<i) == 0 {
 			continue
 		}
 		c := &s.cfg[i]
 		c.n--
-		k := r.configKey(i)
-		if c.byKey[k] <= 1 {
-			delete(c.byKey, k)
-		} else {
-			c.byKey[k]--
+		if r.configKey(i) != c.key {
+			continue
+		}
+		if c.same--; c.same > 0 || c.n == 0 {
+			continue
+		}
+		// No router has the key any more: count those of the most recent
+		// router counted (once per departure of all the routers of a key).
+		c.key = ""
+		for o := s.newest; o != nil; o = o.older {
+			if o.counted&(1<<i) != 0 {
+				c.key = o.configKey(i)
+				break
+			}
+		}
+		for _, o := range s.list {
+			if o.counted&(1<<i) != 0 && o.configKey(i) == c.key {
+				c.same++
+			}
 		}
 	}
-	if r.counted&ownerBit != 0 {
+	if counted&ownerBit != 0 {
 		s.owners--
 	}
-	r.counted = 0
 }
 
-// others reports how many counted routers of comparison i have a key other
-// than k.
-func (s *segment) others(i int, k string) int {
+// agree reports whether every router counted in comparison i has key k.
+func (s *segment) agree(i int, k string) bool {
 	c := &s.cfg[i]
-	return c.n - c.byKey[k]
+	return c.same == c.n && c.key == k
 }
 
 // touch moves r to the front of the segment's list by lastAny.
@@ -313,6 +331,8 @@ type Engine struct {
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
+	// activeSlots counts them by a hash of their key, for the same purpose.
+	activeSlots *keySlots
 	seed       maphash.Seed // for router.keyHash
 	// segList holds the segments of segs, for the timers, and vipList
 	// the entries of vips, in the order they were made: iterating them
@@ -420,7 +440,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -875,8 +895,8 @@ func (e *Engine) dropClaims(iface string, r *router) {
 // at the latest. fill sets the descriptive fields (called on raise and on
 // refresh).
 func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill func(*Finding)) {
-	if !cond && e.activeVRID[k.vrid] == 0 {
-		return // nothing of this VRID is active
+	if !cond && (e.activeVRID[k.vrid] == 0 || !e.activeSlots.maybe(&k)) {
+		return // nothing of this VRID, or with a key like k, is active
 	}
 	a := e.active[k]
 	if !cond {
@@ -905,6 +925,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		a.lastFill = now
 		e.active[k] = a
 		e.activeVRID[k.vrid]++
+		e.activeSlots.add(&k)
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -964,6 +985,7 @@ func (e *Engine) timers(now time.Time) {
 		a := e.active[k]
 		delete(e.active, k)
 		e.activeVRID[k.vrid]--
+		e.activeSlots.remove(&k)
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})

@@ -1,0 +1,32 @@
+package rules
+
+import "encoding/binary"
+
+// keySlots counts the active findings by a cheap hash of their keys (no
+// string hashing), so that clearing a finding that is not active, as every
+// advert does for most of its checks, is usually decided without a lookup
+// in the map of active findings. A zero count means no active finding has
+// a key of that slot; collisions only cost the map lookup.
+type keySlots [1 << 16]uint16
+
+// slot hashes the parts of k that are cheap to read: the VRID, family, the
+// lengths of the strings, two bytes of the kind and the address.
+func (*keySlots) slot(k *fkey) uint32 {
+	h := uint64(k.vrid) | uint64(k.fam)<<8 | uint64(len(k.kind))<<16 | uint64(len(k.iface))<<24 | uint64(len(k.sub))<<32
+	if len(k.kind) > 5 {
+		h |= uint64(k.kind[0])<<40 | uint64(k.kind[5])<<48
+	}
+	if k.addr.IsValid() {
+		a := k.addr.As16()
+		h ^= (binary.LittleEndian.Uint64(a[:8]) ^ binary.LittleEndian.Uint64(a[8:])*0xff51afd7ed558ccd) * 0xc4ceb9fe1a85ec53
+	}
+	h *= 0x9e3779b97f4a7c15
+	return uint32(h >> 48)
+}
+
+// maybe reports whether a finding with key k may be active.
+func (s *keySlots) maybe(k *fkey) bool { return s[s.slot(k)] != 0 }
+
+// add counts an active finding with key k; remove uncounts it.
+func (s *keySlots) add(k *fkey)    { s[s.slot(k)]++ }
+func (s *keySlots) remove(k *fkey) { s[s.slot(k)]-- }
