@@ -6,8 +6,12 @@ import "encoding/binary"
 // string hashing), so that clearing a finding that is not active, as every
 // advert does for most of its checks, is usually decided without a lookup
 // in the map of active findings. A zero count means no active finding has
-// a key of that slot; collisions only cost the map lookup.
-type keySlots [1 << 16]uint16
+// a key of that slot; collisions only cost the map lookup. The queries read
+// only the bit set (8 KiB, which stays in the cache).
+type keySlots struct {
+	n   [1 << 16]uint16
+	any [1 << 16 / 64]uint64 // bit i: n[i] > 0
+}
 
 // slot hashes the parts of k that are cheap to read: the VRID, family, the
 // lengths of the strings, two bytes of the kind and the address.
@@ -25,8 +29,22 @@ func (*keySlots) slot(k *fkey) uint32 {
 }
 
 // maybe reports whether a finding with key k may be active.
-func (s *keySlots) maybe(k *fkey) bool { return s[s.slot(k)] != 0 }
+func (s *keySlots) maybe(k *fkey) bool {
+	i := s.slot(k)
+	return s.any[i/64]&(1<<(i%64)) != 0
+}
 
-// add counts an active finding with key k; remove uncounts it.
-func (s *keySlots) add(k *fkey)    { s[s.slot(k)]++ }
-func (s *keySlots) remove(k *fkey) { s[s.slot(k)]-- }
+// add counts an active finding with key k.
+func (s *keySlots) add(k *fkey) {
+	i := s.slot(k)
+	s.n[i]++
+	s.any[i/64] |= 1 << (i % 64)
+}
+
+// remove uncounts an active finding with key k.
+func (s *keySlots) remove(k *fkey) {
+	i := s.slot(k)
+	if s.n[i]--; s.n[i] == 0 {
+		s.any[i/64] &^= 1 << (i % 64)
+	}
+}
