@@ -396,7 +396,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now time.Time) {
 	for i, v := range r.vips {
 		vi := r.vis[i]
-		if vi == nil || vi.gone {
+		if vi == nil || vi.gone || vi.key != (vipKey{iface, v}) {
 			vi = e.vips[vipKey{iface, v}]
 		}
 		if vi == nil {

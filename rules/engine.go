@@ -282,6 +282,7 @@ type vipInfo struct {
 	key  vipKey
 	// newer and older link the entries by lastSeen (see Engine.vipNewest).
 	newer, older *vipInfo
+	idx          int // position in Engine.vipList
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -339,12 +340,17 @@ type Engine struct {
 	// is cheaper than the maps and the same on every run.
 	segList []*segment
 	vipList []*vipInfo
-	// vipGone counts the evicted entries still in vipList (dropped from it
+	// vipGone counts the nil slots left in vipList by evicted entries
 	// in one pass when they are many).
 	vipGone int
 	// vipNewest and vipOldest end the list of the entries of vips by
 	// lastSeen, most recent first: evictions take the oldest in O(1).
 	vipNewest, vipOldest *vipInfo
+	// freeVIPs and freeRouters hold evicted entries that nothing refers to
+	// any more (routers' cached entries are checked by key), reused for new
+	// ones: a flood makes a new router and new addresses on every packet.
+	freeVIPs    []*vipInfo
+	freeRouters []*router
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -609,7 +615,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	newVRID := false
 	for i, v := range r.vips {
 		vi := r.vis[i]
-		if vi == nil || vi.gone {
+		if vi == nil || vi.gone || vi.key != (vipKey{o.Interface, v}) { // (reused for another address)
 			vi = e.vipInfo(o.Interface, v, now)
 			r.vis[i] = vi
 		} else {
@@ -704,12 +710,21 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 		}
 		seg.remove(oldest)
 		e.nRouters--
-		e.evicted(now, "routers of VRID "+strconv.Itoa(int(seg.key.vrid))+" on "+seg.key.iface)
+		e.freeRouter(oldest)
+		e.evicted(now, seg, "")
 	}
 	if e.nRouters >= e.p.MaxRouters {
 		e.evictRouters(now)
 	}
-	r := &router{ip: ip, first: now}
+	var r *router
+	if n := len(e.freeRouters); n > 0 {
+		r = e.freeRouters[n-1]
+		e.freeRouters = e.freeRouters[:n-1]
+		*r = router{vis: r.vis[:0]}
+	} else {
+		r = &router{}
+	}
+	r.ip, r.first = ip, now
 	seg.add(r)
 	e.nRouters++
 	return r
@@ -730,7 +745,7 @@ func (e *Engine) evictSegments(now time.Time) {
 		e.unindex(s)
 	}
 	e.segList = slices.DeleteFunc(e.segList, func(s *segment) bool { return e.segs[s.key] != s })
-	e.evicted(now, "segments (interface, family, VRID)")
+	e.evicted(now, nil, "segments (interface, family, VRID)")
 }
 
 // evictRouters drops the least recently seen sixteenth of all routers.
@@ -756,8 +771,9 @@ func (e *Engine) evictRouters(now time.Time) {
 			x.s.master = nil
 		}
 		e.nRouters--
+		e.freeRouter(x.r)
 	}
-	e.evicted(now, "routers")
+	e.evicted(now, nil, "routers")
 }
 
 // evictVIPs drops the least recently seen sixteenth of the virtual
@@ -768,13 +784,30 @@ func (e *Engine) evictVIPs(now time.Time) {
 		e.unlinkVIP(vi)
 		vi.gone = true
 		delete(e.vips, vi.key)
+		e.vipList[vi.idx] = nil
 		e.vipGone++
+		if len(e.freeVIPs) < maxFree {
+			e.freeVIPs = append(e.freeVIPs, vi)
+		}
 	}
 	if e.vipGone > len(e.vipList)/2 {
-		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
+		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi == nil })
+		for i, vi := range e.vipList {
+			vi.idx = i
+		}
 		e.vipGone = 0
 	}
-	e.evicted(now, "virtual addresses")
+	e.evicted(now, nil, "virtual addresses")
+}
+
+// maxFree caps the evicted routers and addresses kept for reuse.
+const maxFree = 1024
+
+// freeRouter keeps r, taken out of its segment, for reuse.
+func (e *Engine) freeRouter(r *router) {
+	if len(e.freeRouters) < maxFree {
+		e.freeRouters = append(e.freeRouters, r)
+	}
 }
 
 // seenVIP sets vi's lastSeen to now (the latest time seen) and moves it to
@@ -810,9 +843,14 @@ func (e *Engine) unlinkVIP(vi *vipInfo) {
 	vi.newer, vi.older = nil, nil
 }
 
-func (e *Engine) evicted(now time.Time, what string) {
+// evicted counts an eviction from the table of what, or of the routers of
+// seg (named only when the finding's message is written).
+func (e *Engine) evicted(now time.Time, seg *segment, what string) {
 	e.stats.Evictions++
 	e.set(fkey{kind: TableFull}, now, true, now.Add(e.p.QuietPeriod), func(f *Finding) {
+		if seg != nil {
+			what = "routers of VRID " + strconv.Itoa(int(seg.key.vrid)) + " on " + seg.key.iface
+		}
 		f.Message = "the table of " + what + " is full, so the oldest entries are being dropped (" +
 			strconv.FormatUint(e.stats.Evictions, 10) + " evictions): a flood of forged VRRP packets or far more VRRP traffic than expected — find the source, or raise the caps"
 		f.Fingerprint = fingerprint(TableFull, vrrp.FamilyUnknown, 0)
@@ -872,8 +910,16 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		if len(e.vips) >= e.p.MaxVIPs {
 			e.evictVIPs(now)
 		}
-		vi = &vipInfo{key: k}
+		if n := len(e.freeVIPs); n > 0 {
+			vi = e.freeVIPs[n-1]
+			e.freeVIPs = e.freeVIPs[:n-1]
+			clear(vi.claims)
+			*vi = vipInfo{key: k, vrids: vi.vrids[:0], claims: vi.claims}
+		} else {
+			vi = &vipInfo{key: k}
+		}
 		e.vips[k] = vi
+		vi.idx = len(e.vipList)
 		e.vipList = append(e.vipList, vi)
 	}
 	e.seenVIP(vi, now)
@@ -1058,8 +1104,8 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.T
 // probes asks for probes of virtual addresses and judges the answers.
 func (e *Engine) probes(now time.Time) {
 	for _, vi := range e.vipList {
-		if vi.gone {
-			continue
+		if vi == nil {
+			continue // evicted
 		}
 		k := vi.key
 		if !vi.probeSent.IsZero() {
