@@ -334,7 +334,10 @@ type Engine struct {
 	activeVRID [256]int32
 	// activeSlots counts them by a hash of their key, for the same purpose.
 	activeSlots *keySlots
-	seed       maphash.Seed // for router.keyHash
+	seed        maphash.Seed // for router.keyHash
+	// lastKeys are the last keys made for authentication, version and
+	// interval (new routers of a flood mostly share them).
+	lastKeys keyMemo
 	// segList holds the segments of segs, for the timers, and vipList
 	// the entries of vips, in the order they were made: iterating them
 	// is cheaper than the maps and the same on every run.
@@ -580,20 +583,24 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.vips = sortedAddrs(a.Addresses)
 		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
-		r.authKey = r.authType.String()
-		if r.authType == vrrp.AuthSimple {
-			r.authKey += " " + vrrp.AuthDigest(r.authData)
+		if !e.lastKeys.same(r) {
+			r.authKey = r.authType.String()
+			if r.authType == vrrp.AuthSimple {
+				r.authKey += " " + vrrp.AuthDigest(r.authData)
+			}
+			r.versionKey = strconv.Itoa(int(r.version))
+			r.intervalKey = r.interval.String()
+			// Interned: equal keys share their bytes, so comparing them is a
+			// pointer comparison.
+			r.authKey = unique.Make(r.authKey).Value()
+			r.versionKey = unique.Make(r.versionKey).Value()
+			r.intervalKey = unique.Make(r.intervalKey).Value()
+			for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey} {
+				r.keyHash[i] = maphash.String(e.seed, k)
+			}
+			e.lastKeys.keep(r)
 		}
-		r.versionKey = strconv.Itoa(int(r.version))
-		r.intervalKey = r.interval.String()
-		// Interned: equal keys share their bytes, so comparing them is a
-		// pointer comparison.
-		r.authKey = unique.Make(r.authKey).Value()
-		r.versionKey = unique.Make(r.versionKey).Value()
-		r.intervalKey = unique.Make(r.intervalKey).Value()
-		for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey, r.vipsKey} {
-			r.keyHash[i] = maphash.String(e.seed, k)
-		}
+		r.keyHash[3] = maphash.String(e.seed, r.vipsKey)
 	}
 	r.prio = a.Priority
 	if a.Priority == 0 {
