@@ -397,7 +397,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 	for i, v := range r.vips {
 		vi := r.vis[i]
 		if vi == nil || vi.gone || vi.key != (vipKey{iface, v}) {
-			vi = e.vips[vipKey{iface, v}]
+			vi = e.vips.get(vipKey{iface, v})
 		}
 		if vi == nil {
 			continue
@@ -521,7 +521,7 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 		return
 	}
 	fam := vrrp.FamilyOf(addr)
-	vi := e.vips[vipKey{iface, addr}]
+	vi := e.vips.get(vipKey{iface, addr})
 	if vi == nil {
 		if e.expectedByVIP(iface, addr) == nil {
 			return // not a virtual address we know of

@@ -320,7 +320,7 @@ type Engine struct {
 	p        Params
 	expected []Expected
 	segs     map[segKey]*segment
-	vips     map[vipKey]*vipInfo
+	vips     vipTable
 	nRouters int
 	active   map[fkey]*activeFinding
 	now      time.Time
@@ -449,7 +449,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: newVIPTable(), active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -459,7 +459,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 // Stats returns the counters.
 func (e *Engine) Stats() Stats {
 	s := e.stats
-	s.Segments, s.Routers, s.VIPs, s.ActiveFindings = len(e.segs), e.nRouters, len(e.vips), len(e.active)
+	s.Segments, s.Routers, s.VIPs, s.ActiveFindings = len(e.segs), e.nRouters, e.vips.len(), len(e.active)
 	return s
 }
 
@@ -786,11 +786,11 @@ func (e *Engine) evictRouters(now time.Time) {
 // evictVIPs drops the least recently seen sixteenth of the virtual
 // addresses (among equally old ones, the one seen first goes first).
 func (e *Engine) evictVIPs(now time.Time) {
-	for n := max(1, len(e.vips)/16); n > 0 && e.vipOldest != nil; n-- {
+	for n := max(1, e.vips.len()/16); n > 0 && e.vipOldest != nil; n-- {
 		vi := e.vipOldest
 		e.unlinkVIP(vi)
 		vi.gone = true
-		delete(e.vips, vi.key)
+		e.vips.del(vi)
 		e.vipList[vi.idx] = nil
 		e.vipGone++
 		if len(e.freeVIPs) < maxFree {
@@ -912,9 +912,9 @@ func sameAddrs(sorted, raw []netip.Addr) bool {
 
 func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 	k := vipKey{iface, vip}
-	vi := e.vips[k]
+	vi := e.vips.get(k)
 	if vi == nil {
-		if len(e.vips) >= e.p.MaxVIPs {
+		if e.vips.len() >= e.p.MaxVIPs {
 			e.evictVIPs(now)
 		}
 		if n := len(e.freeVIPs); n > 0 {
@@ -925,7 +925,7 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		} else {
 			vi = &vipInfo{key: k}
 		}
-		e.vips[k] = vi
+		e.vips.put(vi)
 		vi.idx = len(e.vipList)
 		e.vipList = append(e.vipList, vi)
 	}
@@ -936,7 +936,7 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 // dropClaims forgets the VIP claims of a router that resigned.
 func (e *Engine) dropClaims(iface string, r *router) {
 	for _, v := range r.vips {
-		if vi := e.vips[vipKey{iface, v}]; vi != nil {
+		if vi := e.vips.get(vipKey{iface, v}); vi != nil {
 			delete(vi.claims, r.mac)
 		}
 	}
@@ -1048,7 +1048,7 @@ func (e *Engine) timers(now time.Time) {
 		case DuplicateMaster:
 			e.afterSplitBrain(segKey{k.iface, k.fam, k.vrid}, now)
 		case StaleAnnouncement:
-			if vi := e.vips[vipKey{k.iface, k.addr}]; vi != nil && vi.staleVRID == k.vrid {
+			if vi := e.vips.get(vipKey{k.iface, k.addr}); vi != nil && vi.staleVRID == k.vrid {
 				vi.stale = false
 			}
 		}

@@ -189,10 +189,14 @@ func laterOf(a, b time.Time) time.Time {
 }
 
 func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
-	out := make([]VIPSnapshot, 0, len(e.vips))
+	out := make([]VIPSnapshot, 0, e.vips.len())
 	seen := map[netip.Addr]bool{} // addresses in the table, on any interface
 	added := map[vipKey]bool{}    // expected addresses added below
-	for k, vi := range e.vips {
+	for _, vi := range e.vipList {
+		if vi == nil {
+			continue // evicted
+		}
+		k := vi.key
 		fam := vrrp.FamilyOf(k.addr)
 		vs := VIPSnapshot{Interface: k.iface, Family: fam, Addr: k.addr}
 		for _, x := range vi.vrids {
@@ -227,7 +231,7 @@ func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
 				if x.Interface == "" && seen[v] {
 					continue
 				}
-				if x.Interface != "" && e.vips[vipKey{x.Interface, v}] != nil {
+				if x.Interface != "" && e.vips.get(vipKey{x.Interface, v}) != nil {
 					continue
 				}
 				if added[vipKey{x.Interface, v}] {
