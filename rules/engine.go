@@ -282,7 +282,8 @@ type vipInfo struct {
 	key  vipKey
 	// newer and older link the entries by lastSeen (see Engine.vipNewest).
 	newer, older *vipInfo
-	idx          int // position in Engine.vipList
+	idx          int    // position in Engine.vipList
+	hash         uint32 // hash of key in Engine.vips
 }
 
 // probeWait is how long holders have to answer a probe.

@@ -71,7 +71,8 @@ func (t *vipTable) put(vi *vipInfo) {
 	if 2*(t.n+1) > len(t.hashes) {
 		t.grow()
 	}
-	t.insert(t.hash(vi.key), vi)
+	vi.hash = t.hash(vi.key)
+	t.insert(vi.hash, vi)
 	t.n++
 }
 
@@ -96,14 +97,13 @@ func (t *vipTable) grow() {
 	}
 }
 
-// del removes vi (a no-op if it is not in the table).
+// del removes vi, put before (a no-op if it is not in the table).
 func (t *vipTable) del(vi *vipInfo) {
 	if t.n == 0 {
 		return
 	}
-	h := t.hash(vi.key)
 	mask := uint32(len(t.hashes) - 1)
-	i := h & mask
+	i := vi.hash & mask
 	for t.vis[i] != vi {
 		if t.hashes[i] == 0 {
 			return
