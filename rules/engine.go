@@ -913,7 +913,7 @@ func sameAddrs(sorted, raw []netip.Addr) bool {
 
 func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 	k := vipKey{iface, vip}
-	vi := e.vips.get(k)
+	vi, h := e.vips.lookup(k)
 	if vi == nil {
 		if e.vips.len() >= e.p.MaxVIPs {
 			e.evictVIPs(now)
@@ -926,7 +926,7 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		} else {
 			vi = &vipInfo{key: k}
 		}
-		e.vips.put(vi)
+		e.vips.put(vi, h)
 		vi.idx = len(e.vipList)
 		e.vipList = append(e.vipList, vi)
 	}

@@ -41,7 +41,7 @@ func TestVIPTableMatchesMap(t *testing.T) {
 		switch {
 		case want == nil && rng.IntN(3) > 0:
 			vi := &vipInfo{key: k}
-			tab.put(vi)
+			tab.put(vi, tab.hash(k))
 			ref[k] = vi
 		case want != nil && rng.IntN(2) == 0:
 			tab.del(want)

@@ -3,6 +3,8 @@ package rules
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 )
 
 // vipTable holds the engine's virtual-address entries by key (interface,
@@ -11,36 +13,45 @@ import (
 // the table, as a flood of forged adverts makes for most of its addresses,
 // reads only the array of hashes; deletion shifts the following entries
 // back (no tombstones), so probe sequences stay short whatever the churn.
-// The hash is keyed (a seed per table), so senders cannot choose addresses
-// that collide.
+// The hash is keyed (random keys per table), so senders cannot choose
+// addresses that collide.
 type vipTable struct {
 	hashes []uint32 // 0: empty slot; else the entry's hash (never 0)
 	vis    []*vipInfo
 	n      int
 	seed   maphash.Seed
+	k      [3]uint64 // random keys of the address hash
 	// The hash of the last interface looked up.
 	lastIface string
 	lastHash  uint64
 }
 
-func newVIPTable() vipTable { return vipTable{seed: maphash.MakeSeed()} }
+func newVIPTable() vipTable {
+	return vipTable{seed: maphash.MakeSeed(), k: [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64() | 1}}
+}
 
 // len returns the number of entries.
 func (t *vipTable) len() int { return t.n }
 
-// hash returns the hash of k (never 0).
+// mix folds the 128-bit product of a and b.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hash returns the hash of k (never 0): the address mixed with random
+// keys by multiplication (as wyhash, and Go's maps without AES, do; cheaper
+// than hash/maphash for 16 bytes), then with the interface's hash.
 func (t *vipTable) hash(k vipKey) uint32 {
 	if k.iface != t.lastIface || t.lastIface == "" {
 		t.lastIface, t.lastHash = k.iface, maphash.String(t.seed, k.iface)
 	}
 	a := k.addr.As16()
-	var b [24]byte
-	copy(b[:16], a[:])
-	binary.LittleEndian.PutUint64(b[16:], t.lastHash)
-	h := maphash.Bytes(t.seed, b[:])
-	if k.addr.Zone() != "" {
-		h ^= maphash.String(t.seed, k.addr.Zone())
+	h := mix(binary.LittleEndian.Uint64(a[:8])^t.k[0], binary.LittleEndian.Uint64(a[8:])^t.k[1])
+	if z := k.addr.Zone(); z != "" {
+		h ^= maphash.String(t.seed, z)
 	}
+	h = mix(h^t.lastHash, t.k[2])
 	if x := uint32(h) ^ uint32(h>>32); x != 0 {
 		return x
 	}
@@ -49,30 +60,36 @@ func (t *vipTable) hash(k vipKey) uint32 {
 
 // get returns the entry of k, or nil.
 func (t *vipTable) get(k vipKey) *vipInfo {
-	if t.n == 0 {
-		return nil
-	}
+	vi, _ := t.lookup(k)
+	return vi
+}
+
+// lookup returns the entry of k, or nil, and k's hash (for put).
+func (t *vipTable) lookup(k vipKey) (*vipInfo, uint32) {
 	h := t.hash(k)
+	if t.n == 0 {
+		return nil, h
+	}
 	mask := uint32(len(t.hashes) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		switch t.hashes[i] {
 		case 0:
-			return nil
+			return nil, h
 		case h:
 			if vi := t.vis[i]; vi.key == k {
-				return vi
+				return vi, h
 			}
 		}
 	}
 }
 
-// put adds vi, whose key must not be in the table.
-func (t *vipTable) put(vi *vipInfo) {
+// put adds vi, whose key must not be in the table and must have hash h.
+func (t *vipTable) put(vi *vipInfo, h uint32) {
 	if 2*(t.n+1) > len(t.hashes) {
 		t.grow()
 	}
-	vi.hash = t.hash(vi.key)
-	t.insert(vi.hash, vi)
+	vi.hash = h
+	t.insert(h, vi)
 	t.n++
 }
 
