@@ -46,10 +46,16 @@ func (t *vipTable) hash(k vipKey) uint32 {
 	if k.iface != t.lastIface || t.lastIface == "" {
 		t.lastIface, t.lastHash = k.iface, maphash.String(t.seed, k.iface)
 	}
-	a := k.addr.As16()
-	h := mix(binary.LittleEndian.Uint64(a[:8])^t.k[0], binary.LittleEndian.Uint64(a[8:])^t.k[1])
-	if z := k.addr.Zone(); z != "" {
-		h ^= maphash.String(t.seed, z)
+	var h uint64
+	if k.addr.Is4() {
+		a := k.addr.As4()
+		h = mix(uint64(binary.LittleEndian.Uint32(a[:]))^t.k[0], t.k[1])
+	} else {
+		a := k.addr.As16()
+		h = mix(binary.LittleEndian.Uint64(a[:8])^t.k[0], binary.LittleEndian.Uint64(a[8:])^t.k[1])
+		if z := k.addr.Zone(); z != "" {
+			h ^= maphash.String(t.seed, z)
+		}
 	}
 	h = mix(h^t.lastHash, t.k[2])
 	if x := uint32(h) ^ uint32(h>>32); x != 0 {
