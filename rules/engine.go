@@ -333,8 +333,10 @@ type Engine struct {
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
-	// activeSlots counts them by a hash of their key, for the same purpose.
+	// activeSlots counts them by a hash of their key, for the same purpose,
+	// and activeCache remembers recently found ones (see findActive).
 	activeSlots *keySlots
+	activeCache *[1024]cachedFinding
 	seed        maphash.Seed // for router.keyHash
 	// lastKeys are the last keys made for authentication, version and
 	// interval (new routers of a flood mostly share them).
@@ -450,7 +452,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: newVIPTable(), active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: newVIPTable(), active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, activeCache: &[1024]cachedFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -952,7 +954,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 	if !cond && (e.activeVRID[k.vrid] == 0 || !e.activeSlots.maybe(&k)) {
 		return // nothing of this VRID, or with a key like k, is active
 	}
-	a := e.active[k]
+	a := e.findActive(&k)
 	if !cond {
 		if a != nil {
 			if r := now.Add(e.p.ResolveHold); r.Before(a.resolveAt) {

@@ -88,7 +88,8 @@ func TestAddrsKey(t *testing.T) {
 // advert holds its routers, most recent first; its configuration summary
 // counts what a scan of its routers counts; the most recent router that
 // differs from the advertiser, found through them, is the one a scan finds;
-// the address table and its list by last seen hold the same entries.
+// the address table and its list by last seen hold the same entries; the
+// cache and the slots of active findings agree with their map.
 func TestFloodBookkeeping(t *testing.T) {
 	p := DefaultParams()
 	p.MaxRoutersPerSegment, p.MaxRouters, p.MaxVIPs, p.MaxSegments = 6, 20, 40, 8
@@ -206,6 +207,16 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 			if !got.Equal(want) {
 				t.Errorf("step %d: segment %v check %d: most recent differing router at %v, scan says %v", step, s.key, i, got, want)
 			}
+		}
+	}
+	for _, c := range e.activeCache {
+		if c.a != nil && c.a.resolveAt.After(now) && e.active[c.k] != c.a {
+			t.Errorf("step %d: cached finding %v is not the active one", step, c.k)
+		}
+	}
+	for k := range e.active {
+		if !e.activeSlots.maybe(&k) {
+			t.Errorf("step %d: active finding %v not counted in its slot", step, k)
 		}
 	}
 	live := 0

@@ -48,3 +48,26 @@ func (s *keySlots) remove(k *fkey) {
 		s.any[i/64] &^= 1 << (i % 64)
 	}
 }
+
+// cachedFinding is an entry of Engine.activeCache.
+type cachedFinding struct {
+	k fkey
+	a *activeFinding
+}
+
+// findActive returns the active finding of k, or nil, through a
+// direct-mapped cache of the map of active findings (a flood refreshes the
+// same few findings on every packet). A cached finding is still in the map
+// if it resolves after the engine's clock: the timers remove only findings
+// whose resolution time has passed, and nothing changes it afterwards.
+func (e *Engine) findActive(k *fkey) *activeFinding {
+	c := &e.activeCache[e.activeSlots.slot(k)%uint32(len(e.activeCache))]
+	if c.a != nil && c.a.resolveAt.After(e.now) && c.k == *k {
+		return c.a
+	}
+	a := e.active[*k]
+	if a != nil {
+		c.k, c.a = *k, a
+	}
+	return a
+}
