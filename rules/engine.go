@@ -357,6 +357,7 @@ type Engine struct {
 	// ones: a flood makes a new router and new addresses on every packet.
 	freeVIPs    []*vipInfo
 	freeRouters []*router
+	segHeap     segHeap // evictRouters' scratch
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -760,29 +761,32 @@ func (e *Engine) evictSegments(now time.Time) {
 
 // evictRouters drops the least recently seen sixteenth of all routers.
 func (e *Engine) evictRouters(now time.Time) {
-	type ref struct {
-		s *segment
-		r *router
-	}
-	refs := make([]ref, 0, e.nRouters)
-	all := make([]aged, 0, e.nRouters)
+	// The segments' lists by last advert are sorted: merge their oldest
+	// ends through a heap instead of reading every router.
+	h := e.segHeap[:0]
 	for _, s := range e.segList {
-		for _, r := range s.list {
-			all = append(all, agedAt(r.lastAny, len(refs)))
-			refs = append(refs, ref{s, r})
+		if s.oldest != nil {
+			h = append(h, s)
 		}
 	}
-	n := max(1, len(all)/16)
-	oldest(all, n)
-	for _, a := range all[:n] {
-		x := refs[a.i]
-		x.s.remove(x.r)
-		if x.s.master == x.r {
-			x.s.master = nil
+	h.init()
+	for n := max(1, e.nRouters/16); n > 0 && len(h) > 0; n-- {
+		s := h[0]
+		r := s.oldest
+		s.remove(r)
+		if s.master == r {
+			s.master = nil
 		}
 		e.nRouters--
-		e.freeRouter(x.r)
+		e.freeRouter(r)
+		if s.oldest == nil {
+			h = h.pop()
+		} else {
+			h.down(0)
+		}
 	}
+	clear(h)
+	e.segHeap = h[:0]
 	e.evicted(now, nil, "routers")
 }
 

@@ -65,3 +65,43 @@ func compareKeys(x, y fkey) int {
 	}
 	return x.addr.Compare(y.addr)
 }
+
+// segHeap is a binary min-heap of segments by the last advert of their
+// least recently seen router (segments with routers only).
+type segHeap []*segment
+
+func (h segHeap) less(i, j int) bool { return h[i].oldest.lastAny.Before(h[j].oldest.lastAny) }
+
+func (h segHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+// down moves h[i] down to its place.
+func (h segHeap) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && h.less(c+1, c) {
+			c++
+		}
+		if !h.less(c, i) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+// pop removes the first segment.
+func (h segHeap) pop() segHeap {
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = nil
+	h = h[:last]
+	h.down(0)
+	return h
+}

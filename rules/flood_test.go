@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,59 @@ func TestFloodOutputDeterministic(t *testing.T) {
 	a, b := run(), run()
 	if len(a) == 0 || !slices.Equal(a, b) {
 		t.Errorf("two runs gave %d and %d findings, equal: %v", len(a), len(b), slices.Equal(a, b))
+	}
+}
+
+// TestEvictRoutersTakesTheOldest: when the router table is full, a new
+// router evicts exactly the sixteenth of the routers, over all segments,
+// that advertised longest ago.
+func TestEvictRoutersTakesTheOldest(t *testing.T) {
+	p := DefaultParams()
+	p.MaxRouters = 48
+	e, err := New(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	type id struct {
+		vrid uint8
+		ip   netip.Addr
+	}
+	evictions := 0
+	for step := 0; step < 5000; step++ {
+		before := map[id]time.Time{}
+		for _, s := range e.segList {
+			for _, r := range s.list {
+				before[id{s.key.vrid, r.ip}] = r.lastAny
+			}
+		}
+		o := ad{src: "10.0." + strconv.Itoa(rng.IntN(4)) + "." + strconv.Itoa(rng.IntN(40)), vrid: uint8(1 + rng.IntN(5)), prio: 100}.obs(float64(step) / 10)
+		e.Observe(&o)
+		var gone []id
+		for x := range before {
+			if s := e.seg(segKey{"eth0", vrrp.IPv4, x.vrid}); s == nil || s.routers[x.ip] == nil {
+				gone = append(gone, x)
+			}
+		}
+		if len(gone) == 0 {
+			continue
+		}
+		evictions++
+		if want := len(before) / 16; len(gone) != want {
+			t.Fatalf("step %d: %d routers evicted out of %d, want %d", step, len(gone), len(before), want)
+		}
+		for x, last := range before {
+			if slices.Contains(gone, x) {
+				continue
+			}
+			for _, g := range gone {
+				if last.Before(before[g]) {
+					t.Fatalf("step %d: evicted %v (last advert %v) but kept %v (%v)", step, g, before[g], x, last)
+				}
+			}
+		}
+	}
+	if evictions < 100 {
+		t.Errorf("only %d evictions: the test does not exercise them", evictions)
 	}
 }
