@@ -65,6 +65,7 @@ type router struct {
 	csumForm  vrrp.ChecksumForm
 	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
 	idx       int       // position in its segment's list
+	hash      uint32    // hash of ip in its segment's index
 	// newer and older link the routers of a segment by lastAny (see
 	// segment.newest).
 	newer, older *router
@@ -75,7 +76,7 @@ type router struct {
 
 type segment struct {
 	key     segKey
-	routers map[netip.Addr]*router
+	routers routerIndex
 	// list holds the routers of the map, for iteration (cheaper than
 	// ranging over the map on every advert).
 	list       []*router
@@ -226,11 +227,14 @@ func (r *router) configKey(i int) string {
 	return r.vipsKey
 }
 
+// routerHash is the hash of a router's address in its segment's index.
+func (e *Engine) routerHash(ip netip.Addr) uint32 { return fold(e.vips.h.addr(ip)) }
+
 // add puts r in the segment.
 func (s *segment) add(r *router) {
 	r.idx = len(s.list)
 	s.list = append(s.list, r)
-	s.routers[r.ip] = r
+	s.routers.put(r)
 }
 
 // remove takes r out of the segment.
@@ -240,7 +244,7 @@ func (s *segment) remove(r *router) {
 	}
 	s.unlink(r)
 	s.uncount(r)
-	delete(s.routers, r.ip)
+	s.routers.del(r)
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
 	last.idx = r.idx
@@ -561,7 +565,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	}
 	r := seg.lastRouter
 	if r == nil || r.ip != o.Src {
-		r = seg.routers[o.Src]
+		r = seg.routers.get(o.Src, e.routerHash(o.Src))
 	}
 	if r == nil {
 		r = e.addRouter(seg, o.Src, now)
@@ -701,7 +705,7 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 		if len(e.segs) >= e.p.MaxSegments {
 			e.evictSegments(now)
 		}
-		s = &segment{key: k, routers: map[netip.Addr]*router{}}
+		s = &segment{key: k}
 		e.segs[k] = s
 		e.segList = append(e.segList, s)
 		if indexable(k.fam) {
@@ -713,7 +717,7 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 }
 
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
-	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
+	if len(seg.list) >= e.p.MaxRoutersPerSegment {
 		// The least recently seen router other than the master.
 		oldest := seg.oldest
 		if oldest == seg.master {
@@ -735,7 +739,7 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	} else {
 		r = &router{}
 	}
-	r.ip, r.first = ip, now
+	r.ip, r.first, r.hash = ip, now, e.routerHash(ip)
 	seg.add(r)
 	e.nRouters++
 	return r
@@ -751,7 +755,7 @@ func (e *Engine) evictSegments(now time.Time) {
 	oldest(all, n)
 	for _, x := range all[:n] {
 		s := e.segList[x.i]
-		e.nRouters -= len(s.routers)
+		e.nRouters -= len(s.list)
 		delete(e.segs, s.key)
 		e.unindex(s)
 	}

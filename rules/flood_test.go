@@ -63,6 +63,36 @@ func TestVIPTableMatchesMap(t *testing.T) {
 	}
 }
 
+// TestRouterIndexMatchesMap: the same for a segment's index of routers.
+func TestRouterIndexMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	h := newAddrHasher()
+	var x routerIndex
+	ref := map[netip.Addr]*router{}
+	for step := 0; step < 100_000; step++ {
+		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(200))})
+		if rng.IntN(4) == 0 {
+			ip = netip.AddrFrom16([16]byte{0xfe, 0x80, 15: byte(rng.IntN(200))}).WithZone("eth0")
+		}
+		got, want := x.get(ip, fold(h.addr(ip))), ref[ip]
+		if got != want {
+			t.Fatalf("step %d: get(%v) = %p, want %p", step, ip, got, want)
+		}
+		switch {
+		case want == nil && rng.IntN(3) > 0:
+			r := &router{ip: ip, hash: fold(h.addr(ip))}
+			x.put(r)
+			ref[ip] = r
+		case want != nil && rng.IntN(2) == 0:
+			x.del(want)
+			delete(ref, ip)
+		}
+		if x.n != len(ref) {
+			t.Fatalf("step %d: %d routers, want %d", step, x.n, len(ref))
+		}
+	}
+}
+
 // TestAddrsKey: the key of an address list is the addresses' text joined
 // by commas.
 func TestAddrsKey(t *testing.T) {
@@ -148,6 +178,14 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 		for _, r := range s.list {
 			if !slices.Contains(byLast, r) {
 				t.Errorf("step %d: segment %v: router %v missing from the list by last advert", step, s.key, r.ip)
+			}
+		}
+		if s.routers.n != len(s.list) {
+			t.Errorf("step %d: segment %v: %d routers indexed, %d in the segment", step, s.key, s.routers.n, len(s.list))
+		}
+		for _, r := range s.list {
+			if s.routers.get(r.ip, e.routerHash(r.ip)) != r {
+				t.Errorf("step %d: segment %v: router %v not found by address", step, s.key, r.ip)
 			}
 		}
 		owners := 0
@@ -300,7 +338,7 @@ func TestEvictRoutersTakesTheOldest(t *testing.T) {
 		e.Observe(&o)
 		var gone []id
 		for x := range before {
-			if s := e.seg(segKey{"eth0", vrrp.IPv4, x.vrid}); s == nil || s.routers[x.ip] == nil {
+			if s := e.seg(segKey{"eth0", vrrp.IPv4, x.vrid}); s == nil || s.routers.get(x.ip, e.routerHash(x.ip)) == nil {
 				gone = append(gone, x)
 			}
 		}

@@ -143,14 +143,14 @@ func (e *Engine) segmentSnapshot(seg *segment, now time.Time) SegmentSnapshot {
 	ss := SegmentSnapshot{Interface: seg.key.iface, Family: seg.key.fam, VRID: seg.key.vrid,
 		Interval: seg.interval, LastAdvert: seg.lastAdvert}
 	m := seg.master
-	if m != nil && (seg.routers[m.ip] != m || !liveAdvertiser(m, now)) {
+	if m != nil && (seg.routers.get(m.ip, m.hash) != m || !liveAdvertiser(m, now)) {
 		m = nil // evicted or not live
 	}
 	if m != nil {
 		ss.Master, ss.MasterMAC, ss.MasterSince = m.ip, m.mac, seg.changedAt
 		ss.LiveMasters = 1
 	}
-	ss.Routers = make([]RouterSnapshot, 0, len(seg.routers))
+	ss.Routers = make([]RouterSnapshot, 0, len(seg.list))
 	for _, r := range seg.list {
 		live := false
 		switch {
