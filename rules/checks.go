@@ -353,7 +353,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			return
 		}
 		e.set(k, now, true, expiry, func(f *Finding) {
-			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
+			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(slices.Clone(r.vips)) // r.vips is reused
 			f.Message = msg
 			f.Fingerprint = fingerprint(kind, s.key.fam, s.key.vrid, "expect", r.ip.String())
 		})
@@ -382,7 +382,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			e.set(k, now, false, time.Time{}, nil)
 		} else {
 			e.set(k, now, true, expiry, func(f *Finding) {
-				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
+				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(slices.Clone(r.vips)) // r.vips is reused
 				f.Message = fmt.Sprintf("%s (%s) advertises %s but the config%s names only %s — a third node, a cloned VM or a forged sender joined this virtual router",
 					r.ip, r.mac, vr, where, addrList(x.Peers))
 				f.Fingerprint = fingerprint(UnexpectedRouter, s.key.fam, s.key.vrid, r.ip.String())

@@ -588,7 +588,10 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		r.interval = time.Second
 	}
 	if changed {
-		r.vips = sortedAddrs(a.Addresses)
+		// In place: nothing else keeps r.vips (findings copy it).
+		r.vips = append(r.vips[:0], a.Addresses...)
+		slices.SortFunc(r.vips, func(x, y netip.Addr) int { return x.Compare(y) })
+		r.vips = slices.Compact(r.vips)
 		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
 		if !e.lastKeys.same(r) {
@@ -735,7 +738,7 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if n := len(e.freeRouters); n > 0 {
 		r = e.freeRouters[n-1]
 		e.freeRouters = e.freeRouters[:n-1]
-		*r = router{vis: r.vis[:0]}
+		*r = router{vis: r.vis[:0], vips: r.vips[:0]}
 	} else {
 		r = &router{}
 	}
