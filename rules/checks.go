@@ -403,20 +403,23 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			continue
 		}
 		var vb [maxVRIDsPerVIP]int
-		var lb [maxVRIDsPerVIP]time.Time
-		vrids, lasts := vb[:0], lb[:0]
+		vrids := vb[:0]
+		var last, second time.Time // the two latest times of the VRIDs (equal if tied)
 		for _, x := range vi.vrids {
 			if now.Sub(x.t) <= e.p.RouterTimeout {
 				vrids = append(vrids, int(x.id))
-				lasts = append(lasts, x.t)
+				if x.t.After(last) {
+					last, second = x.t, last
+				} else if x.t.After(second) {
+					second = x.t
+				}
 			}
 		}
 		slices.Sort(vrids)
 		k := fkey{kind: VRIDMismatch, iface: iface, fam: fam, addr: v}
 		x := e.expectedByVIP(iface, v)
 		if len(vrids) >= 2 {
-			slices.SortFunc(lasts, func(a, b time.Time) int { return b.Compare(a) })
-			expiry := lasts[1].Add(e.p.RouterTimeout)
+			expiry := second.Add(e.p.RouterTimeout)
 			vv := v
 			var srcs []netip.Addr
 			var macs []obs.MAC
