@@ -415,7 +415,6 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 				}
 			}
 		}
-		slices.Sort(vrids)
 		k := fkey{kind: VRIDMismatch, iface: iface, fam: fam, addr: v}
 		x := e.expectedByVIP(iface, v)
 		if len(vrids) >= 2 {
@@ -460,6 +459,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 				}
 			}
 			e.set(k, now, true, expiry, func(f *Finding) {
+				slices.Sort(vrids) // only for the details
 				describe()
 				f.VRID = uint8(vrids[0])
 				f.Sources, f.MACs, f.VIPs = capAddrs(sortedAddrs(srcs)), capMACs(macs), []netip.Addr{vv}

@@ -773,12 +773,12 @@ func (e *Engine) evictRouters(now time.Time) {
 	h := e.segHeap[:0]
 	for _, s := range e.segList {
 		if s.oldest != nil {
-			h = append(h, s)
+			h = append(h, ageOf(s))
 		}
 	}
 	h.init()
 	for n := max(1, e.nRouters/16); n > 0 && len(h) > 0; n-- {
-		s := h[0]
+		s := h[0].s
 		r := s.oldest
 		s.remove(r)
 		if s.master == r {
@@ -789,6 +789,7 @@ func (e *Engine) evictRouters(now time.Time) {
 		if s.oldest == nil {
 			h = h.pop()
 		} else {
+			h[0] = ageOf(s)
 			h.down(0)
 		}
 	}

@@ -67,10 +67,16 @@ func compareKeys(x, y fkey) int {
 }
 
 // segHeap is a binary min-heap of segments by the last advert of their
-// least recently seen router (segments with routers only).
-type segHeap []*segment
+// least recently seen router (segments with routers only); each entry
+// keeps that time, so comparisons read the heap alone.
+type segHeap []segAge
 
-func (h segHeap) less(i, j int) bool { return h[i].oldest.lastAny.Before(h[j].oldest.lastAny) }
+type segAge struct {
+	t int64 // s.oldest.lastAny, Unix nanoseconds
+	s *segment
+}
+
+func ageOf(s *segment) segAge { return segAge{s.oldest.lastAny.UnixNano(), s} }
 
 func (h segHeap) init() {
 	for i := len(h)/2 - 1; i >= 0; i-- {
@@ -85,10 +91,10 @@ func (h segHeap) down(i int) {
 		if c >= len(h) {
 			return
 		}
-		if c+1 < len(h) && h.less(c+1, c) {
+		if c+1 < len(h) && h[c+1].t < h[c].t {
 			c++
 		}
-		if !h.less(c, i) {
+		if h[c].t >= h[i].t {
 			return
 		}
 		h[i], h[c] = h[c], h[i]
@@ -100,7 +106,7 @@ func (h segHeap) down(i int) {
 func (h segHeap) pop() segHeap {
 	last := len(h) - 1
 	h[0] = h[last]
-	h[last] = nil
+	h[last] = segAge{}
 	h = h[:last]
 	h.down(0)
 	return h
