@@ -351,7 +351,7 @@ type Engine struct {
 	segList []*segment
 	vipList []*vipInfo
 	// vipGone counts the nil slots left in vipList by evicted entries
-	// in one pass when they are many).
+	// (dropped from it in one pass when they are many).
 	vipGone int
 	// vipNewest and vipOldest end the list of the entries of vips by
 	// lastSeen, most recent first: evictions take the oldest in O(1).
@@ -738,6 +738,7 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if n := len(e.freeRouters); n > 0 {
 		r = e.freeRouters[n-1]
 		e.freeRouters = e.freeRouters[:n-1]
+		clear(r.vis[:cap(r.vis)]) // no stale entries kept alive
 		*r = router{vis: r.vis[:0], vips: r.vips[:0]}
 	} else {
 		r = &router{}
