@@ -65,6 +65,7 @@ type router struct {
 	csumForm  vrrp.ChecksumForm
 	nextCheck time.Time // when to compare again (last comparison + recheckEvery)
 	idx       int       // position in its segment's list
+	seg       *segment  // its segment
 	hash      uint32    // hash of ip in its segment's index
 	// newer and older link the routers of a segment by lastAny (see
 	// segment.newest).
@@ -361,7 +362,12 @@ type Engine struct {
 	// ones: a flood makes a new router and new addresses on every packet.
 	freeVIPs    []*vipInfo
 	freeRouters []*router
-	segHeap     segHeap // evictRouters' scratch
+	// evictRouters' scratch.
+	segHeap                     segHeap
+	routerScratch, routerPicked []*router
+	// evictVIPs' scratch.
+	vipScratch, vipPicked []*vipInfo
+	agedScratch           []aged
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -721,10 +727,24 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	if len(seg.list) >= e.p.MaxRoutersPerSegment {
-		// The least recently seen router other than the master.
+		// The least recently seen router other than the master; if the next
+		// one is as old, the first of them in the segment's list (as the
+		// scan before the list by last advert chose).
 		oldest := seg.oldest
 		if oldest == seg.master {
 			oldest = oldest.newer
+		}
+		next := oldest.newer
+		if next == seg.master && next != nil {
+			next = next.newer
+		}
+		if next != nil && next.lastAny.Equal(oldest.lastAny) {
+			oldest = nil
+			for _, r := range seg.list {
+				if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
+					oldest = r
+				}
+			}
 		}
 		seg.remove(oldest)
 		e.nRouters--
@@ -743,7 +763,7 @@ func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
 	} else {
 		r = &router{}
 	}
-	r.ip, r.first, r.hash = ip, now, e.routerHash(ip)
+	r.ip, r.first, r.hash, r.seg = ip, now, e.routerHash(ip), seg
 	seg.add(r)
 	e.nRouters++
 	return r
@@ -771,39 +791,96 @@ func (e *Engine) evictSegments(now time.Time) {
 func (e *Engine) evictRouters(now time.Time) {
 	// The segments' lists by last advert are sorted: merge their oldest
 	// ends through a heap instead of reading every router.
+	n := max(1, e.nRouters/16)
 	h := e.segHeap[:0]
 	for _, s := range e.segList {
 		if s.oldest != nil {
-			h = append(h, ageOf(s))
+			h = append(h, ageOf(s.oldest))
 		}
 	}
 	h.init()
-	for n := max(1, e.nRouters/16); n > 0 && len(h) > 0; n-- {
-		s := h[0].s
-		r := s.oldest
+	victims := e.routerScratch[:0]
+	var lastT int64
+	for len(victims) < n && len(h) > 0 {
+		r := h[0].r
+		victims, lastT = append(victims, r), h[0].t
+		if r.newer == nil {
+			h = h.pop()
+		} else {
+			h[0] = ageOf(r.newer)
+			h.down(0)
+		}
+	}
+	tied := len(h) > 0 && h[0].t == lastT
+	clear(h)
+	e.segHeap = h[:0]
+	if tied {
+		// The next router is as old as the last one taken: which of equally
+		// old routers go is chosen as before the lists existed, by selection
+		// over all routers in segment order (so the findings stay the same).
+		all := e.agedScratch[:0]
+		victims = victims[:0]
+		for _, s := range e.segList {
+			for _, r := range s.list {
+				all = append(all, agedAt(r.lastAny, len(victims)))
+				victims = append(victims, r)
+			}
+		}
+		oldest(all, n)
+		picked := e.routerPicked[:0]
+		for _, a := range all[:n] {
+			picked = append(picked, victims[a.i])
+		}
+		clear(victims)
+		e.routerScratch, e.agedScratch = victims[:0], all[:0]
+		victims, e.routerPicked = picked, picked[:0]
+	} else {
+		e.routerScratch = victims[:0]
+	}
+	for _, r := range victims {
+		s := r.seg
 		s.remove(r)
 		if s.master == r {
 			s.master = nil
 		}
 		e.nRouters--
 		e.freeRouter(r)
-		if s.oldest == nil {
-			h = h.pop()
-		} else {
-			h[0] = ageOf(s)
-			h.down(0)
-		}
 	}
-	clear(h)
-	e.segHeap = h[:0]
+	clear(victims)
 	e.evicted(now, nil, "routers")
 }
 
 // evictVIPs drops the least recently seen sixteenth of the virtual
-// addresses (among equally old ones, the one seen first goes first).
+// addresses: the oldest of the list by lastSeen, unless the last of them
+// and the next were seen at the same time (an advert's addresses are); which
+// of equally old ones go is then chosen as before the list existed, by
+// selection over the entries in creation order (so the findings stay the
+// same).
 func (e *Engine) evictVIPs(now time.Time) {
-	for n := max(1, e.vips.len()/16); n > 0 && e.vipOldest != nil; n-- {
-		vi := e.vipOldest
+	n := max(1, e.vips.len()/16)
+	victims := e.vipScratch[:0]
+	for vi := e.vipOldest; vi != nil && len(victims) < n; vi = vi.newer {
+		victims = append(victims, vi)
+	}
+	e.vipScratch = victims[:0]
+	if k := len(victims); k > 0 && victims[k-1].newer != nil && victims[k-1].newer.lastSeen.Equal(victims[k-1].lastSeen) {
+		all := e.agedScratch[:0]
+		live := victims[:0]
+		for _, vi := range e.vipList {
+			if vi != nil {
+				all = append(all, agedAt(vi.lastSeen, len(live)))
+				live = append(live, vi)
+			}
+		}
+		oldest(all, n)
+		victims = e.vipPicked[:0]
+		for _, x := range all[:n] {
+			victims = append(victims, live[x.i])
+		}
+		clear(live)
+		e.vipScratch, e.agedScratch, e.vipPicked = live[:0], all[:0], victims
+	}
+	for _, vi := range victims {
 		e.unlinkVIP(vi)
 		vi.gone = true
 		e.vips.del(vi)
@@ -813,6 +890,7 @@ func (e *Engine) evictVIPs(now time.Time) {
 			e.freeVIPs = append(e.freeVIPs, vi)
 		}
 	}
+	clear(victims)
 	if e.vipGone > len(e.vipList)/2 {
 		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi == nil })
 		for i, vi := range e.vipList {

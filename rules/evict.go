@@ -67,16 +67,16 @@ func compareKeys(x, y fkey) int {
 }
 
 // segHeap is a binary min-heap of segments by the last advert of their
-// least recently seen router (segments with routers only); each entry
-// keeps that time, so comparisons read the heap alone.
+// least recently seen router not yet taken (segments with routers only);
+// each entry keeps that time, so comparisons read the heap alone.
 type segHeap []segAge
 
 type segAge struct {
-	t int64 // s.oldest.lastAny, Unix nanoseconds
-	s *segment
+	t int64   // r.lastAny, Unix nanoseconds
+	r *router // the segment's oldest router not yet taken
 }
 
-func ageOf(s *segment) segAge { return segAge{s.oldest.lastAny.UnixNano(), s} }
+func ageOf(r *router) segAge { return segAge{r.lastAny.UnixNano(), r} }
 
 func (h segHeap) init() {
 	for i := len(h)/2 - 1; i >= 0; i-- {
