@@ -250,19 +250,32 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 		anyPart = anyPart || part[i]
 	}
 	if anyPart {
-		for _, o := range s.list {
-			if o == r || !e.recent(o, now) {
+		// r is counted with its keys: routers differ from it only where the
+		// summary counts other keys. The most recent of them is found
+		// walking from the most recently seen router.
+		var todo uint8
+		for i := range checks {
+			if part[i] && !s.agree(i, mine[i]) {
+				todo |= 1 << i
+			}
+		}
+		for o := s.newest; o != nil && todo != 0; o = o.older {
+			if o == r || o.resigned {
 				continue
+			}
+			if !e.recent(o, now) {
+				break // older routers are not recent either
 			}
 			for i := range checks {
 				// c.val(o) without the call: the keys and their hashes are
 				// in the router (different hashes, different keys).
 				ok := i != 0 || o.version == 2 // authentication: v2 only
-				if !part[i] || !ok || !o.lastAny.After(last[i]) {
+				if todo&(1<<i) == 0 || !ok {
 					continue
 				}
 				if o.keyHash[i] != r.keyHash[i] || o.configKey(i) != mine[i] {
 					last[i] = o.lastAny
+					todo &^= 1 << i
 				}
 			}
 		}
@@ -295,6 +308,11 @@ func (e *Engine) checkConfig(s *segment, r *router, now time.Time) {
 	// owner_conflict: two routers claim to own the addresses (priority 255).
 	var owners []*router
 	var expiry time.Time
+	if s.owners < 2 {
+		// Fewer than two routers advertise priority 255, recent or not.
+		e.set(fkey{kind: OwnerConflict, iface: s.key.iface, fam: s.key.fam, vrid: s.key.vrid}, now, false, time.Time{}, nil)
+		return
+	}
 	for _, r := range s.list {
 		if r.prio == 255 && e.recent(r, now) {
 			owners = append(owners, r)
@@ -371,7 +389,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			return
 		}
 		e.set(k, now, true, expiry, func(f *Finding) {
-			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
+			f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(slices.Clone(r.vips)) // r.vips is reused
 			f.Message = msg
 			f.Fingerprint = fingerprint(kind, s.key.fam, s.key.vrid, "expect", r.ip.String())
 		})
@@ -400,7 +418,7 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 			e.set(k, now, false, time.Time{}, nil)
 		} else {
 			e.set(k, now, true, expiry, func(f *Finding) {
-				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(r.vips)
+				f.Sources, f.MACs, f.VIPs = []netip.Addr{r.ip}, []obs.MAC{r.mac}, capAddrs(slices.Clone(r.vips)) // r.vips is reused
 				f.Message = fmt.Sprintf("%s (%s) advertises %s but the config%s names only %s — a third node, a cloned VM or a forged sender joined this virtual router",
 					r.ip, r.mac, vr, where, addrList(x.Peers))
 				f.Fingerprint = fingerprint(UnexpectedRouter, s.key.fam, s.key.vrid, r.ip.String())
@@ -414,8 +432,8 @@ func (e *Engine) checkExpected(s *segment, r *router, now time.Time) {
 func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now time.Time) {
 	for i, v := range r.vips {
 		vi := r.vis[i]
-		if vi == nil || vi.gone {
-			vi = e.vips[vipKey{iface, v}]
+		if vi == nil || vi.gone || vi.key != (vipKey{iface, v}) {
+			vi = e.vips.get(vipKey{iface, v})
 		}
 		if vi == nil {
 			continue
@@ -429,20 +447,22 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 			}
 		}
 		var vb [maxVRIDsPerVIP]int
-		var lb [maxVRIDsPerVIP]time.Time
-		vrids, lasts := vb[:0], lb[:0]
+		vrids := vb[:0]
+		var last, second time.Time // the two latest times of the VRIDs (equal if tied)
 		for _, x := range vi.vrids {
 			if now.Sub(x.t) <= e.p.RouterTimeout {
 				vrids = append(vrids, int(x.id))
-				lasts = append(lasts, x.t)
+				if x.t.After(last) {
+					last, second = x.t, last
+				} else if x.t.After(second) {
+					second = x.t
+				}
 			}
 		}
-		slices.Sort(vrids)
 		k := fkey{kind: VRIDMismatch, iface: iface, fam: fam, addr: v}
 		x := e.expectedByVIP(iface, v)
 		if len(vrids) >= 2 {
-			slices.SortFunc(lasts, func(a, b time.Time) int { return b.Compare(a) })
-			expiry := lasts[1].Add(e.p.RouterTimeout)
+			expiry := second.Add(e.p.RouterTimeout)
 			vv := v
 			var srcs []netip.Addr
 			var macs []obs.MAC
@@ -483,6 +503,7 @@ func (e *Engine) checkVRIDMismatch(iface string, fam vrrp.Family, r *router, now
 				}
 			}
 			e.set(k, now, true, expiry, func(f *Finding) {
+				slices.Sort(vrids) // only for the details
 				describe()
 				f.VRID = uint8(vrids[0])
 				f.Sources, f.MACs, f.VIPs = capAddrs(sortedAddrs(srcs)), capMACs(macs), []netip.Addr{vv}
@@ -547,14 +568,14 @@ func (e *Engine) claimVIP(iface string, addr netip.Addr, mac obs.MAC, announce b
 		return
 	}
 	fam := vrrp.FamilyOf(addr)
-	vi := e.vips[vipKey{iface, addr}]
+	vi := e.vips.get(vipKey{iface, addr})
 	if vi == nil {
 		if e.expectedByVIP(iface, addr) == nil {
 			return // not a virtual address we know of
 		}
 		vi = e.vipInfo(iface, addr, now)
 	}
-	vi.lastSeen = now
+	e.seenVIP(vi, now)
 	if vi.claims == nil {
 		vi.claims = map[obs.MAC]claim{}
 	}

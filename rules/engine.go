@@ -64,13 +64,21 @@ type router struct {
 	// (checkConfig's order): different hashes, different keys.
 	keyHash   [4]uint64
 	csumForm  vrrp.ChecksumForm
-	nextCheck int64 // when to compare again (last comparison + recheckEvery), see nanos
-	idx       int   // position in its segment's list
+	nextCheck int64    // when to compare again (last comparison + recheckEvery), see nanos
+	idx       int      // position in its segment's list
+	seg       *segment // its segment
+	hash      uint32   // hash of ip in its segment's index
+	// newer and older link the routers of a segment by lastAny (see
+	// segment.newest).
+	newer, older *router
+	// counted: what of r the segment's configuration summary counts (bit i:
+	// configKey(i) in cfg[i]; ownerBit: priority 255), see segment.count.
+	counted uint8
 }
 
 type segment struct {
 	key     segKey
-	routers map[netip.Addr]*router
+	routers routerIndex
 	// list holds the routers of the map, for iteration (cheaper than
 	// ranging over the map on every advert).
 	list       []*router
@@ -95,6 +103,18 @@ type segment struct {
 	// the walk when no other router can be alive.
 	live      [2]*router
 	liveUntil [2]int64
+	// newest and oldest end the list of the routers by lastAny, most
+	// recent first (each advert moves its router to the front): the oldest
+	// is evicted in O(1), and a walk from the newest finds the most recent
+	// router that differs.
+	newest, oldest *router
+	// cfg summarises the configuration of the routers that take part in
+	// checkConfig's comparison i (not resigned; authentication: v2 only),
+	// whatever their age: a router disagrees with nobody when all of them
+	// share its key.
+	cfg [4]cfgCount
+	// owners counts the routers whose last advert had priority 255.
+	owners int
 }
 
 // noteLive records that r, which advertised with priority > 0, is alive
@@ -127,6 +147,116 @@ func (s *segment) othersAliveUntil(r *router) int64 {
 	return s.liveUntil[0]
 }
 
+// cfgCount counts the routers of a comparison, and how many of them share
+// one key (that of the first counted once no router has the previous one).
+type cfgCount struct {
+	n    int
+	key  string
+	same int
+}
+
+// ownerBit marks in router.counted a router counted in segment.owners.
+const ownerBit = 1 << 4
+
+// count adds r, as it is now, to the configuration summary.
+func (s *segment) count(r *router) {
+	if r.resigned {
+		return
+	}
+	for i := range s.cfg {
+		if i == 0 && r.version != 2 {
+			continue // authentication: v2 only
+		}
+		c, k := &s.cfg[i], r.configKey(i)
+		if c.same == 0 {
+			c.key = k
+		}
+		if k == c.key {
+			c.same++
+		}
+		c.n++
+		r.counted |= 1 << i
+	}
+	if r.prio == 255 {
+		s.owners++
+		r.counted |= ownerBit
+	}
+}
+
+// uncount takes r out of the configuration summary; its keys must be the
+// ones it was counted with.
+func (s *segment) uncount(r *router) {
+	counted := r.counted
+	r.counted = 0
+	for i := range s.cfg {
+		if counted&(1<<i) == 0 {
+			continue
+		}
+		c := &s.cfg[i]
+		c.n--
+		if r.configKey(i) != c.key {
+			continue
+		}
+		if c.same--; c.same > 0 || c.n == 0 {
+			continue
+		}
+		// No router has the key any more: count those of the most recent
+		// router counted (once per departure of all the routers of a key).
+		c.key = ""
+		for o := s.newest; o != nil; o = o.older {
+			if o.counted&(1<<i) != 0 {
+				c.key = o.configKey(i)
+				break
+			}
+		}
+		for _, o := range s.list {
+			if o.counted&(1<<i) != 0 && o.configKey(i) == c.key {
+				c.same++
+			}
+		}
+	}
+	if counted&ownerBit != 0 {
+		s.owners--
+	}
+}
+
+// agree reports whether every router counted in comparison i has key k.
+func (s *segment) agree(i int, k string) bool {
+	c := &s.cfg[i]
+	return c.same == c.n && c.key == k
+}
+
+// touch moves r to the front of the segment's list by lastAny.
+func (s *segment) touch(r *router) {
+	if s.newest == r {
+		return
+	}
+	s.unlink(r)
+	r.older = s.newest
+	if s.newest != nil {
+		s.newest.newer = r
+	}
+	s.newest = r
+	if s.oldest == nil {
+		s.oldest = r
+	}
+}
+
+// unlink takes r out of the segment's list by lastAny (if it is in).
+func (s *segment) unlink(r *router) {
+	if r.newer != nil {
+		r.newer.older = r.older
+	} else if s.newest == r {
+		s.newest = r.older
+	}
+	if r.older != nil {
+		r.older.newer = r.newer
+	} else if s.oldest == r {
+		s.oldest = r.newer
+	}
+	r.newer, r.older = nil, nil
+}
+
 // configKey is the comparison key of checkConfig's check i.
 func (r *router) configKey(i int) string {
 	switch i {
@@ -140,12 +270,15 @@ func (r *router) configKey(i int) string {
 	return r.vipsKey
 }
 
+// routerHash is the hash of a router's address in its segment's index.
+func (e *Engine) routerHash(ip netip.Addr) uint32 { return fold(e.vips.h.addr(ip)) }
+
 // add puts r in the segment.
 func (s *segment) add(r *router) {
 	r.idx = len(s.list)
 	s.list = append(s.list, r)
 	s.agreement = 0
-	s.routers[r.ip] = r
+	s.routers.put(r)
 }
 
 // remove takes r out of the segment.
@@ -153,7 +286,9 @@ func (s *segment) remove(r *router) {
 	if s.lastRouter == r {
 		s.lastRouter = nil
 	}
-	delete(s.routers, r.ip)
+	s.unlink(r)
+	s.uncount(r)
+	s.routers.del(r)
 	s.agreement = 0
 	last := s.list[len(s.list)-1]
 	s.list[r.idx] = last
@@ -194,6 +329,10 @@ type vipInfo struct {
 	// gone: evicted from the table (routers' cached pointers are stale).
 	gone bool
 	key  vipKey
+	// newer and older link the entries by lastSeen (see Engine.vipNewest).
+	newer, older *vipInfo
+	idx          int    // position in Engine.vipList
+	hash         uint32 // hash of key in Engine.vips
 }
 
 // probeWait is how long holders have to answer a probe.
@@ -231,7 +370,7 @@ type Engine struct {
 	p        Params
 	expected []Expected
 	segs     map[segKey]*segment
-	vips     map[vipKey]*vipInfo
+	vips     vipTable
 	nRouters int
 	active   map[fkey]*activeFinding
 	now      time.Time
@@ -260,12 +399,36 @@ type Engine struct {
 	// activeVRID counts the active findings by their key's VRID, so that
 	// clearing a finding that is not active costs no map lookup.
 	activeVRID [256]int32
-	seed       maphash.Seed // for router.keyHash
+	// activeSlots counts them by a hash of their key, for the same purpose,
+	// and activeCache remembers recently found ones (see findActive).
+	activeSlots *keySlots
+	activeCache *[1024]cachedFinding
+	seed        maphash.Seed // for router.keyHash
+	// lastKeys are the last keys made for authentication, version and
+	// interval (new routers of a flood mostly share them).
+	lastKeys keyMemo
 	// segList holds the segments of segs, for the timers, and vipList
 	// the entries of vips, in the order they were made: iterating them
 	// is cheaper than the maps and the same on every run.
 	segList []*segment
 	vipList []*vipInfo
+	// vipGone counts the nil slots left in vipList by evicted entries
+	// (dropped from it in one pass when they are many).
+	vipGone int
+	// vipNewest and vipOldest end the list of the entries of vips by
+	// lastSeen, most recent first: evictions take the oldest in O(1).
+	vipNewest, vipOldest *vipInfo
+	// freeVIPs and freeRouters hold evicted entries that nothing refers to
+	// any more (routers' cached entries are checked by key), reused for new
+	// ones: a flood makes a new router and new addresses on every packet.
+	freeVIPs    []*vipInfo
+	freeRouters []*router
+	// evictRouters' scratch.
+	segHeap                     segHeap
+	routerScratch, routerPicked []*router
+	// evictVIPs' scratch.
+	vipScratch, vipPicked []*vipInfo
+	agedScratch           []aged
 	// segIdx finds the segment of an interface, family and VRID without
 	// hashing the interface name; lastIface/lastTab remember the last
 	// interface looked up.
@@ -361,7 +524,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{p: p, nowNs: math.MinInt64, nextTick: math.MinInt64, noMasterAt: math.MinInt64, resolveAt: math.MinInt64, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: map[vipKey]*vipInfo{}, active: map[fkey]*activeFinding{}, expSeen: map[int]bool{}}
+	e := &Engine{p: p, nowNs: math.MinInt64, nextTick: math.MinInt64, noMasterAt: math.MinInt64, resolveAt: math.MinInt64, seed: maphash.MakeSeed(), segs: map[segKey]*segment{}, segIdx: map[string]*segTable{}, vips: newVIPTable(), active: map[fkey]*activeFinding{}, activeSlots: &keySlots{}, activeCache: &[1024]cachedFinding{}, expSeen: map[int]bool{}}
 	for _, x := range expected {
 		e.expected = append(e.expected, prepared(x))
 	}
@@ -371,7 +534,7 @@ func New(p Params, expected []Expected) (*Engine, error) {
 // Stats returns the counters.
 func (e *Engine) Stats() Stats {
 	s := e.stats
-	s.Segments, s.Routers, s.VIPs, s.ActiveFindings = len(e.segs), e.nRouters, len(e.vips), len(e.active)
+	s.Segments, s.Routers, s.VIPs, s.ActiveFindings = len(e.segs), e.nRouters, e.vips.len(), len(e.active)
 	return s
 }
 
@@ -513,7 +676,7 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	}
 	r := seg.lastRouter
 	if r == nil || r.ip != o.Src {
-		r = seg.routers[o.Src]
+		r = seg.routers.get(o.Src, e.routerHash(o.Src))
 	}
 	if r == nil {
 		r = e.addRouter(seg, o.Src, now)
@@ -524,8 +687,12 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	seg.lastRouter = r
 	changed := r.lastAny.IsZero() || r.resigned != (a.Priority == 0) || r.version != a.Version || r.interval != a.Interval ||
 		r.authType != a.AuthType || r.authData != a.AuthData || (r.prio == 255) != (a.Priority == 255) || !sameAddrs(r.vips, a.Addresses)
+	if changed {
+		seg.uncount(r) // with its old keys; counted again below
+	}
 	r.mac = o.SrcMAC
 	r.lastAny = now
+	seg.touch(r)
 	r.adverts++
 	r.version, r.interval, r.authType, r.authData, r.csumForm = a.Version, a.Interval, a.AuthType, a.AuthData, o.Checksum
 	if r.interval <= 0 {
@@ -533,23 +700,30 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 	}
 	if changed {
 		seg.agreement = 0
-		r.vips = sortedAddrs(a.Addresses)
+		// In place: nothing else keeps r.vips (findings copy it).
+		r.vips = append(r.vips[:0], a.Addresses...)
+		slices.SortFunc(r.vips, func(x, y netip.Addr) int { return x.Compare(y) })
+		r.vips = slices.Compact(r.vips)
 		r.vis = append(r.vis[:0], make([]*vipInfo, len(r.vips))...)
 		r.vipsKey = addrsKey(r.vips)
-		r.authKey = r.authType.String()
-		if r.authType == vrrp.AuthSimple {
-			r.authKey += " " + vrrp.AuthDigest(r.authData)
+		if !e.lastKeys.same(r) {
+			r.authKey = r.authType.String()
+			if r.authType == vrrp.AuthSimple {
+				r.authKey += " " + vrrp.AuthDigest(r.authData)
+			}
+			r.versionKey = strconv.Itoa(int(r.version))
+			r.intervalKey = r.interval.String()
+			// Interned: equal keys share their bytes, so comparing them is a
+			// pointer comparison.
+			r.authKey = unique.Make(r.authKey).Value()
+			r.versionKey = unique.Make(r.versionKey).Value()
+			r.intervalKey = unique.Make(r.intervalKey).Value()
+			for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey} {
+				r.keyHash[i] = maphash.String(e.seed, k)
+			}
+			e.lastKeys.keep(r)
 		}
-		r.versionKey = strconv.Itoa(int(r.version))
-		r.intervalKey = r.interval.String()
-		// Interned: equal keys share their bytes, so comparing them is a
-		// pointer comparison.
-		r.authKey = unique.Make(r.authKey).Value()
-		r.versionKey = unique.Make(r.versionKey).Value()
-		r.intervalKey = unique.Make(r.intervalKey).Value()
-		for i, k := range [...]string{r.authKey, r.versionKey, r.intervalKey, r.vipsKey} {
-			r.keyHash[i] = maphash.String(e.seed, k)
-		}
+		r.keyHash[3] = maphash.String(e.seed, r.vipsKey)
 	}
 	r.prio = a.Priority
 	if a.Priority == 0 {
@@ -567,14 +741,17 @@ func (e *Engine) advert(o *obs.Observation, now time.Time) {
 		seg.interval = r.interval
 		e.masterUpdate(seg, r, now)
 	}
+	if changed {
+		seg.count(r)
+	}
 	newVRID := false
 	for i, v := range r.vips {
 		vi := r.vis[i]
-		if vi == nil || vi.gone {
+		if vi == nil || vi.gone || vi.key != (vipKey{o.Interface, v}) { // (reused for another address)
 			vi = e.vipInfo(o.Interface, v, now)
 			r.vis[i] = vi
 		} else {
-			vi.lastSeen = now
+			e.seenVIP(vi, now)
 		}
 		if e.noteVRID(vi, a.VRID, now) {
 			newVRID = true
@@ -657,7 +834,7 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 		if len(e.segs) >= e.p.MaxSegments {
 			e.evictSegments(now)
 		}
-		s = &segment{key: k, routers: map[netip.Addr]*router{}}
+		s = &segment{key: k}
 		e.segs[k] = s
 		e.segList = append(e.segList, s)
 		if indexable(k.fam) {
@@ -669,21 +846,44 @@ func (e *Engine) segment(k segKey, now time.Time) *segment {
 }
 
 func (e *Engine) addRouter(seg *segment, ip netip.Addr, now time.Time) *router {
-	if len(seg.routers) >= e.p.MaxRoutersPerSegment {
-		var oldest *router
-		for _, r := range seg.list {
-			if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
-				oldest = r
+	if len(seg.list) >= e.p.MaxRoutersPerSegment {
+		// The least recently seen router other than the master; if the next
+		// one is as old, the first of them in the segment's list (as the
+		// scan before the list by last advert chose).
+		oldest := seg.oldest
+		if oldest == seg.master {
+			oldest = oldest.newer
+		}
+		next := oldest.newer
+		if next == seg.master && next != nil {
+			next = next.newer
+		}
+		if next != nil && next.lastAny.Equal(oldest.lastAny) {
+			oldest = nil
+			for _, r := range seg.list {
+				if r != seg.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
+					oldest = r
+				}
 			}
 		}
 		seg.remove(oldest)
 		e.nRouters--
-		e.evicted(now, "routers of VRID "+strconv.Itoa(int(seg.key.vrid))+" on "+seg.key.iface)
+		e.freeRouter(oldest)
+		e.evicted(now, seg, "")
 	}
 	if e.nRouters >= e.p.MaxRouters {
 		e.evictRouters(now)
 	}
-	r := &router{ip: ip, first: now}
+	var r *router
+	if n := len(e.freeRouters); n > 0 {
+		r = e.freeRouters[n-1]
+		e.freeRouters = e.freeRouters[:n-1]
+		clear(r.vis[:cap(r.vis)]) // no stale entries kept alive
+		*r = router{vis: r.vis[:0], vips: r.vips[:0]}
+	} else {
+		r = &router{}
+	}
+	r.ip, r.first, r.hash, r.seg = ip, now, e.routerHash(ip), seg
 	seg.add(r)
 	e.nRouters++
 	return r
@@ -699,60 +899,179 @@ func (e *Engine) evictSegments(now time.Time) {
 	oldest(all, n)
 	for _, x := range all[:n] {
 		s := e.segList[x.i]
-		e.nRouters -= len(s.routers)
+		e.nRouters -= len(s.list)
 		delete(e.segs, s.key)
 		e.unindex(s)
 	}
 	e.segList = slices.DeleteFunc(e.segList, func(s *segment) bool { return e.segs[s.key] != s })
-	e.evicted(now, "segments (interface, family, VRID)")
+	e.evicted(now, nil, "segments (interface, family, VRID)")
 }
 
 // evictRouters drops the least recently seen sixteenth of all routers.
 func (e *Engine) evictRouters(now time.Time) {
-	type ref struct {
-		s *segment
-		r *router
-	}
-	refs := make([]ref, 0, e.nRouters)
-	all := make([]aged, 0, e.nRouters)
+	// The segments' lists by last advert are sorted: merge their oldest
+	// ends through a heap instead of reading every router.
+	n := max(1, e.nRouters/16)
+	h := e.segHeap[:0]
 	for _, s := range e.segList {
-		for _, r := range s.list {
-			all = append(all, agedAt(r.lastAny, len(refs)))
-			refs = append(refs, ref{s, r})
+		if s.oldest != nil {
+			h = append(h, ageOf(s.oldest))
 		}
 	}
-	n := max(1, len(all)/16)
-	oldest(all, n)
-	for _, a := range all[:n] {
-		x := refs[a.i]
-		x.s.remove(x.r)
-		if x.s.master == x.r {
-			x.s.master = nil
+	h.init()
+	victims := e.routerScratch[:0]
+	var lastT int64
+	for len(victims) < n && len(h) > 0 {
+		r := h[0].r
+		victims, lastT = append(victims, r), h[0].t
+		if r.newer == nil {
+			h = h.pop()
+		} else {
+			h[0] = ageOf(r.newer)
+			h.down(0)
+		}
+	}
+	tied := len(h) > 0 && h[0].t == lastT
+	clear(h)
+	e.segHeap = h[:0]
+	if tied {
+		// The next router is as old as the last one taken: which of equally
+		// old routers go is chosen as before the lists existed, by selection
+		// over all routers in segment order (so the findings stay the same).
+		all := e.agedScratch[:0]
+		victims = victims[:0]
+		for _, s := range e.segList {
+			for _, r := range s.list {
+				all = append(all, agedAt(r.lastAny, len(victims)))
+				victims = append(victims, r)
+			}
+		}
+		oldest(all, n)
+		picked := e.routerPicked[:0]
+		for _, a := range all[:n] {
+			picked = append(picked, victims[a.i])
+		}
+		clear(victims)
+		e.routerScratch, e.agedScratch = victims[:0], all[:0]
+		victims, e.routerPicked = picked, picked[:0]
+	} else {
+		e.routerScratch = victims[:0]
+	}
+	for _, r := range victims {
+		s := r.seg
+		s.remove(r)
+		if s.master == r {
+			s.master = nil
 		}
 		e.nRouters--
+		e.freeRouter(r)
 	}
-	e.evicted(now, "routers")
+	clear(victims)
+	e.evicted(now, nil, "routers")
 }
 
+// evictVIPs drops the least recently seen sixteenth of the virtual
+// addresses: the oldest of the list by lastSeen, unless the last of them
+// and the next were seen at the same time (an advert's addresses are); which
+// of equally old ones go is then chosen as before the list existed, by
+// selection over the entries in creation order (so the findings stay the
+// same).
 func (e *Engine) evictVIPs(now time.Time) {
-	all := make([]aged, len(e.vipList))
-	for i, vi := range e.vipList {
-		all[i] = agedAt(vi.lastSeen, i)
+	n := max(1, e.vips.len()/16)
+	victims := e.vipScratch[:0]
+	for vi := e.vipOldest; vi != nil && len(victims) < n; vi = vi.newer {
+		victims = append(victims, vi)
 	}
-	n := max(1, len(all)/16)
-	oldest(all, n)
-	for _, x := range all[:n] {
-		vi := e.vipList[x.i]
+	e.vipScratch = victims[:0]
+	if k := len(victims); k > 0 && victims[k-1].newer != nil && victims[k-1].newer.lastSeen.Equal(victims[k-1].lastSeen) {
+		all := e.agedScratch[:0]
+		live := victims[:0]
+		for _, vi := range e.vipList {
+			if vi != nil {
+				all = append(all, agedAt(vi.lastSeen, len(live)))
+				live = append(live, vi)
+			}
+		}
+		oldest(all, n)
+		victims = e.vipPicked[:0]
+		for _, x := range all[:n] {
+			victims = append(victims, live[x.i])
+		}
+		clear(live)
+		e.vipScratch, e.agedScratch, e.vipPicked = live[:0], all[:0], victims
+	}
+	for _, vi := range victims {
+		e.unlinkVIP(vi)
 		vi.gone = true
-		delete(e.vips, vi.key)
+		e.vips.del(vi)
+		e.vipList[vi.idx] = nil
+		e.vipGone++
+		if len(e.freeVIPs) < maxFree {
+			e.freeVIPs = append(e.freeVIPs, vi)
+		}
 	}
-	e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi.gone })
-	e.evicted(now, "virtual addresses")
+	clear(victims)
+	if e.vipGone > len(e.vipList)/2 {
+		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi == nil })
+		for i, vi := range e.vipList {
+			vi.idx = i
+		}
+		e.vipGone = 0
+	}
+	e.evicted(now, nil, "virtual addresses")
 }
 
-func (e *Engine) evicted(now time.Time, what string) {
+// maxFree caps the evicted routers and addresses kept for reuse.
+const maxFree = 1024
+
+// freeRouter keeps r, taken out of its segment, for reuse.
+func (e *Engine) freeRouter(r *router) {
+	if len(e.freeRouters) < maxFree {
+		e.freeRouters = append(e.freeRouters, r)
+	}
+}
+
+// seenVIP sets vi's lastSeen to now (the latest time seen) and moves it to
+// the front of the list by lastSeen.
+func (e *Engine) seenVIP(vi *vipInfo, now time.Time) {
+	vi.lastSeen = now
+	if e.vipNewest == vi {
+		return
+	}
+	e.unlinkVIP(vi)
+	vi.older = e.vipNewest
+	if e.vipNewest != nil {
+		e.vipNewest.newer = vi
+	}
+	e.vipNewest = vi
+	if e.vipOldest == nil {
+		e.vipOldest = vi
+	}
+}
+
+// unlinkVIP takes vi out of the list by lastSeen (if it is in).
+func (e *Engine) unlinkVIP(vi *vipInfo) {
+	if vi.newer != nil {
+		vi.newer.older = vi.older
+	} else if e.vipNewest == vi {
+		e.vipNewest = vi.older
+	}
+	if vi.older != nil {
+		vi.older.newer = vi.newer
+	} else if e.vipOldest == vi {
+		e.vipOldest = vi.newer
+	}
+	vi.newer, vi.older = nil, nil
+}
+
+// evicted counts an eviction from the table of what, or of the routers of
+// seg (named only when the finding's message is written).
+func (e *Engine) evicted(now time.Time, seg *segment, what string) {
 	e.stats.Evictions++
 	e.set(fkey{kind: TableFull}, now, true, now.Add(e.p.QuietPeriod), func(f *Finding) {
+		if seg != nil {
+			what = "routers of VRID " + strconv.Itoa(int(seg.key.vrid)) + " on " + seg.key.iface
+		}
 		f.Message = "the table of " + what + " is full, so the oldest entries are being dropped (" +
 			strconv.FormatUint(e.stats.Evictions, 10) + " evictions): a flood of forged VRRP packets or far more VRRP traffic than expected — find the source, or raise the caps"
 		f.Fingerprint = fingerprint(TableFull, vrrp.FamilyUnknown, 0)
@@ -808,23 +1127,31 @@ func sameAddrs(sorted, raw []netip.Addr) bool {
 
 func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 	k := vipKey{iface, vip}
-	vi := e.vips[k]
+	vi, h := e.vips.lookup(k)
 	if vi == nil {
-		if len(e.vips) >= e.p.MaxVIPs {
+		if e.vips.len() >= e.p.MaxVIPs {
 			e.evictVIPs(now)
 		}
-		vi = &vipInfo{key: k}
-		e.vips[k] = vi
+		if n := len(e.freeVIPs); n > 0 {
+			vi = e.freeVIPs[n-1]
+			e.freeVIPs = e.freeVIPs[:n-1]
+			clear(vi.claims)
+			*vi = vipInfo{key: k, vrids: vi.vrids[:0], claims: vi.claims}
+		} else {
+			vi = &vipInfo{key: k}
+		}
+		e.vips.put(vi, h)
+		vi.idx = len(e.vipList)
 		e.vipList = append(e.vipList, vi)
 	}
-	vi.lastSeen = now
+	e.seenVIP(vi, now)
 	return vi
 }
 
 // dropClaims forgets the VIP claims of a router that resigned.
 func (e *Engine) dropClaims(iface string, r *router) {
 	for _, v := range r.vips {
-		if vi := e.vips[vipKey{iface, v}]; vi != nil {
+		if vi := e.vips.get(vipKey{iface, v}); vi != nil {
 			delete(vi.claims, r.mac)
 		}
 	}
@@ -836,10 +1163,10 @@ func (e *Engine) dropClaims(iface string, r *router) {
 // at the latest. fill sets the descriptive fields (called on raise and on
 // refresh).
 func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill func(*Finding)) {
-	if !cond && e.activeVRID[k.vrid] == 0 {
-		return // nothing of this VRID is active
+	if !cond && (e.activeVRID[k.vrid] == 0 || !e.activeSlots.maybe(&k)) {
+		return // nothing of this VRID, or with a key like k, is active
 	}
-	a := e.active[k]
+	a := e.findActive(&k)
 	if !cond {
 		if a != nil {
 			if r := now.Add(e.p.ResolveHold); r.Before(a.resolveAt) {
@@ -871,6 +1198,7 @@ func (e *Engine) set(k fkey, now time.Time, cond bool, expiry time.Time, fill fu
 		if k.kind == StaleAnnouncement {
 			e.nStale++
 		}
+		e.activeSlots.add(&k)
 		f := a.f
 		e.out = append(e.out, Output{Finding: &f})
 		return
@@ -965,6 +1293,7 @@ func (e *Engine) timers(now time.Time) {
 		if k.kind == StaleAnnouncement {
 			e.nStale--
 		}
+		e.activeSlots.remove(&k)
 		f := a.f
 		f.State, f.At = Resolved, a.resolveAt
 		e.out = append(e.out, Output{Finding: &f})
@@ -974,7 +1303,7 @@ func (e *Engine) timers(now time.Time) {
 		case DuplicateMaster:
 			e.afterSplitBrain(segKey{k.iface, k.fam, k.vrid}, now)
 		case StaleAnnouncement:
-			if vi := e.vips[vipKey{k.iface, k.addr}]; vi != nil && vi.staleVRID == k.vrid {
+			if vi := e.vips.get(vipKey{k.iface, k.addr}); vi != nil && vi.staleVRID == k.vrid {
 				vi.stale = false
 			}
 		}
@@ -1037,6 +1366,9 @@ func (e *Engine) packetFinding(kind Kind, k fkey, o *obs.Observation, now time.T
 // probes asks for probes of virtual addresses and judges the answers.
 func (e *Engine) probes(now time.Time) {
 	for _, vi := range e.vipList {
+		if vi == nil {
+			continue // evicted
+		}
 		k := vi.key
 		if !vi.probeSent.IsZero() {
 			if now.Sub(vi.probeSent) < probeWait {

@@ -65,3 +65,49 @@ func compareKeys(x, y fkey) int {
 	}
 	return x.addr.Compare(y.addr)
 }
+
+// segHeap is a binary min-heap of segments by the last advert of their
+// least recently seen router not yet taken (segments with routers only);
+// each entry keeps that time, so comparisons read the heap alone.
+type segHeap []segAge
+
+type segAge struct {
+	t int64   // r.lastAny, Unix nanoseconds
+	r *router // the segment's oldest router not yet taken
+}
+
+func ageOf(r *router) segAge { return segAge{r.lastAny.UnixNano(), r} }
+
+func (h segHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+// down moves h[i] down to its place.
+func (h segHeap) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && h[c+1].t < h[c].t {
+			c++
+		}
+		if h[c].t >= h[i].t {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+// pop removes the first segment.
+func (h segHeap) pop() segHeap {
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = segAge{}
+	h = h[:last]
+	h.down(0)
+	return h
+}

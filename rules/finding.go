@@ -219,11 +219,21 @@ func fingerprint(k Kind, fam vrrp.Family, vrid uint8, parts ...string) string {
 }
 
 func addrsKey(a []netip.Addr) string {
-	s := make([]string, len(a))
+	// Appended in one buffer: one allocation (a new router of a flood
+	// computes its key on every packet).
+	var buf [128]byte
+	b := buf[:0]
 	for i, x := range a {
-		s[i] = x.String()
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !x.IsValid() {
+			b = append(b, x.String()...) // "invalid IP"; AppendTo appends nothing
+			continue
+		}
+		b = x.AppendTo(b)
 	}
-	return strings.Join(s, ",")
+	return string(b)
 }
 
 func sortedAddrs(a []netip.Addr) []netip.Addr {

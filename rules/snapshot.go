@@ -143,14 +143,14 @@ func (e *Engine) segmentSnapshot(seg *segment, now time.Time) SegmentSnapshot {
 	ss := SegmentSnapshot{Interface: seg.key.iface, Family: seg.key.fam, VRID: seg.key.vrid,
 		Interval: seg.interval, LastAdvert: seg.lastAdvert}
 	m := seg.master
-	if m != nil && (seg.routers[m.ip] != m || !liveAdvertiser(m, now)) {
+	if m != nil && (seg.routers.get(m.ip, m.hash) != m || !liveAdvertiser(m, now)) {
 		m = nil // evicted or not live
 	}
 	if m != nil {
 		ss.Master, ss.MasterMAC, ss.MasterSince = m.ip, m.mac, seg.changedAt
 		ss.LiveMasters = 1
 	}
-	ss.Routers = make([]RouterSnapshot, 0, len(seg.routers))
+	ss.Routers = make([]RouterSnapshot, 0, len(seg.list))
 	for _, r := range seg.list {
 		live := false
 		switch {
@@ -189,10 +189,14 @@ func laterOf(a, b time.Time) time.Time {
 }
 
 func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
-	out := make([]VIPSnapshot, 0, len(e.vips))
+	out := make([]VIPSnapshot, 0, e.vips.len())
 	seen := map[netip.Addr]bool{} // addresses in the table, on any interface
 	added := map[vipKey]bool{}    // expected addresses added below
-	for k, vi := range e.vips {
+	for _, vi := range e.vipList {
+		if vi == nil {
+			continue // evicted
+		}
+		k := vi.key
 		fam := vrrp.FamilyOf(k.addr)
 		vs := VIPSnapshot{Interface: k.iface, Family: fam, Addr: k.addr}
 		for _, x := range vi.vrids {
@@ -227,7 +231,7 @@ func (e *Engine) vipSnapshots(now time.Time) []VIPSnapshot {
 				if x.Interface == "" && seen[v] {
 					continue
 				}
-				if x.Interface != "" && e.vips[vipKey{x.Interface, v}] != nil {
+				if x.Interface != "" && e.vips.get(vipKey{x.Interface, v}) != nil {
 					continue
 				}
 				if added[vipKey{x.Interface, v}] {

@@ -37,7 +37,7 @@ func (e *Engine) afterSplitBrain(k segKey, now time.Time) {
 	}
 	vmac := vmacFor(k.fam, k.vrid)
 	for _, v := range e.segmentVIPs(s, now) {
-		vi := e.vips[vipKey{k.iface, v}]
+		vi := e.vips.get(vipKey{k.iface, v})
 		if vi == nil || vi.annMAC.IsZero() || vi.annMAC == vmac {
 			continue
 		}
@@ -90,7 +90,7 @@ func (e *Engine) checkStale(k fkey, now time.Time) {
 		return
 	}
 	s := e.seg(segKey{k.iface, k.fam, k.vrid})
-	vi := e.vips[vipKey{k.iface, k.addr}]
+	vi := e.vips.get(vipKey{k.iface, k.addr})
 	if s == nil || vi == nil || !slices.Contains(e.segmentVIPs(s, now), k.addr) {
 		e.set(k, now, false, time.Time{}, nil)
 		return
