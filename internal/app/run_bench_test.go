@@ -187,7 +187,10 @@ var routerKinds = []string{"keepalived", "run", "router-only"}
 // differences to keepalived (…-over-keepalived-pp, percentage points) are
 // what to compare between runs. VRRPGUARD_BENCH_ENV (space-separated
 // NAME=VALUE) is put in vrrpguard's environment, for trying runtime
-// settings such as GOMAXPROCS or GODEBUG. Run with -benchtime=1x.
+// settings such as GOMAXPROCS or GODEBUG. VRRPGUARD_BENCH_BASELINE, the
+// path of another vrrpguard executable (say, main's before a change), adds
+// a fourth lab, "baseline", running `run` from it, so before and after are
+// measured in the same window. Run with -benchtime=1x.
 func BenchmarkLabVRRPResources(b *testing.B) {
 	for b.Loop() {
 		resourcesOnce(b)
@@ -217,8 +220,13 @@ func resourcesOnce(b *testing.B) {
 		}
 		return pid
 	}
+	kinds := routerKinds
+	baseline := os.Getenv("VRRPGUARD_BENCH_BASELINE")
+	if baseline != "" {
+		kinds = append(slices.Clip(kinds), "baseline")
+	}
 	var pairs []*routerPair
-	for _, kind := range routerKinds {
+	for _, kind := range kinds {
 		lab := netlab.New(b)
 		defer lab.Close()
 		p := &routerPair{kind: kind, lab: lab}
@@ -233,12 +241,16 @@ func resourcesOnce(b *testing.B) {
 			p.masterPid, p.backupPid = kaPid(km), kaPid(kb)
 		default:
 			var extra []string
-			if kind == "router-only" {
+			exe := bin
+			switch kind {
+			case "router-only":
 				extra = []string{"--watch=false"}
+			case "baseline":
+				exe = baseline
 			}
-			gm := startBenchRun(b, bin, p.master, conf(150), extra...)
+			gm := startBenchRun(b, exe, p.master, conf(150), extra...)
 			p.master.WaitAddr(b, vip, 10*time.Second)
-			gb := startBenchRun(b, bin, bh, conf(100), extra...)
+			gb := startBenchRun(b, exe, bh, conf(100), extra...)
 			gb.WaitOutput(b, "entering BACKUP state", 5*time.Second)
 			p.masterPid, p.backupPid = gm.Pid(), gb.Pid()
 		}
@@ -290,9 +302,14 @@ func resourcesOnce(b *testing.B) {
 			b.ReportMetric(float64(u1[r.pid].hwm), p.kind+"-"+r.role+"-hwm-KiB")
 		}
 	}
-	for _, kind := range routerKinds[1:] {
+	for _, kind := range kinds[1:] {
 		for _, role := range []string{"master", "backup"} {
 			b.ReportMetric(cpu[kind+"/"+role]-cpu["keepalived/"+role], kind+"-"+role+"-over-keepalived-pp")
+		}
+	}
+	if baseline != "" {
+		for _, role := range []string{"master", "backup"} {
+			b.ReportMetric(cpu["run/"+role]-cpu["baseline/"+role], "run-"+role+"-over-baseline-pp")
 		}
 	}
 }
