@@ -90,6 +90,13 @@ const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 // scheduling gap's traffic and keeps resident memory near keepalived's.
 const runRingMiB = 2
 
+// runBlockTimeout is run's default block timeout of the capture ring: the
+// kernel wakes the watcher once per block instead of once per advert
+// (its own as master, the peer's as backup; at 10 ms adverts two or more
+// adverts a block), which adds at most this to the time a finding is
+// raised; packet times stay the kernel's.
+const runBlockTimeout = 20 * time.Millisecond
+
 func runRun(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
 		"Runs the VRRP instances of a keepalived.conf as a VRRP router (RFC 5798 / RFC 3768),\n"+
@@ -101,7 +108,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	sf := addSegmentFlags(fs,
 		"the keepalived.conf to run (default "+defaultKeepalivedConf+"), and optionally one vrrpguard YAML file (repeatable; recognised by content)",
 		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)",
-		runRingMiB)
+		runRingMiB, runBlockTimeout)
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
 	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
 	watch := fs.Bool("watch", true, "also watch the instances' segments (capture, findings, alerts); --watch=false runs the VRRP router alone (no findings, no alerts, no self-demotion)")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vrrpguard/vrrpguard/config"
@@ -164,7 +165,11 @@ func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Write
 	if *f.ringMiB < 1 || *f.ringMiB > 1024 {
 		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %d: want 1 to 1024", *f.ringMiB)
 	}
-	ring := sniffer.RingConfig{Blocks: *f.ringMiB << 20 / sniffer.DefaultRingBlockSize}
+	bt := *f.blockTimeout
+	if bt < time.Millisecond || bt > time.Second || bt%time.Millisecond != 0 {
+		return watcherOptions{}, fmt.Errorf("--capture-block-timeout %v: want whole milliseconds from 1ms to 1s", bt)
+	}
+	ring := sniffer.RingConfig{Blocks: *f.ringMiB << 20 / sniffer.DefaultRingBlockSize, BlockTimeout: bt}
 	return watcherOptions{
 		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc, Capture: capture, Ring: ring,
 		Params: params, Expected: s.rulesExpected(),
@@ -184,14 +189,18 @@ type segmentFlags struct {
 	noPromisc *bool
 	capture   *string
 	ringMiB   *int
-	alerts    *alertFlags
+	// blockTimeout is the ring's block timeout (RingConfig.BlockTimeout).
+	blockTimeout *time.Duration
+	alerts       *alertFlags
 }
 
 // addSegmentFlags adds the shared flags; ringMiB is the default size of
 // each interface's capture ring (watch on a busy segment wants more than a
 // node watching its own instances' interfaces, whose ring is resident
-// memory).
-func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *segmentFlags {
+// memory), blockTimeout the default block timeout of the ring (how long
+// the kernel may hold captured packets before it wakes vrrpguard: watch
+// hands packets over at once, run batches its own segments' adverts).
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int, blockTimeout time.Duration) *segmentFlags {
 	f := &segmentFlags{}
 	fs.Var(&f.configs, "config", configHelp)
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
@@ -202,6 +211,7 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB int) *
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
 	f.ringMiB = fs.Int("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB (kernel memory; about 7,500 small packets per MiB)")
+	f.blockTimeout = fs.Duration("capture-block-timeout", blockTimeout, "longest the kernel holds captured packets in a block of the ring before handing it over, whole milliseconds from 1ms to 1s (packet times are the kernel's either way; more batches wake-ups, less hands a lone packet over sooner)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }
