@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// TestLazyTickerPoke checks that a poke calls fn exactly when d has passed
-// since the last call, with the poke's time.
+// TestLazyTickerPoke checks that a poke calls fn exactly when ¾ of d have
+// passed since the last call, with the poke's time.
 func TestLazyTickerPoke(t *testing.T) {
 	var got []time.Time
 	lt, err := newLazyTicker(100*time.Millisecond, func(now time.Time) { got = append(got, now) })
@@ -23,18 +23,18 @@ func TestLazyTickerPoke(t *testing.T) {
 		want  bool
 	}{
 		{50 * time.Millisecond, false},
-		{99 * time.Millisecond, false},
-		{100 * time.Millisecond, true}, // due: the next is due at 200 ms
-		{150 * time.Millisecond, false},
-		{199 * time.Millisecond, false},
-		{250 * time.Millisecond, true},
-		{300 * time.Millisecond, false},
+		{74 * time.Millisecond, false},
+		{75 * time.Millisecond, true}, // due: the next is due at 150 ms
+		{120 * time.Millisecond, false},
+		{149 * time.Millisecond, false},
+		{190 * time.Millisecond, true},
+		{200 * time.Millisecond, false},
 	} {
 		if called := lt.poke(t0.Add(tc.after)); called != tc.want {
 			t.Errorf("poke at +%v: called %v, want %v", tc.after, called, tc.want)
 		}
 	}
-	want := []time.Time{t0.Add(100 * time.Millisecond), t0.Add(250 * time.Millisecond)}
+	want := []time.Time{t0.Add(75 * time.Millisecond), t0.Add(190 * time.Millisecond)}
 	if len(got) != len(want) || !got[0].Equal(want[0]) || !got[1].Equal(want[1]) {
 		t.Errorf("fn called with %v, want %v", got, want)
 	}
