@@ -232,8 +232,8 @@ func (r *ring) wait() error {
 			if r.ready() {
 				return true
 			}
-			if e, gerr := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && e != 0 {
-				sockErr = syscall.Errno(e)
+			if e := socketError(fd); e != 0 {
+				sockErr = e
 				return true
 			}
 			return false
@@ -257,6 +257,22 @@ func (r *ring) wait() error {
 		return errRingClosed
 	}
 	return nil
+}
+
+// socketError reads and clears the socket's pending error (SO_ERROR; 0
+// when there is none or it cannot be read). It goes through RawSyscall:
+// getsockopt never blocks, and a system call through syscall.Syscall
+// wakes the runtime's monitor thread (sysmon) when the process is idle,
+// which then spins in short sleeps — for every block of the ring.
+func socketError(fd uintptr) syscall.Errno {
+	var v int32
+	l := uint32(unsafe.Sizeof(v))
+	_, _, errno := unix.RawSyscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_ERROR,
+		uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	if errno != 0 {
+		return 0
+	}
+	return syscall.Errno(v)
 }
 
 // consume calls fn for each packet of the block wait found ready (data is

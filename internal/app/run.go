@@ -94,6 +94,13 @@ const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 // 16 KiB blocks did, at a quarter of the resident memory (BENCHMARKS.md).
 const runRingMiB = 0.5
 
+// runBlockTimeout is run's default block timeout of the capture ring: the
+// kernel wakes the watcher once per block instead of once per advert
+// (its own as master, the peer's as backup; at 10 ms adverts two or more
+// adverts a block), which adds at most this to the time a finding is
+// raised; packet times stay the kernel's.
+const runBlockTimeout = 20 * time.Millisecond
+
 func runRun(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet("run", "[--config keepalived.conf] [--config vrrpguard.yaml] [flags]",
 		"Runs the VRRP instances of a keepalived.conf as a VRRP router (RFC 5798 / RFC 3768),\n"+
@@ -105,7 +112,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	sf := addSegmentFlags(fs,
 		"the keepalived.conf to run (default "+defaultKeepalivedConf+"), and optionally one vrrpguard YAML file (repeatable; recognised by content)",
 		"serve /metrics, /healthz and /status on this address (default "+defaultRunListen+"; \"off\" disables)",
-		runRingMiB)
+		runRingMiB, runBlockTimeout)
 	debug := fs.Bool("debug", false, "log every dropped advertisement")
 	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
 	dropExe := fs.Bool("drop-exe-pages", true, "10 s after start-up (and after each reload), drop this process's mappings of the executable's read-only pages (code and constants): those touched only by initialisation leave its resident memory; they stay in the page cache, and what the process still uses is mapped again on use (see BENCHMARKS.md)")

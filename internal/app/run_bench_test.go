@@ -340,4 +340,9 @@ func resourcesOnce(b *testing.B) {
 			b.ReportMetric(cpu[kind.name+"/"+role]-cpu["keepalived/"+role], kind.name+"-"+role+"-over-keepalived-pp")
 		}
 	}
+	if os.Getenv("VRRPGUARD_BENCH_BASE") != "" {
+		for _, role := range []string{"master", "backup"} {
+			b.ReportMetric(cpu["run/"+role]-cpu["base-run/"+role], "run-"+role+"-over-base-pp")
+		}
+	}
 }

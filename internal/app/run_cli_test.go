@@ -81,6 +81,9 @@ func TestWatchCaptureFlagErrors(t *testing.T) {
 		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "4096"}, "--capture-ring-mib 4096: want 0.0625 to 1024"},
 		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "0.03"}, "--capture-ring-mib 0.03: want 0.0625 to 1024"},
 		{[]string{"watch", "--interface", "lo", "--capture-ring-mib", "NaN"}, "--capture-ring-mib NaN: want 0.0625 to 1024"},
+		{[]string{"watch", "--interface", "lo", "--capture-block-timeout", "0s"}, "--capture-block-timeout 0s: want whole milliseconds from 1ms to 1s"},
+		{[]string{"watch", "--interface", "lo", "--capture-block-timeout", "1500us"}, "--capture-block-timeout 1.5ms: want whole milliseconds from 1ms to 1s"},
+		{[]string{"watch", "--interface", "lo", "--capture-block-timeout", "2s"}, "--capture-block-timeout 2s: want whole milliseconds from 1ms to 1s"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
@@ -113,6 +116,29 @@ func TestRingConfig(t *testing.T) {
 		}
 		if d := jsondiff.Diff(tc.want, got); d != "" {
 			t.Errorf("ringConfig(%g) (-want +got):\n%s", tc.mib, d)
+		}
+	}
+}
+
+// TestCaptureBlockTimeoutDefaults checks the ring's block timeout each
+// command starts with: watch hands packets over at once (1 ms), run
+// batches its own segments' adverts (runBlockTimeout).
+func TestCaptureBlockTimeoutDefaults(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{
+		{"watch", "(default 1ms)"},
+		{"run", "(default " + runBlockTimeout.String() + ")"},
+	} {
+		var out, errb bytes.Buffer
+		if st := Run(context.Background(), "test", []string{tc.cmd, "-h"}, &out, &errb); st != ExitOK {
+			t.Fatalf("%s -h: exit %d: %s", tc.cmd, st, errb.String())
+		}
+		_, help, ok := strings.Cut(out.String(), "-capture-block-timeout duration")
+		if !ok {
+			t.Fatalf("%s -h has no --capture-block-timeout:\n%s", tc.cmd, out.String())
+		}
+		help, _, _ = strings.Cut(help, "\n  -")
+		if !strings.Contains(help, tc.want) {
+			t.Errorf("%s --capture-block-timeout help %q, want %q", tc.cmd, help, tc.want)
 		}
 	}
 }

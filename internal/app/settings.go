@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vrrpguard/vrrpguard/config"
@@ -166,6 +167,11 @@ func (s *settings) watcherOptions(f *segmentFlags, ifaces []string, out io.Write
 	if err != nil {
 		return watcherOptions{}, fmt.Errorf("--capture-ring-mib %g: %w", *f.ringMiB, err)
 	}
+	bt := *f.blockTimeout
+	if bt < time.Millisecond || bt > time.Second || bt%time.Millisecond != 0 {
+		return watcherOptions{}, fmt.Errorf("--capture-block-timeout %v: want whole milliseconds from 1ms to 1s", bt)
+	}
+	ring.BlockTimeout = bt
 	return watcherOptions{
 		Interfaces: ifaces, Promiscuous: s.file.Watch.Promiscuous && !*f.noPromisc, Capture: capture, Ring: ring,
 		Params: params, Expected: s.rulesExpected(),
@@ -185,7 +191,9 @@ type segmentFlags struct {
 	noPromisc *bool
 	capture   *string
 	ringMiB   *float64
-	alerts    *alertFlags
+	// blockTimeout is the ring's block timeout (RingConfig.BlockTimeout).
+	blockTimeout *time.Duration
+	alerts       *alertFlags
 }
 
 // Limits of --capture-ring-mib.
@@ -215,8 +223,10 @@ func ringConfig(mib float64) (sniffer.RingConfig, error) {
 // addSegmentFlags adds the shared flags; ringMiB is the default size of
 // each interface's capture ring (watch on a busy segment wants more than a
 // node watching its own instances' interfaces, whose ring is resident
-// memory).
-func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB float64) *segmentFlags {
+// memory), blockTimeout the default block timeout of the ring (how long
+// the kernel may hold captured packets before it wakes vrrpguard: watch
+// hands packets over at once, run batches its own segments' adverts).
+func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB float64, blockTimeout time.Duration) *segmentFlags {
 	f := &segmentFlags{}
 	fs.Var(&f.configs, "config", configHelp)
 	f.format = fs.String("format", "", "output format: text or json (default: watch.format of the config, text)")
@@ -227,6 +237,7 @@ func addSegmentFlags(fs *cmdFlags, configHelp, listenHelp string, ringMiB float6
 	f.noPromisc = fs.Bool("no-promisc", false, "do not put the interfaces in promiscuous mode (unicast ARP replies to other hosts are then missed)")
 	f.capture = fs.String("capture", "ring", "how to read packets: ring (memory-mapped TPACKET_V3 ring; falls back to socket where unavailable) or socket (one system call per packet)")
 	f.ringMiB = fs.Float64("capture-ring-mib", ringMiB, "size of the capture ring of each interface in MiB, 0.0625 to 1024 (kernel memory mapped into the process, so resident; from 1 MiB about 7,500 small packets per MiB, below 1 MiB one packet per 4 KiB at low rates)")
+	f.blockTimeout = fs.Duration("capture-block-timeout", blockTimeout, "longest the kernel holds captured packets in a block of the ring before handing it over, whole milliseconds from 1ms to 1s (packet times are the kernel's either way; more batches wake-ups, less hands a lone packet over sooner)")
 	f.alerts = addAlertFlags(fs)
 	return f
 }

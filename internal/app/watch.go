@@ -19,7 +19,7 @@ func runWatch(ctx context.Context, c *cli, args []string) int {
 	sf := addSegmentFlags(fs,
 		"expected configuration: a keepalived.conf (e.g. of each node) or a vrrpguard YAML file (repeatable); default: the built-in config",
 		"serve /metrics (Prometheus) and /healthz on this address (default: watch.listen of the config, 127.0.0.1:9812; \"off\" disables)",
-		float64(sniffer.DefaultRingBlocks*sniffer.DefaultRingBlockSize>>20))
+		float64(sniffer.DefaultRingBlocks*sniffer.DefaultRingBlockSize>>20), sniffer.DefaultRingBlockTimeout)
 	if _, st, done := parseFlags(fs, args); done {
 		return st
 	}

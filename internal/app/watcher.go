@@ -58,7 +58,11 @@ type watcher struct {
 	hook   func(*obs.Observation)
 	alerts *alert.Dispatcher // nil without sinks
 	log    *slog.Logger
+	ticks  *lazyTicker // the engine's timers
 }
+
+// engineTickEvery is how often the engine's timers run (pipeline.tick).
+const engineTickEvery = 100 * time.Millisecond
 
 // newWatcher opens the capture sockets and builds the engine, the printer,
 // the prober and the alert dispatcher. On error nothing is left open.
@@ -76,6 +80,10 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 	}
 	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log},
 		o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
+		return nil, err
+	}
+	if w.ticks, err = newLazyTicker(engineTickEvery, pl.tick); err != nil {
+		w.caps.Close()
 		return nil, err
 	}
 	if o.Registry != nil {
@@ -154,7 +162,7 @@ func (w *watcher) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	alertsDone := w.startAlerts(ctx)
-	go every(ctx, 100*time.Millisecond, w.pl.tick) // the engine's timers
+	go w.ticks.Run(ctx) // the engine's timers
 	w.log.Info("watching", "interfaces", w.caps.Interfaces(), "capture", w.captureModes())
 	w.caps.Run(ctx, w.observe)
 	cancel() // ctx is done: stop ticks and alerts
@@ -170,6 +178,7 @@ func (w *watcher) observe(o *obs.Observation) {
 	if w.hook != nil {
 		w.hook(o)
 	}
+	w.ticks.poke(time.Now())
 }
 
 // every calls fn with the time every d until ctx is done.
@@ -206,5 +215,6 @@ func (w *watcher) startAlerts(ctx context.Context) <-chan struct{} {
 // Close releases what newWatcher opened, for a watcher that will not Run.
 func (w *watcher) Close() {
 	w.caps.Close()
+	w.ticks.Close()
 	w.pl.prober.Close()
 }

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestLazyTickerPoke checks that a poke calls fn exactly when ¾ of d have
+// passed since the last call, with the poke's time.
+func TestLazyTickerPoke(t *testing.T) {
+	var got []time.Time
+	lt, err := newLazyTicker(100*time.Millisecond, func(now time.Time) { got = append(got, now) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lt.Close()
+	t0 := time.Now()
+	lt.last.Store(int64(t0.Sub(lt.base)))
+	for _, tc := range []struct {
+		after time.Duration
+		want  bool
+	}{
+		{50 * time.Millisecond, false},
+		{74 * time.Millisecond, false},
+		{75 * time.Millisecond, true}, // due: the next is due at 150 ms
+		{120 * time.Millisecond, false},
+		{149 * time.Millisecond, false},
+		{190 * time.Millisecond, true},
+		{200 * time.Millisecond, false},
+	} {
+		if called := lt.poke(t0.Add(tc.after)); called != tc.want {
+			t.Errorf("poke at +%v: called %v, want %v", tc.after, called, tc.want)
+		}
+	}
+	want := []time.Time{t0.Add(75 * time.Millisecond), t0.Add(190 * time.Millisecond)}
+	if len(got) != len(want) || !got[0].Equal(want[0]) || !got[1].Equal(want[1]) {
+		t.Errorf("fn called with %v, want %v", got, want)
+	}
+}
+
+// TestLazyTickerTicksAlone checks that without pokes the timer calls fn
+// again and again, each call at least d after the one before, and that Run
+// returns once its context is done.
+func TestLazyTickerTicksAlone(t *testing.T) {
+	const d = 5 * time.Millisecond
+	var mu sync.Mutex
+	var got []time.Time
+	three := make(chan struct{})
+	lt, err := newLazyTicker(d, func(now time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, now)
+		if len(got) == 3 {
+			close(three)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); lt.Run(ctx) }()
+	select {
+	case <-three:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the timer did not call fn three times")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was done")
+	}
+	mu.Lock()
+	for i := 1; i < len(got); i++ {
+		if gap := got[i].Sub(got[i-1]); gap < d {
+			t.Errorf("call %d came %v after the one before, want at least %v", i, gap, d)
+		}
+	}
+	mu.Unlock()
+	if !lt.poke(time.Now().Add(time.Hour)) {
+		t.Error("a due poke after Run returned did not call fn")
+	}
+}
