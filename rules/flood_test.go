@@ -264,6 +264,9 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 			continue
 		}
 		live++
+		if i := slices.Index(e.vipList, vi); vi.idx != i || !e.vipSeen[i].Equal(vi.lastSeen) {
+			t.Errorf("step %d: address %v at %d in the list, its index says %d, its time there %v, lastSeen %v", step, vi.key, i, vi.idx, e.vipSeen[i], vi.lastSeen)
+		}
 		if vi.gone || e.vips.get(vi.key) != vi {
 			t.Errorf("step %d: address %v in the list but not in the table", step, vi.key)
 		}
