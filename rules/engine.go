@@ -412,6 +412,9 @@ type Engine struct {
 	// is cheaper than the maps and the same on every run.
 	segList []*segment
 	vipList []*vipInfo
+	// vipSeen holds the lastSeen of each entry of vipList (for evictVIPs'
+	// selection, which then reads one array instead of every entry).
+	vipSeen []time.Time
 	// vipGone counts the nil slots left in vipList by evicted entries
 	// (dropped from it in one pass when they are many).
 	vipGone int
@@ -986,9 +989,9 @@ func (e *Engine) evictVIPs(now time.Time) {
 	if k := len(victims); k > 0 && victims[k-1].newer != nil && victims[k-1].newer.lastSeen.Equal(victims[k-1].lastSeen) {
 		all := e.agedScratch[:0]
 		live := victims[:0]
-		for _, vi := range e.vipList {
+		for i, vi := range e.vipList {
 			if vi != nil {
-				all = append(all, agedAt(vi.lastSeen, len(live)))
+				all = append(all, agedAt(e.vipSeen[i], len(live)))
 				live = append(live, vi)
 			}
 		}
@@ -1012,10 +1015,16 @@ func (e *Engine) evictVIPs(now time.Time) {
 	}
 	clear(victims)
 	if e.vipGone > len(e.vipList)/2 {
-		e.vipList = slices.DeleteFunc(e.vipList, func(vi *vipInfo) bool { return vi == nil })
-		for i, vi := range e.vipList {
-			vi.idx = i
+		j := 0
+		for _, vi := range e.vipList {
+			if vi != nil {
+				e.vipList[j], e.vipSeen[j] = vi, e.vipSeen[vi.idx]
+				vi.idx = j
+				j++
+			}
 		}
+		clear(e.vipList[j:])
+		e.vipList, e.vipSeen = e.vipList[:j], e.vipSeen[:j]
 		e.vipGone = 0
 	}
 	e.evicted(now, nil, "virtual addresses")
@@ -1035,6 +1044,7 @@ func (e *Engine) freeRouter(r *router) {
 // the front of the list by lastSeen.
 func (e *Engine) seenVIP(vi *vipInfo, now time.Time) {
 	vi.lastSeen = now
+	e.vipSeen[vi.idx] = now
 	if e.vipNewest == vi {
 		return
 	}
@@ -1143,6 +1153,7 @@ func (e *Engine) vipInfo(iface string, vip netip.Addr, now time.Time) *vipInfo {
 		e.vips.put(vi, h)
 		vi.idx = len(e.vipList)
 		e.vipList = append(e.vipList, vi)
+		e.vipSeen = append(e.vipSeen, now)
 	}
 	e.seenVIP(vi, now)
 	return vi

@@ -264,6 +264,9 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 			continue
 		}
 		live++
+		if i := slices.Index(e.vipList, vi); vi.idx != i || !e.vipSeen[i].Equal(vi.lastSeen) {
+			t.Errorf("step %d: address %v at %d in the list, its index says %d, its time there %v, lastSeen %v", step, vi.key, i, vi.idx, e.vipSeen[i], vi.lastSeen)
+		}
 		if vi.gone || e.vips.get(vi.key) != vi {
 			t.Errorf("step %d: address %v in the list but not in the table", step, vi.key)
 		}
@@ -311,51 +314,155 @@ func TestFloodOutputDeterministic(t *testing.T) {
 	}
 }
 
-// TestEvictRoutersTakesTheOldest: when the router table is full, a new
-// router evicts exactly the sixteenth of the routers, over all segments,
-// that advertised longest ago.
-func TestEvictRoutersTakesTheOldest(t *testing.T) {
+// TestEvictionsTakeTheOldest: when the router or address table is full, a
+// new entry evicts exactly the sixteenth that was seen longest ago, and
+// among equally old entries the ones that selection over the entries in
+// segment or creation order picks (what the engine did before its lists by
+// last advert, so findings stay the same), with distinct and with shared
+// timestamps.
+func TestEvictionsTakeTheOldest(t *testing.T) {
+	for _, tied := range []bool{false, true} {
+		p := DefaultParams()
+		p.MaxRouters, p.MaxVIPs = 48, 40
+		e, err := New(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(9, 10))
+		routerEvictions, vipEvictions := 0, 0
+		for step := 0; step < 5000; step++ {
+			// What selection would evict (computed before the advert).
+			var routers []*router
+			var ages []aged
+			for _, s := range e.segList {
+				for _, r := range s.list {
+					ages = append(ages, agedAt(r.lastAny, len(routers)))
+					routers = append(routers, r)
+				}
+			}
+			// Routers by segment and address (evicted ones are reused).
+			type id struct {
+				s  *segment
+				ip netip.Addr
+			}
+			var wantRouters []id
+			if len(routers) > 0 {
+				oldest(ages, max(1, len(ages)/16))
+				for _, a := range ages[:max(1, len(ages)/16)] {
+					wantRouters = append(wantRouters, id{routers[a.i].seg, routers[a.i].ip})
+				}
+			}
+			var vips []*vipInfo
+			ages = ages[:0]
+			for _, vi := range e.vipList {
+				if vi != nil {
+					ages = append(ages, agedAt(vi.lastSeen, len(vips)))
+					vips = append(vips, vi)
+				}
+			}
+			var wantVIPs []vipKey
+			if len(vips) > 0 {
+				oldest(ages, max(1, len(ages)/16))
+				for _, a := range ages[:max(1, len(ages)/16)] {
+					wantVIPs = append(wantVIPs, vips[a.i].key)
+				}
+			}
+			var before []id
+			for _, r := range routers {
+				before = append(before, id{r.seg, r.ip})
+			}
+			beforeVIPs := make([]vipKey, len(vips))
+			for i, vi := range vips {
+				beforeVIPs[i] = vi.key
+			}
+
+			when := float64(step) / 10
+			if tied {
+				when = float64(step/4) / 10 // four adverts at each time
+			}
+			a := ad{src: "10.0." + strconv.Itoa(rng.IntN(4)) + "." + strconv.Itoa(rng.IntN(40)), vrid: uint8(1 + rng.IntN(5)), prio: 100,
+				vips: []string{"172.16.0." + strconv.Itoa(rng.IntN(200))}} // one: the state before the advert is the one its eviction sees
+			o := a.obs(when)
+			e.Observe(&o)
+
+			var gone []id
+			for _, x := range before {
+				if e.seg(x.s.key) != x.s || x.s.routers.get(x.ip, e.routerHash(x.ip)) == nil {
+					gone = append(gone, x)
+				}
+			}
+			if len(gone) > 1 { // 1: the per-VRID cap (64) is not reached here
+				routerEvictions++
+				if !sameSet(gone, wantRouters) {
+					t.Fatalf("tied %v step %d: evicted %d routers, not the %d selection picks", tied, step, len(gone), len(wantRouters))
+				}
+			}
+			var goneVIPs []vipKey
+			for _, k := range beforeVIPs {
+				if e.vips.get(k) == nil {
+					goneVIPs = append(goneVIPs, k)
+				}
+			}
+			if len(goneVIPs) > 0 {
+				vipEvictions++
+				if !sameSet(goneVIPs, wantVIPs) {
+					t.Fatalf("tied %v step %d: evicted addresses %v, selection picks %v", tied, step, goneVIPs, wantVIPs)
+				}
+			}
+		}
+		if routerEvictions < 100 || vipEvictions < 100 {
+			t.Errorf("tied %v: only %d router and %d address evictions: the test does not exercise them", tied, routerEvictions, vipEvictions)
+		}
+	}
+}
+
+func sameSet[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestVRIDEvictionTakesTheOldest: a new router in a full VRID evicts its
+// least recently seen router other than the master, and among equally old
+// ones the first in the VRID's list (as the scan of the list did).
+func TestVRIDEvictionTakesTheOldest(t *testing.T) {
 	p := DefaultParams()
-	p.MaxRouters = 48
+	p.MaxRoutersPerSegment = 4
 	e, err := New(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	type id struct {
-		vrid uint8
-		ip   netip.Addr
-	}
+	rng := rand.New(rand.NewPCG(13, 14))
 	evictions := 0
 	for step := 0; step < 5000; step++ {
-		before := map[id]time.Time{}
-		for _, s := range e.segList {
+		var want netip.Addr
+		var before []netip.Addr
+		if s := e.seg(segKey{"eth0", vrrp.IPv4, 51}); s != nil {
+			var oldest *router
 			for _, r := range s.list {
-				before[id{s.key.vrid, r.ip}] = r.lastAny
+				before = append(before, r.ip)
+				if r != s.master && (oldest == nil || r.lastAny.Before(oldest.lastAny)) {
+					oldest = r
+				}
+			}
+			if oldest != nil {
+				want = oldest.ip
 			}
 		}
-		o := ad{src: "10.0." + strconv.Itoa(rng.IntN(4)) + "." + strconv.Itoa(rng.IntN(40)), vrid: uint8(1 + rng.IntN(5)), prio: 100}.obs(float64(step) / 10)
+		o := ad{src: "10.0.0." + strconv.Itoa(rng.IntN(12)), prio: uint8(1 + rng.IntN(200))}.obs(float64(step/3) / 10)
 		e.Observe(&o)
-		var gone []id
-		for x := range before {
-			if s := e.seg(segKey{"eth0", vrrp.IPv4, x.vrid}); s == nil || s.routers.get(x.ip, e.routerHash(x.ip)) == nil {
-				gone = append(gone, x)
-			}
-		}
-		if len(gone) == 0 {
-			continue
-		}
-		evictions++
-		if want := len(before) / 16; len(gone) != want {
-			t.Fatalf("step %d: %d routers evicted out of %d, want %d", step, len(gone), len(before), want)
-		}
-		for x, last := range before {
-			if slices.Contains(gone, x) {
-				continue
-			}
-			for _, g := range gone {
-				if last.Before(before[g]) {
-					t.Fatalf("step %d: evicted %v (last advert %v) but kept %v (%v)", step, g, before[g], x, last)
+		s := e.seg(segKey{"eth0", vrrp.IPv4, 51})
+		for _, ip := range before {
+			if s.routers.get(ip, e.routerHash(ip)) == nil {
+				evictions++
+				if ip != want {
+					t.Fatalf("step %d: evicted %v, want %v", step, ip, want)
 				}
 			}
 		}
