@@ -149,6 +149,10 @@ func (c *captures) setUp(name string, up bool) {
 		v = 1
 	}
 	c.m.up.WithLabelValues(name).Set(v)
+	// The counters exist from the first state of the interface, at 0, so
+	// that increase() shows their first restart.
+	c.m.restarts.WithLabelValues(name)
+	c.m.downSecs.WithLabelValues(name)
 }
 
 // Interfaces returns the names of the watched interfaces.

@@ -372,6 +372,13 @@ func TestWatchCaptureSurvivesInterfaceRecreated(t *testing.T) {
 	w.WaitOutput(t, "msg=watching", 10*time.Second)
 	const metrics = "http://127.0.0.1:9812/metrics"
 	waitFor(t, "adverts on cap0", 15*time.Second, func() bool { return advertsAfter(t, w, time.Time{}) > 0 })
+	// The restart counters exist at 0 from the start (so that increase()
+	// shows the first restart on the dashboard).
+	for _, m := range []string{`vrrpguard_capture_restarts_total{interface="cap0"}`, `vrrpguard_capture_down_seconds_total{interface="cap0"}`} {
+		if v, ok := metricValue(t, c, metrics, m); !ok || v != 0 {
+			t.Errorf("%s = %v (present %v) before any restart, want 0", m, v, ok)
+		}
+	}
 
 	macvlan(t, c, "cap0", true)
 	waitLogRecord(t, w, map[string]string{"msg": "capture stopped; it resumes when the interface is back", "interface": "cap0"}, 10*time.Second)
