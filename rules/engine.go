@@ -550,9 +550,32 @@ func (e *Engine) clock(t time.Time) time.Time {
 		e.nextTick = plus(e.nanos(t), tickEvery)
 	}
 	if t.After(e.now) {
-		e.now, e.nowNs = t, e.nanos(t)
+		n := e.nanos(t)
+		if n == math.MaxInt64 {
+			e.reEpoch(t)
+			n = e.nanos(t)
+		}
+		e.now, e.nowNs = t, n
 	}
 	return e.now
+}
+
+// reEpoch moves the epoch to t, whose nanos saturated: the clock jumped
+// centuries past the engine's first observation (a capture with one odd
+// timestamp). The instants kept as nanos are set so that nothing is
+// skipped: every timer walk, comparison and duplicate check runs again and
+// recomputes them (liveUntil stays at its top, so that segment keeps
+// walking its routers).
+func (e *Engine) reEpoch(t time.Time) {
+	e.epoch = clampSec(t.Unix())
+	e.nextTick, e.noMasterAt, e.resolveAt = math.MinInt64, math.MinInt64, math.MinInt64
+	for _, seg := range e.segs {
+		seg.nextCheck = math.MinInt64
+		seg.liveUntil = [2]int64{math.MaxInt64, math.MaxInt64}
+		for _, r := range seg.list {
+			r.nextCheck = math.MinInt64
+		}
+	}
 }
 
 // Bounds of nanos, in seconds from the epoch, and of the seconds it

@@ -2,11 +2,13 @@ package rules
 
 import (
 	"math"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
 // TestTimersAreNotLate: what the timers raise or resolve at a deadline
@@ -123,6 +125,64 @@ func TestNanos(t *testing.T) {
 	} {
 		if got := plus(tt.t, tt.d); got != tt.want {
 			t.Errorf("case %d: plus(%d, %v) = %d, want %d", i, tt.t, tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestClockJumpCenturies: a capture whose first packet carries a time
+// centuries before the rest (one odd pcapng timestamp) must not change what
+// the engine finds afterwards: the instants kept as nanoseconds saturate
+// there, so the engine moves its epoch. A preemption after a silence is no
+// split brain, with or without the odd packet; two masters at once are.
+func TestClockJumpCenturies(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	vip := netip.MustParseAddr("10.0.0.100")
+	for _, odd := range []time.Time{{}, t0.AddDate(-300, 0, 0), t0.AddDate(-600, 0, 0)} {
+		e, err := New(DefaultParams(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dups []string
+		feed := func(o obs.Observation) {
+			for _, out := range e.Observe(&o) {
+				if out.Finding != nil && out.Finding.Kind == DuplicateMaster {
+					dups = append(dups, string(out.Finding.State)+" at "+o.Time.Sub(t0).String())
+				}
+			}
+		}
+		adv := func(src byte, prio uint8, at time.Time) {
+			feed(obs.Observation{Kind: obs.KindAdvert, Time: at, Interface: "eth0", SrcMAC: obs.MAC{2, 0, 0, 0, 0, src},
+				Src: netip.AddrFrom4([4]byte{10, 0, 0, src}), Family: vrrp.IPv4, TTL: vrrp.TTL, Checksum: vrrp.ChecksumValid,
+				Advert: vrrp.Advertisement{Version: 3, Type: 1, VRID: 1, Priority: prio, Interval: time.Second, Family: vrrp.IPv4, Addresses: []netip.Addr{vip}}})
+		}
+		if !odd.IsZero() {
+			feed(obs.Observation{Kind: obs.KindInvalid, Time: odd, Interface: "eth0", Family: vrrp.IPv4})
+		}
+		// A (200) is master for 5 s and falls silent; B (100) takes over;
+		// A comes back and preempts B, which sends one more advert and stops.
+		for i := range 5 {
+			adv(1, 200, t0.Add(time.Duration(i)*time.Second))
+		}
+		for i := range 20 {
+			adv(2, 100, t0.Add(9*time.Second+time.Duration(i)*time.Second))
+		}
+		back := t0.Add(28*time.Second + 500*time.Millisecond)
+		adv(1, 200, back)
+		adv(2, 100, back.Add(500*time.Millisecond))
+		for i := 1; i < 6; i++ {
+			adv(1, 200, back.Add(time.Duration(i)*time.Second))
+		}
+		if len(dups) > 0 {
+			t.Errorf("odd first packet at %v: duplicate_master on a plain preemption: %v", odd, dups)
+		}
+		// Then both advertise as masters for 5 s: a split brain.
+		split := back.Add(10 * time.Second)
+		for i := range 5 {
+			adv(1, 200, split.Add(time.Duration(i)*time.Second))
+			adv(2, 100, split.Add(time.Duration(i)*time.Second+time.Millisecond))
+		}
+		if len(dups) == 0 {
+			t.Errorf("odd first packet at %v: no duplicate_master for two masters at once", odd)
 		}
 	}
 }
