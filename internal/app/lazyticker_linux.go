@@ -61,12 +61,30 @@ func (t *lazyTicker) Run(ctx context.Context) {
 			return errno != unix.EAGAIN
 		})
 		if err != nil {
+			if ctx.Err() == nil {
+				t.fallback(ctx) // the poller gave up on the timerfd
+			}
 			return // closed
 		}
 		now := time.Now()
 		if !t.poke(now) {
 			// A poke called fn meanwhile: wait for the rest of d.
 			t.arm(max(t.d-time.Duration(int64(now.Sub(t.base))-t.last.Load()), time.Millisecond))
+		}
+	}
+}
+
+// fallback ticks with a Go ticker until ctx is done: the engine's timers
+// must run on a silent segment even if the timerfd failed.
+func (t *lazyTicker) fallback(ctx context.Context) {
+	tk := time.NewTicker(t.d)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tk.C:
+			t.poke(now)
 		}
 	}
 }

@@ -84,3 +84,34 @@ func TestLazyTickerTicksAlone(t *testing.T) {
 		t.Error("a due poke after Run returned did not call fn")
 	}
 }
+
+// TestLazyTickerFallsBack checks that a ticker whose timerfd fails while
+// its context is still live goes on ticking (a Go ticker), so a silent
+// segment's timers still run, and stops when the context is done.
+func TestLazyTickerFallsBack(t *testing.T) {
+	const d = 5 * time.Millisecond
+	calls := make(chan time.Time, 100)
+	lt, err := newLazyTicker(d, func(now time.Time) { calls <- now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt.Close() // the poller now fails on the timerfd
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); lt.Run(ctx) }()
+	for i := range 3 {
+		select {
+		case <-calls:
+		case <-done:
+			t.Fatalf("Run returned after %d calls with its context live", i)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d calls, want 3", i)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was done")
+	}
+}

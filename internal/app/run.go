@@ -382,6 +382,10 @@ func (n *node) settle() {
 		return
 	}
 	res, err := exetrim.Drop()
+	if errors.Is(err, exetrim.ErrNotExec) {
+		n.log.Info("the executable's read-only pages are kept", "reason", err)
+		return
+	}
 	if err != nil {
 		n.log.Warn("could not drop the executable's read-only pages", "err", err)
 		return

@@ -12,6 +12,7 @@ package exetrim
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,15 +30,17 @@ type Mapping struct {
 	Dev        string // "major:minor", in hexadecimal
 	Inode      uint64
 	Path       string
-	Rss, Anon  int // KiB
+	// Rss, Anon and Swap are what smaps says, in KiB: Anon counts only
+	// the resident copied pages, Swap the copied pages swapped out.
+	Rss, Anon, Swap int
 }
 
 // droppable reports whether m is a read-only private mapping of the file
-// (dev, inode) with no anonymous page: one whose pages can be dropped and
-// read back unchanged.
+// (dev, inode) with no copied page, resident or swapped out: one whose
+// pages can be dropped and read back unchanged.
 func (m Mapping) droppable(dev string, inode uint64) bool {
 	return len(m.Perms) == 4 && m.Perms[0] == 'r' && m.Perms[1] == '-' && m.Perms[3] == 'p' &&
-		m.Dev == dev && m.Inode == inode && inode != 0 && m.Anon == 0 && m.End > m.Start
+		m.Dev == dev && m.Inode == inode && inode != 0 && m.Anon == 0 && m.Swap == 0 && m.End > m.Start
 }
 
 // ParseSmaps parses /proc/PID/smaps.
@@ -65,12 +68,16 @@ func ParseSmaps(r io.Reader) ([]Mapping, error) {
 		switch f[0] {
 		case "Rss:":
 			cur.Rss, _ = strconv.Atoi(f[1])
-		case "Anonymous:":
+		case "Anonymous:", "Swap:":
 			n, err := strconv.Atoi(f[1])
 			if err != nil {
 				return nil, fmt.Errorf("smaps line %q: %w", line, err)
 			}
-			cur.Anon = n
+			if f[0] == "Swap:" {
+				cur.Swap = n
+			} else {
+				cur.Anon = n
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -117,10 +124,21 @@ type Result struct {
 	RSSKiB   int
 }
 
+// ErrNotExec is returned by Drop for an executable that is not a
+// fixed-address ELF executable (ET_EXEC): a position-independent one has
+// read-only pages the loader rewrote (RELRO), which must never be dropped.
+var ErrNotExec = errors.New("not a fixed-address ELF executable (ET_EXEC); nothing dropped")
+
 // Drop drops this process's resident pages of the droppable mappings of
-// its executable (/proc/self/exe): private, not writable, with no
-// anonymous page. It needs no privilege.
+// its executable (/proc/self/exe): private, not writable, with no copied
+// page. It drops nothing from a position-independent executable
+// (ErrNotExec). It needs no privilege.
 func Drop() (Result, error) {
+	if ok, err := isExec("/proc/self/exe"); err != nil {
+		return Result{}, err
+	} else if !ok {
+		return Result{}, ErrNotExec
+	}
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return Result{}, fmt.Errorf("stat executable: %w", err)
@@ -147,4 +165,33 @@ func Drop() (Result, error) {
 		res.RSSKiB += m.Rss
 	}
 	return res, nil
+}
+
+// isExec reports whether the ELF file at path is a fixed-address
+// executable (e_type ET_EXEC), reading its header's type field.
+func isExec(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("read executable: %w", err)
+	}
+	defer f.Close()
+	var h [18]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return false, fmt.Errorf("read executable's ELF header: %w", err)
+	}
+	return elfType(h[:]) == elfExec, nil
+}
+
+const elfExec = 2 // ET_EXEC
+
+// elfType is the e_type of an ELF header (at least 18 bytes), or 0 when it
+// is not ELF.
+func elfType(h []byte) uint16 {
+	if len(h) < 18 || string(h[:4]) != "\x7fELF" {
+		return 0
+	}
+	if h[5] == 2 { // ELFDATA2MSB
+		return uint16(h[16])<<8 | uint16(h[17])
+	}
+	return uint16(h[16]) | uint16(h[17])<<8
 }

@@ -182,3 +182,71 @@ func TestDrop(t *testing.T) {
 		t.Errorf("after Drop: %q", got)
 	}
 }
+
+// TestNotDroppable: mappings whose pages cannot be read back from the file
+// unchanged are never dropped: writable or shared ones, others' files, and
+// read-only ones with copied pages, resident or swapped out (a
+// position-independent executable's relocated RELRO pages).
+func TestNotDroppable(t *testing.T) {
+	base := Mapping{Start: 0x400000, End: 0x500000, Perms: "r--p", Dev: "08:01", Inode: 42}
+	if !base.droppable("08:01", 42) {
+		t.Fatalf("%+v not droppable", base)
+	}
+	for name, m := range map[string]Mapping{
+		"writable":            {Start: 0x400000, End: 0x500000, Perms: "rw-p", Dev: "08:01", Inode: 42},
+		"shared":              {Start: 0x400000, End: 0x500000, Perms: "r--s", Dev: "08:01", Inode: 42},
+		"another file":        {Start: 0x400000, End: 0x500000, Perms: "r--p", Dev: "08:01", Inode: 43},
+		"copied pages":        {Start: 0x400000, End: 0x500000, Perms: "r--p", Dev: "08:01", Inode: 42, Anon: 152},
+		"copied, swapped":     {Start: 0x400000, End: 0x500000, Perms: "r--p", Dev: "08:01", Inode: 42, Swap: 152},
+		"empty":               {Start: 0x400000, End: 0x400000, Perms: "r--p", Dev: "08:01", Inode: 42},
+		"anonymous (no file)": {Start: 0x400000, End: 0x500000, Perms: "r--p", Dev: "00:00", Inode: 0},
+	} {
+		if m.droppable("08:01", 42) {
+			t.Errorf("%s: %+v droppable", name, m)
+		}
+	}
+	maps, err := ParseSmaps(strings.NewReader("00400000-00500000 r--p 00000000 08:01 42 /usr/bin/vrrpguard\nRss: 100 kB\nAnonymous: 0 kB\nSwap: 8 kB\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(maps) != 1 || maps[0].Swap != 8 || maps[0].droppable("08:01", 42) {
+		t.Errorf("a mapping with swapped-out copied pages: %+v, want Swap 8 and not droppable", maps)
+	}
+}
+
+// TestElfType: Drop acts only on fixed-address executables (ET_EXEC), as
+// this test binary is; a position-independent one (ET_DYN) has relocated
+// read-only pages.
+func TestElfType(t *testing.T) {
+	hdr := func(class, data byte, typ uint16) []byte {
+		h := make([]byte, 18)
+		copy(h, "\x7fELF")
+		h[4], h[5] = class, data
+		if data == 2 {
+			h[16], h[17] = byte(typ>>8), byte(typ)
+		} else {
+			h[16], h[17] = byte(typ), byte(typ>>8)
+		}
+		return h
+	}
+	for _, tc := range []struct {
+		name string
+		h    []byte
+		want uint16
+	}{
+		{"EXEC, little-endian", hdr(2, 1, 2), 2},
+		{"DYN (PIE), little-endian", hdr(2, 1, 3), 3},
+		{"EXEC, big-endian", hdr(2, 2, 2), 2},
+		{"DYN, big-endian", hdr(1, 2, 3), 3},
+		{"not ELF", append([]byte("#!/bin/sh\n"), make([]byte, 8)...), 0},
+		{"short", []byte("\x7fELF"), 0},
+	} {
+		if got := elfType(tc.h); got != tc.want {
+			t.Errorf("%s: elfType = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	ok, err := isExec("/proc/self/exe")
+	if err != nil || !ok {
+		t.Errorf("isExec(this test binary) = %v, %v; want true (go test links ET_EXEC on linux/amd64)", ok, err)
+	}
+}
