@@ -1,14 +1,13 @@
 package app
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vrrpguard/vrrpguard/internal/exetrim"
 	"github.com/vrrpguard/vrrpguard/internal/jsondiff"
 )
 
@@ -46,62 +45,28 @@ func readMemSplit(pid int) (memSplit, error) {
 // parseMemSplit sums an smaps file by kind of mapping; exe is the path of
 // the process's executable.
 func parseMemSplit(r io.Reader, exe string) (memSplit, error) {
+	maps, err := exetrim.ParseSmaps(r)
+	if err != nil {
+		return memSplit{}, err
+	}
 	var s memSplit
-	var kind *int // the file-page counter of the current mapping
-	var rss int
-	flush := func(anon int) {
-		if kind != nil {
-			*kind += rss - anon
-		}
-		s.Anon += anon
-	}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if !strings.HasSuffix(f[0], ":") { // a mapping's header line
-			if len(f) < 5 || !strings.Contains(f[0], "-") {
-				return s, fmt.Errorf("smaps: bad mapping line %q", sc.Text())
-			}
-			path := ""
-			if len(f) >= 6 {
-				path = strings.Join(f[5:], " ")
-			}
-			perms := f[1]
-			switch {
-			case path == exe && strings.HasPrefix(perms, "r-x"):
-				kind = &s.Text
-			case path == exe && strings.HasPrefix(perms, "r--"):
-				kind = &s.Rodata
-			case path == exe:
-				kind = &s.Data
-			case strings.HasPrefix(path, "socket:"):
-				kind = &s.Ring
-			default:
-				kind = &s.OtherFile
-			}
-			rss = 0
-			continue
-		}
-		if len(f) < 2 {
-			continue
-		}
-		n, err := strconv.Atoi(f[1])
-		if err != nil {
-			continue // VmFlags and the like
-		}
-		switch f[0] {
-		case "Rss:":
-			rss = n
-		case "Anonymous:":
-			// Anonymous follows Rss in each mapping's block.
-			flush(n)
-			kind = nil
+	for _, m := range maps {
+		s.Anon += m.Anon
+		file := m.Rss - m.Anon
+		switch {
+		case m.Path == exe && strings.HasPrefix(m.Perms, "r-x"):
+			s.Text += file
+		case m.Path == exe && strings.HasPrefix(m.Perms, "r--"):
+			s.Rodata += file
+		case m.Path == exe:
+			s.Data += file
+		case strings.HasPrefix(m.Path, "socket:"):
+			s.Ring += file
+		default:
+			s.OtherFile += file
 		}
 	}
-	return s, sc.Err()
+	return s, nil
 }
 
 func TestParseMemSplit(t *testing.T) {
