@@ -21,18 +21,8 @@ func (r *Router) startStatic() {
 	if err := removeStaleFirewall(); err != nil {
 		log.Warn("nftables: stale table", "err", err)
 	}
-	k := r.k
 	r.staticOwn = owned{}
-	if err := staticAddrs(k.StaticAddresses, true, r.staticOwn); err != nil {
-		log.Error("static_ipaddress", "err", err)
-	}
-	if err := addRoutes(k.StaticRoutes, r.staticOwn); err != nil {
-		log.Error("static_routes", "err", err)
-	}
-	if err := addRules(k.StaticRules, r.staticOwn); err != nil {
-		log.Error("static_rules", "err", err)
-	}
-	r.static = k
+	r.addStatic(r.k)
 }
 
 // reloadStatic replaces the static configuration with k's: what k no
@@ -49,6 +39,13 @@ func (r *Router) reloadStatic(k *keepalived.Config) {
 	if err := staticAddrs(missing(old.StaticAddresses, k.StaticAddresses, sameAddr), false, r.staticOwn); err != nil {
 		log.Error("static_ipaddress", "err", err)
 	}
+	r.addStatic(k)
+}
+
+// addStatic adds k's static addresses, routes and rules (what is there
+// already stays) and makes k the static configuration. r.mu is held.
+func (r *Router) addStatic(k *keepalived.Config) {
+	log := r.opts.Logger
 	if err := staticAddrs(k.StaticAddresses, true, r.staticOwn); err != nil {
 		log.Error("static_ipaddress", "err", err)
 	}

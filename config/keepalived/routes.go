@@ -174,6 +174,20 @@ func (rp *routeParser) what() string {
 	return rp.blk + " " + strconv.Quote(rp.n.raw)
 }
 
+// keyword records the family named by "inet" or "inet6" (opt) on a line
+// of kind ("route" or "rule") and checks it agrees with the line's.
+func (rp *routeParser) keyword(opt, kind string) error {
+	f := vrrp.IPv4
+	if opt == "inet6" {
+		f = vrrp.IPv6
+	}
+	if rp.fam != vrrp.FamilyUnknown && rp.fam != f {
+		return errAt(rp.n, "%s: %s given for an %s %s", rp.what(), opt, famName(rp.fam), kind)
+	}
+	rp.fam = f
+	return nil
+}
+
 // family records the family of an address and checks it agrees with the
 // line's.
 func (rp *routeParser) family(a netip.Addr, opt string) error {
@@ -296,14 +310,9 @@ func (p *parser) route(blk string, n *node) (r Route, ok bool, err error) {
 		opt := rp.w[rp.i]
 		switch opt {
 		case "inet", "inet6":
-			f := vrrp.IPv4
-			if opt == "inet6" {
-				f = vrrp.IPv6
+			if err := rp.keyword(opt, "route"); err != nil {
+				return r, false, err
 			}
-			if rp.fam != vrrp.FamilyUnknown && rp.fam != f {
-				return r, false, errAt(n, "%s: %s given for an %s route", rp.what(), opt, famName(rp.fam))
-			}
-			rp.fam = f
 		case "src":
 			if r.Src, err = rp.addr(opt); err != nil {
 				return r, false, err
@@ -463,14 +472,9 @@ func (p *parser) rule(blk string, n *node) (r Rule, ok bool, err error) {
 		opt := rp.w[rp.i]
 		switch opt {
 		case "inet", "inet6":
-			f := vrrp.IPv4
-			if opt == "inet6" {
-				f = vrrp.IPv6
+			if err := rp.keyword(opt, "rule"); err != nil {
+				return r, false, err
 			}
-			if rp.fam != vrrp.FamilyUnknown && rp.fam != f {
-				return r, false, errAt(n, "%s: %s given for an %s rule", rp.what(), opt, famName(rp.fam))
-			}
-			rp.fam = f
 		case "from", "to":
 			s, err := rp.next(opt, "a prefix")
 			if err != nil {

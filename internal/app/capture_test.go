@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/internal/testenv"
 	"github.com/vrrpguard/vrrpguard/rules"
 )
 
@@ -51,7 +52,7 @@ func TestNoMasterHeldWhileBlind(t *testing.T) {
 	}
 	check := func(step string, want ...string) {
 		t.Helper()
-		if d := diffLines(want, lines()); d != "" {
+		if d := testenv.DiffLines(want, lines()); d != "" {
 			t.Errorf("%s: printed (-want +got):\n%s", step, d)
 		}
 	}
@@ -81,19 +82,4 @@ func TestNoMasterHeldWhileBlind(t *testing.T) {
 	check("at holdFor", "no_master raised d")
 	p.emit([]rules.Output{finding(rules.NoMaster, "eth0", "d", rules.Resolved)})
 	check("resolved later", "no_master resolved d")
-}
-
-// diffLines is a line diff for (-want +got) reports ("" when equal).
-func diffLines(want, got []string) string {
-	if strings.Join(want, "\n") == strings.Join(got, "\n") {
-		return ""
-	}
-	var b strings.Builder
-	for _, w := range want {
-		b.WriteString("-" + w + "\n")
-	}
-	for _, g := range got {
-		b.WriteString("+" + g + "\n")
-	}
-	return b.String()
 }
