@@ -13,8 +13,37 @@ const snapLen = 65535
 // authentication header, keepalived's auth_type AH), ARP, and ICMPv6
 // neighbour advertisements (type 136) — untagged and, in case the driver
 // did not strip it, with one 802.1Q tag.
-func Filter() []bpf.Instruction {
+func Filter() []bpf.Instruction { return FilterExcept(Own{}) }
+
+// Own names the VRRP advertisements that a local participant (`vrrpguard
+// run`) sends on one interface, by family and VRID. They reach the watcher
+// from the participant, which hands over each advert it sent; the capture
+// filter leaves them out, so the node's own adverts do not wake the
+// capture. Only frames the kernel marks as sent by this host
+// (PACKET_OUTGOING), without a VLAN tag, carrying IP protocol 112 (not AH)
+// with one of these VRIDs are left out.
+type Own struct {
+	V4, V6 []uint8
+}
+
+// MaxOwnVRIDs is the most VRIDs (both families) an Own may name; the
+// filter tests them one by one.
+const MaxOwnVRIDs = 64
+
+// Empty reports whether o names no advert.
+func (o Own) Empty() bool { return len(o.V4) == 0 && len(o.V6) == 0 }
+
+// Valid reports whether the filter can leave out what o names.
+func (o Own) Valid() bool { return len(o.V4)+len(o.V6) <= MaxOwnVRIDs }
+
+// FilterExcept is Filter, leaving out the node's own adverts named by own
+// (see Own). An own that is not Valid leaves out nothing.
+func FilterExcept(own Own) []bpf.Instruction {
 	var p prog
+	if !own.Empty() && own.Valid() {
+		p.own(own)
+	}
+	p.label("main")
 	p.add(bpf.LoadAbsolute{Off: 12, Size: 2})
 	p.jeq(0x8100, "vlan", "")
 	p.block(0, "")
@@ -26,6 +55,40 @@ func Filter() []bpf.Instruction {
 	p.label("reject")
 	p.add(bpf.RetConstant{Val: 0})
 	return p.resolve()
+}
+
+// PACKET_OUTGOING, the packet type of a frame sent by this host
+// (linux/if_packet.h).
+const packetOutgoing = 4
+
+// own rejects the outgoing adverts named by o and jumps to "main" for
+// every other frame.
+func (p *prog) own(o Own) {
+	p.add(bpf.LoadExtension{Num: bpf.ExtType})
+	p.jeq(packetOutgoing, "", "main")
+	p.add(bpf.LoadExtension{Num: bpf.ExtVLANTagPresent})
+	p.jeq(0, "", "main")
+	p.add(bpf.LoadAbsolute{Off: 12, Size: 2})
+	p.jeq(0x0800, "", "own6")
+	p.add(bpf.LoadAbsolute{Off: 23, Size: 1})
+	p.jeq(112, "", "main")
+	p.add(bpf.LoadMemShift{Off: 14}) // X = the IPv4 header's length
+	p.add(bpf.LoadIndirect{Off: 15, Size: 1})
+	for _, v := range o.V4 {
+		p.jeq(uint32(v), "drop", "")
+	}
+	p.ja("main")
+	p.label("own6")
+	p.jeq(0x86dd, "", "main")
+	p.add(bpf.LoadAbsolute{Off: 20, Size: 1})
+	p.jeq(112, "", "main")
+	p.add(bpf.LoadAbsolute{Off: 55, Size: 1})
+	for _, v := range o.V6 {
+		p.jeq(uint32(v), "drop", "")
+	}
+	p.ja("main")
+	p.label("drop")
+	p.add(bpf.RetConstant{Val: 0})
 }
 
 // block matches the EtherType in A for frames whose Ethernet header is
@@ -71,6 +134,15 @@ func (p *prog) jeq(v uint32, t, f string) {
 	p.add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: v})
 }
 
+// ja jumps to label l.
+func (p *prog) ja(l string) {
+	if p.jumps == nil {
+		p.jumps = map[int][2]string{}
+	}
+	p.jumps[len(p.ins)] = [2]string{l, ""}
+	p.add(bpf.Jump{})
+}
+
 func (p *prog) resolve() []bpf.Instruction {
 	skip := func(at int, l string) uint8 {
 		if l == "" {
@@ -83,6 +155,10 @@ func (p *prog) resolve() []bpf.Instruction {
 		return uint8(target - at - 1)
 	}
 	for at, j := range p.jumps {
+		if _, ok := p.ins[at].(bpf.Jump); ok {
+			p.ins[at] = bpf.Jump{Skip: uint32(skip(at, j[0]))}
+			continue
+		}
 		ji := p.ins[at].(bpf.JumpIf)
 		ji.SkipTrue, ji.SkipFalse = skip(at, j[0]), skip(at, j[1])
 		p.ins[at] = ji

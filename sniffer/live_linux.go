@@ -91,6 +91,9 @@ type LiveOptions struct {
 	Ring RingConfig
 	// Log receives the fallback warning; nil discards it.
 	Log *slog.Logger
+	// Own, by interface name, are the adverts a local participant sends
+	// there and hands over itself: the filter leaves them out (see Own).
+	Own map[string]Own
 
 	// openRing replaces openRing in tests (to make the ring fail).
 	openRing func(name string, filter []bpf.RawInstruction, promisc bool, cfg RingConfig) (*ring, error)
@@ -131,12 +134,13 @@ func OpenLive(ifaces []string, opt LiveOptions) (*Live, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	raw, err := bpf.Assemble(Filter())
-	if err != nil {
-		return nil, fmt.Errorf("assemble capture filter: %w", err)
-	}
 	l := &Live{}
 	for _, name := range ifaces {
+		raw, err := bpf.Assemble(FilterExcept(opt.Own[name]))
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("assemble capture filter: %w", err)
+		}
 		li := &liveIf{name: name, mode: mode, dec: NewDecoder(layers.LinkTypeEthernet)}
 		if mode == CaptureRing {
 			open := openRing
@@ -192,6 +196,30 @@ func openSocket(name string, raw []bpf.RawInstruction, promisc bool) (*pcapgo.Et
 		}
 	}
 	return h, nil
+}
+
+// SetOwn replaces the filter of the capture on iface with one that leaves
+// out own (see Own); it reports whether iface is captured here.
+func (l *Live) SetOwn(iface string, own Own) (bool, error) {
+	raw, err := bpf.Assemble(FilterExcept(own))
+	if err != nil {
+		return false, fmt.Errorf("assemble capture filter: %w", err)
+	}
+	for _, li := range l.ifs {
+		if li.name != iface {
+			continue
+		}
+		if li.r != nil {
+			err = li.r.setFilter(raw)
+		} else {
+			err = li.h.SetBPF(raw)
+		}
+		if err != nil {
+			return true, fmt.Errorf("capture filter on %s: %w", iface, err)
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // Interfaces returns the names of the captured interfaces.

@@ -133,15 +133,8 @@ func openRing(name string, filter []bpf.RawInstruction, promisc bool, cfg RingCo
 		}
 		return nil, err
 	}
-	if len(filter) > 0 {
-		ins := make([]unix.SockFilter, len(filter))
-		for i, f := range filter {
-			ins[i] = unix.SockFilter{Code: f.Op, Jt: f.Jt, Jf: f.Jf, K: f.K}
-		}
-		if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
-			&unix.SockFprog{Len: uint16(len(ins)), Filter: &ins[0]}); err != nil {
-			return fail("attach capture filter", err)
-		}
+	if err := attachFilter(fd, filter); err != nil {
+		return fail("attach capture filter", err)
 	}
 	setup = true // errors of the ring itself: the socket path may still work
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
@@ -187,6 +180,28 @@ func openRing(name string, filter []bpf.RawInstruction, promisc bool, cfg RingCo
 		return nil, fmt.Errorf("packet socket: %w", err)
 	}
 	return r, nil
+}
+
+// attachFilter attaches a classic BPF program to a socket (none: nothing).
+func attachFilter(fd int, filter []bpf.RawInstruction) error {
+	if len(filter) == 0 {
+		return nil
+	}
+	ins := make([]unix.SockFilter, len(filter))
+	for i, f := range filter {
+		ins[i] = unix.SockFilter{Code: f.Op, Jt: f.Jt, Jf: f.Jf, K: f.K}
+	}
+	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
+		&unix.SockFprog{Len: uint16(len(ins)), Filter: &ins[0]})
+}
+
+// setFilter replaces the ring socket's filter (atomically, in the kernel).
+func (r *ring) setFilter(filter []bpf.RawInstruction) error {
+	var err error
+	if cerr := r.conn.Control(func(fd uintptr) { err = attachFilter(int(fd), filter) }); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // ringSetupError is a failure to set up the ring itself (TPACKET_V3, the
