@@ -81,9 +81,25 @@ type Options struct {
 	// OnGuard, if set, is called for every address the guard finds, from
 	// the instance's goroutine.
 	OnGuard func(GuardEvent)
+	// OnSent, if set, is called for every advertisement an instance sent
+	// (once per destination whose send succeeded), from the instance's
+	// goroutine, right after the send: `run` hands the node's own adverts
+	// to its segment watcher this way. It must not block; the Sent and
+	// its Payload are valid only during the call.
+	OnSent func(*Sent)
 	// LookupUser resolves the user and group names of scripts (default:
 	// the system's user database).
 	LookupUser func(name, group string) (uid, gid uint32, err error)
+}
+
+// Sent is an advertisement an instance sent, as it left the host.
+type Sent struct {
+	At        time.Time // just after the send
+	Interface string
+	MAC       [6]byte // the interface's
+	Src, Dst  netip.Addr
+	TTL       uint8  // TTL or hop limit
+	Payload   []byte // the VRRP packet (no IP header)
 }
 
 // Instance is one running vrrp_instance.
@@ -583,7 +599,7 @@ func stripInstance(in *keepalived.Instance) keepalived.Instance {
 
 // Run runs the instance until ctx is cancelled.
 func (i *Instance) Run(ctx context.Context) error {
-	env, err := openNetEnv(i.cfg, i.glob, i.log, i.fw)
+	env, err := openNetEnv(i.cfg, i.glob, i.log, i.fw, i.opts.OnSent)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,8 @@ type netEnv struct {
 	wg       sync.WaitGroup
 	buf      []byte
 	tx       []*sendMsg // prepared sends, one per destination
+	onSent   func(*Sent)
+	sent     Sent // reused for onSent
 	closeMu  sync.Once
 	readOnce sync.Once
 }
@@ -64,13 +66,13 @@ type netEnv struct {
 // openNetEnv opens the sockets of an instance and subscribes to link and
 // address events. fw, if not nil, drops traffic to the addresses while
 // they are added.
-func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, fw *firewall) (e *netEnv, err error) {
+func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logger, fw *firewall, onSent func(*Sent)) (e *netEnv, err error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
 	}
 	e = &netEnv{in: in, log: log, ifi: ifi, pf: -1, fw: fw, rx: make(chan packet, 128),
-		linkCh: make(chan linkState, 16), done: make(chan struct{})}
+		linkCh: make(chan linkState, 16), done: make(chan struct{}), onSent: onSent}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -255,6 +257,7 @@ func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
 			e.tx = e.newSendMsgs()
 		}
 		if errno := e.tx[n].send(b); errno == 0 {
+			e.sentTo(dst, b)
 			continue
 		} else if errno != unix.EAGAIN {
 			errs = append(errs, fmt.Errorf("send advertisement to %s: %w", dst, errno))
@@ -271,9 +274,29 @@ func (e *netEnv) sendAdvert(a *vrrp.Advertisement) error {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("send advertisement to %s: %w", dst, err))
+		} else {
+			e.sentTo(dst, b)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sentTo reports an advert sent to dst to onSent, if set.
+func (e *netEnv) sentTo(dst netip.Addr, b []byte) {
+	if e.onSent == nil {
+		return
+	}
+	s := &e.sent
+	if s.Interface == "" {
+		s.Interface, s.Src = e.ifi.Name, e.src
+		copy(s.MAC[:], e.ifi.HardwareAddr)
+	}
+	s.At, s.Dst, s.Payload = time.Now(), dst, b
+	s.TTL = vrrp.TTL
+	if !dst.IsMulticast() {
+		s.TTL = uint8(advertTTL(e.in))
+	}
+	e.onSent(s)
 }
 
 // sendMsg is a prepared sendmsg to one destination: its address and the

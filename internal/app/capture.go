@@ -35,6 +35,7 @@ const captureRetry = 2 * time.Second
 // the sniffer's.
 type captures struct {
 	ifs     []*ifaceCapture
+	optsMu  sync.Mutex // guards opts.Own (setOwn)
 	opts    sniffer.LiveOptions
 	log     *slog.Logger
 	m       *captureUpMetrics // nil without a registry
@@ -42,6 +43,8 @@ type captures struct {
 	// blind is told when an interface's capture goes down or comes back.
 	blind func(iface string, blind bool, now time.Time)
 	mu    sync.Mutex // serialises handler calls across interfaces
+	// setOwnHook, if set, is called by setOwn (tests).
+	setOwnHook func()
 }
 
 // ifaceCapture is the capture of one interface.
@@ -131,7 +134,10 @@ func (c *captures) open(name string) (live *sniffer.Live, missing bool, err erro
 	if l.Attrs().Flags&net.FlagUp == 0 {
 		return nil, true, fmt.Errorf("interface %s is down", name)
 	}
-	live, err = sniffer.OpenLive([]string{name}, c.opts)
+	c.optsMu.Lock()
+	opts := c.opts
+	c.optsMu.Unlock()
+	live, err = sniffer.OpenLive([]string{name}, opts)
 	if err != nil {
 		// Deleted between the look-up and the open: wait for it.
 		_, lerr := netlink.LinkByName(name)
@@ -153,6 +159,28 @@ func (c *captures) setUp(name string, up bool) {
 	// that increase() shows their first restart.
 	c.m.restarts.WithLabelValues(name)
 	c.m.downSecs.WithLabelValues(name)
+}
+
+// setOwn makes the captures leave out the node's own adverts named by own
+// (by interface; see sniffer.Own), now and whenever they are reopened.
+func (c *captures) setOwn(own map[string]sniffer.Own) error {
+	c.optsMu.Lock()
+	c.opts.Own = own
+	c.optsMu.Unlock()
+	if c.setOwnHook != nil {
+		c.setOwnHook()
+	}
+	var errs []error
+	for _, ic := range c.ifs {
+		ic.mu.Lock()
+		if ic.live != nil {
+			if _, err := ic.live.SetOwn(ic.name, own[ic.name]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		ic.mu.Unlock()
+	}
+	return errors.Join(errs...)
 }
 
 // Interfaces returns the names of the watched interfaces.

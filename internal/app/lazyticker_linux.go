@@ -31,6 +31,10 @@ type lazyTicker struct {
 	conn syscall.RawConn
 	base time.Time    // the origin of last, read from the monotonic clock
 	last atomic.Int64 // when fn was last called, in nanoseconds since base
+	// onKick, if set, is called on the ticker's goroutine soon after kick
+	// (before it would call fn, if due).
+	onKick func()
+	kicked atomic.Bool
 }
 
 // newLazyTicker opens the ticker's timerfd; Run starts it.
@@ -52,6 +56,9 @@ func newLazyTicker(d time.Duration, fn func(time.Time)) (*lazyTicker, error) {
 func (t *lazyTicker) Run(ctx context.Context) {
 	t.last.Store(int64(time.Since(t.base)))
 	t.arm(t.d)
+	if t.kicked.Load() {
+		t.arm(time.Microsecond) // kicked before Run
+	}
 	stop := context.AfterFunc(ctx, func() { t.file.Close() })
 	defer stop()
 	var buf [8]byte
@@ -66,12 +73,24 @@ func (t *lazyTicker) Run(ctx context.Context) {
 			}
 			return // closed
 		}
+		if t.kicked.Swap(false) && t.onKick != nil {
+			t.onKick()
+		}
 		now := time.Now()
 		if !t.poke(now) {
 			// A poke called fn meanwhile: wait for the rest of d.
 			t.arm(max(t.d-time.Duration(int64(now.Sub(t.base))-t.last.Load()), time.Millisecond))
 		}
+		if t.kicked.Load() {
+			t.arm(time.Microsecond) // a kick while it armed: not lost
+		}
 	}
+}
+
+// kick makes Run call onKick soon, from any goroutine, without blocking.
+func (t *lazyTicker) kick() {
+	t.kicked.Store(true)
+	t.arm(time.Microsecond)
 }
 
 // fallback ticks with a Go ticker until ctx is done: the engine's timers
@@ -84,6 +103,9 @@ func (t *lazyTicker) fallback(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-tk.C:
+			if t.kicked.Swap(false) && t.onKick != nil {
+				t.onKick()
+			}
 			t.poke(now)
 		}
 	}

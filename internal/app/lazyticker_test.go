@@ -115,3 +115,31 @@ func TestLazyTickerFallsBack(t *testing.T) {
 		t.Fatal("Run did not return after its context was done")
 	}
 }
+
+// TestLazyTickerKick: a kick makes the running ticker call onKick long
+// before its next tick is due, and once per kick.
+func TestLazyTickerKick(t *testing.T) {
+	lt, err := newLazyTicker(time.Hour, func(time.Time) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kicked := make(chan struct{}, 10)
+	lt.onKick = func() { kicked <- struct{}{} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { lt.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := range 3 {
+		lt.kick()
+		select {
+		case <-kicked:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("kick %d: onKick not called", i)
+		}
+	}
+	select {
+	case <-kicked:
+		t.Error("onKick called more often than kicked")
+	case <-time.After(50 * time.Millisecond):
+	}
+}

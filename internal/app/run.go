@@ -94,6 +94,12 @@ const defaultKeepalivedConf = "/etc/keepalived/keepalived.conf"
 // 16 KiB blocks did, at a quarter of the resident memory (BENCHMARKS.md).
 const runRingMiB = 0.5
 
+// Values of --own-adverts.
+const (
+	ownHandover = "handover"
+	ownCapture  = "capture"
+)
+
 // runBlockTimeout is run's default block timeout of the capture ring: the
 // kernel wakes the watcher once per block instead of once per advert
 // (its own as master, the peer's as backup; at 10 ms adverts two or more
@@ -117,8 +123,13 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 	selfDemote := fs.Bool("self-demote", false, "step aside when another live master of an instance's addresses is seen that this node rejects or never hears (see README: Self-demotion; YAML self_demote)")
 	dropExe := fs.Bool("drop-exe-pages", true, "10 s after start-up (and after each reload), drop this process's mappings of the executable's read-only pages (code and constants): those touched only by initialisation leave its resident memory; they stay in the page cache, and what the process still uses is mapped again on use (see BENCHMARKS.md)")
 	watch := fs.Bool("watch", true, "also watch the instances' segments (capture, findings, alerts); --watch=false runs the VRRP router alone (no findings, no alerts, no self-demotion)")
+	own := fs.String("own-adverts", ownHandover, "how the watcher gets this node's own adverts: \""+ownHandover+"\" (the participant hands over each advert it sent, and the capture filter leaves them out, so they do not wake the capture) or \""+ownCapture+"\" (captured off the interface like any other packet)")
 	if _, st, done := parseFlags(fs, args); done {
 		return st
+	}
+	if *own != ownHandover && *own != ownCapture {
+		fmt.Fprintf(c.stderr, "vrrpguard run: --own-adverts %q: want %s or %s\n", *own, ownHandover, ownCapture)
+		return ExitError
 	}
 	set, err := loadRunSettings(sf.configs, prefixWriter{c.stderr, "vrrpguard run: "})
 	if err != nil {
@@ -142,7 +153,7 @@ func runRun(ctx context.Context, c *cli, args []string) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
-	n, err := newNode(c, set, sf, log, *watch)
+	n, err := newNode(c, set, sf, log, *watch, *own == ownHandover)
 	if n != nil {
 		n.selfDemoteFlag = *selfDemote
 		n.dropExe = *dropExe
@@ -184,11 +195,14 @@ type node struct {
 
 // newNode builds the participant and, if watch, the watcher (capture is
 // open when it returns; run or close it). Self-demotion needs the watcher.
-func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch bool) (*node, error) {
+func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch, handOver bool) (*node, error) {
 	n := &node{c: c, set: set, flag: sf, log: log, reg: newRegistry(c.version)}
 	n.m = newRunMetrics(n.reg)
 	sdc := set.file.SelfDemote
 	popts := participant.Options{Logger: log, OnChange: n.changed}
+	if watch && handOver {
+		popts.OnSent = n.sent
+	}
 	if sdc.Enabled && sdc.Guard {
 		popts.GuardVIPs, popts.OnGuard = true, n.guarded
 	}
@@ -229,6 +243,9 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch bo
 	if sdc.Enabled {
 		opts.OnObservation = n.observed
 	}
+	if handOver {
+		opts.Own = newOwnSet(set.own, opts.Interfaces, nil)
+	}
 	if n.w, err = newWatcher(opts); err != nil {
 		return nil, fmt.Errorf("watch own segments: %w", err)
 	}
@@ -251,6 +268,10 @@ func (n *node) changed(st participant.Status, tr *election.Transition) {
 		n.sd.changed(st, tr)
 	}
 }
+
+// sent is the participant's OnSent: the watcher takes the node's own
+// adverts from the participant (--own-adverts handover).
+func (n *node) sent(s *participant.Sent) { n.w.sent(s) }
 
 // observed is the watcher's OnObservation (self-demotion only).
 func (n *node) observed(o *obs.Observation) {
@@ -468,6 +489,11 @@ func (n *node) reload() {
 			}
 		}
 		n.w.SetExpected(set.rulesExpected())
+		if n.w.own != nil {
+			if err := n.w.setOwn(newOwnSet(set.own, n.w.Interfaces(), n.w.own.set.Load())); err != nil {
+				n.log.Error("capture filter for the node's own adverts", "err", err)
+			}
+		}
 	}
 	if n.sd != nil {
 		n.sd.configure(set.own, res.Kept...)

@@ -7,7 +7,13 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/vrrpguard/vrrpguard/participant"
 
 	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
 	"github.com/vrrpguard/vrrpguard/internal/status"
@@ -47,6 +53,9 @@ type watcherOptions struct {
 	// OnObservation, if set, sees every observation after the engine (run:
 	// the self-demotion policies). It is called on the capture goroutine.
 	OnObservation func(*obs.Observation)
+	// Own, if set (run), are the node's own adverts: the capture leaves
+	// them out and the participant hands them over (watcher.sent).
+	Own *ownSet
 }
 
 // watcher is the segment watcher of `watch` and `run`: live capture, the
@@ -59,6 +68,14 @@ type watcher struct {
 	alerts *alert.Dispatcher // nil without sinks
 	log    *slog.Logger
 	ticks  *lazyTicker // the engine's timers
+
+	// own, when not nil, has the node's own adverts (see ownAdverts).
+	// order serialises what reaches the engine and the hook: a captured
+	// packet after the own adverts sent before it, or a tick after all.
+	own    *ownAdverts
+	order  sync.Mutex
+	ownBuf []byte                      // a frame, under order
+	ownDec map[string]*sniffer.Decoder // by interface, under order
 }
 
 // engineTickEvery is how often the engine's timers run (pipeline.tick).
@@ -78,16 +95,28 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		}
 		pl.onFinding = append(pl.onFinding, w.alerts.Submit)
 	}
-	if w.caps, err = newCaptures(o.Interfaces, sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log},
+	lo := sniffer.LiveOptions{Promiscuous: o.Promiscuous, Capture: o.Capture, Ring: o.Ring, Log: o.Log}
+	if o.Own != nil {
+		lo.Own = o.Own.filter
+	}
+	if w.caps, err = newCaptures(o.Interfaces, lo,
 		o.Log, o.Registry, pl.finding, pl.setBlind); err != nil {
 		return nil, err
 	}
-	if w.ticks, err = newLazyTicker(engineTickEvery, pl.tick); err != nil {
+	if w.ticks, err = newLazyTicker(engineTickEvery, w.tick); err != nil {
 		w.caps.Close()
 		return nil, err
 	}
+	if o.Own != nil {
+		w.own, w.ownDec = newOwnAdverts(o.Own), map[string]*sniffer.Decoder{}
+		w.own.kick = w.ticks.kick
+		w.ticks.onKick = w.takeOwn
+	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(newLiveCollector(w.caps.Stats))
+		o.Registry.MustRegister(newLiveCollector(w.stats))
+		if w.own != nil {
+			o.Registry.MustRegister(newOwnCollector(w.own))
+		}
 	}
 	// The prober opens its sockets on first use: the engine probes when
 	// Params.ProbeInterval is set, self-demotion whenever it needs to.
@@ -172,13 +201,105 @@ func (w *watcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// observe hands one observation to the engine, then to the hook.
+// observe hands one captured observation to the engine, then to the
+// hook, after the node's own adverts sent before it.
 func (w *watcher) observe(o *obs.Observation) {
+	w.order.Lock()
+	if w.own != nil {
+		w.drainOwn(o.Time, false)
+	}
+	w.deliver(o)
+	w.order.Unlock()
+	w.ticks.poke(time.Now())
+}
+
+// deliver hands one observation to the engine, then to the hook.
+func (w *watcher) deliver(o *obs.Observation) {
 	w.pl.observe(o)
 	if w.hook != nil {
 		w.hook(o)
 	}
-	w.ticks.poke(time.Now())
+}
+
+// tick runs the engine's timers, after every own advert sent so far.
+func (w *watcher) tick(now time.Time) {
+	w.takeOwn()
+	w.pl.tick(now)
+}
+
+// takeOwn hands every queued own advert to the engine.
+func (w *watcher) takeOwn() {
+	if w.own == nil {
+		return
+	}
+	w.order.Lock()
+	w.drainOwn(time.Time{}, true)
+	w.order.Unlock()
+}
+
+// drainOwn delivers the own adverts sent at or before upTo (all, with
+// all), decoded from the frames the capture would have shown. Under order.
+func (w *watcher) drainOwn(upTo time.Time, all bool) {
+	for {
+		fr, iface, at, ok := w.own.take(upTo, all, w.ownBuf)
+		if !ok {
+			return
+		}
+		w.ownBuf = fr
+		d := w.ownDec[iface]
+		if d == nil {
+			d = sniffer.NewDecoder(layers.LinkTypeEthernet)
+			w.ownDec[iface] = d
+		}
+		if o := d.Decode(fr, gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(fr), Length: len(fr)}, iface, 0); o != nil {
+			w.deliver(o)
+		}
+	}
+}
+
+// sent takes an advert the participant sent (participant.Options.OnSent).
+func (w *watcher) sent(s *participant.Sent) {
+	if w.own != nil {
+		w.own.push(s)
+	}
+}
+
+// setOwn replaces the set of own adverts (SIGHUP). No advert is seen
+// twice: while the filters change, only the adverts of both sets are
+// handed over.
+func (w *watcher) setOwn(set *ownSet) error {
+	if w.own == nil {
+		return nil
+	}
+	old := w.own.set.Load()
+	both := *set
+	both.keys = map[ownKey]*ownCounters{}
+	for k, c := range set.keys {
+		if old.keys[k] != nil {
+			both.keys[k] = c
+		}
+	}
+	w.own.set.Store(&both)
+	err := w.caps.setOwn(set.filter)
+	w.own.set.Store(set)
+	return err
+}
+
+// stats are the capture's counters, with the own adverts' decoding.
+func (w *watcher) stats() []sniffer.InterfaceStats {
+	st := w.caps.Stats()
+	if w.own == nil {
+		return st
+	}
+	w.order.Lock()
+	defer w.order.Unlock()
+	for i := range st {
+		if d := w.ownDec[st[i].Interface]; d != nil {
+			x, y := &st[i].Decode, d.Stats
+			x.Packets, x.Adverts, x.ARP, x.ND, x.Invalid, x.Ignored = x.Packets+y.Packets, x.Adverts+y.Adverts, x.ARP+y.ARP, x.ND+y.ND, x.Invalid+y.Invalid, x.Ignored+y.Ignored
+		}
+	}
+	return st
 }
 
 // every calls fn with the time every d until ctx is done.

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/participant"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+// ownAdverts carries the adverts `run`'s participant sent to its watcher.
+// The capture filter of the node's interfaces leaves those adverts out
+// (sniffer.Own), so that the node's own adverts, every advert it sends as
+// master, do not wake the capture; instead the participant's goroutines
+// push each advert right after sending it (push never blocks: a full
+// queue counts the advert as dropped), and the watcher takes them in time
+// order: before each captured packet, the adverts sent before it; on each
+// of the engine's ticks, all. The engine thus sees the same observations
+// in the same order as when the capture read the node's adverts off the
+// wire, only later on a silent segment (by up to a tick, 100 ms, which is
+// well within every deadline of the engine: a finding's onset is the
+// packets' time, not the time they are handled).
+type ownAdverts struct {
+	set  atomic.Pointer[ownSet]
+	kick func() // asks the watcher to take the queue now (when it fills up)
+
+	mu   sync.Mutex
+	q    []ownSlot // a ring of ownQueueLen
+	head int
+	n    int
+}
+
+// ownSet is which adverts are handed over: by interface, family and VRID
+// (what the capture filters leave out), with the counters of each
+// interface.
+type ownSet struct {
+	keys   map[ownKey]*ownCounters
+	byName map[string]*ownCounters
+	filter map[string]sniffer.Own
+}
+
+type ownKey struct {
+	iface string
+	v6    bool
+	vrid  uint8
+}
+
+type ownCounters struct {
+	handed, dropped atomic.Uint64
+}
+
+type ownSlot struct {
+	at       time.Time
+	iface    string
+	mac      obs.MAC
+	src, dst netip.Addr
+	ttl      uint8
+	payload  []byte
+}
+
+const (
+	// ownQueueLen bounds the adverts waiting for the watcher: at 10 ms
+	// adverts a tick (100 ms) holds 10 per instance.
+	ownQueueLen = 4096
+	// ownKickAt is the queue length at which push asks for a take.
+	ownKickAt = 256
+)
+
+// newOwnSet is the set of the instances of k on the captured interfaces
+// (an interface with more VRIDs than a filter can test hands over none).
+// Interfaces the watcher captures but k has no instance on get an empty
+// filter.
+func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet) *ownSet {
+	s := &ownSet{keys: map[ownKey]*ownCounters{}, byName: map[string]*ownCounters{}, filter: map[string]sniffer.Own{}}
+	for _, name := range captured {
+		s.filter[name] = sniffer.Own{}
+		c := &ownCounters{}
+		if prev != nil && prev.byName[name] != nil {
+			c = prev.byName[name] // counters survive a reload
+		}
+		s.byName[name] = c
+	}
+	seen := map[ownKey]bool{}
+	for _, in := range k.Instances {
+		own, ok := s.filter[in.Interface]
+		key := ownKey{iface: in.Interface, v6: in.Family() == vrrp.IPv6, vrid: in.VRID}
+		if !ok || seen[key] {
+			continue
+		}
+		seen[key] = true
+		if key.v6 {
+			own.V6 = append(own.V6, in.VRID)
+		} else {
+			own.V4 = append(own.V4, in.VRID)
+		}
+		s.filter[in.Interface] = own
+	}
+	for name, own := range s.filter {
+		if !own.Valid() {
+			s.filter[name] = sniffer.Own{}
+			continue
+		}
+		sort.Slice(own.V4, func(i, j int) bool { return own.V4[i] < own.V4[j] })
+		sort.Slice(own.V6, func(i, j int) bool { return own.V6[i] < own.V6[j] })
+		for _, v := range own.V4 {
+			s.keys[ownKey{name, false, v}] = s.byName[name]
+		}
+		for _, v := range own.V6 {
+			s.keys[ownKey{name, true, v}] = s.byName[name]
+		}
+	}
+	return s
+}
+
+func newOwnAdverts(set *ownSet) *ownAdverts {
+	o := &ownAdverts{q: make([]ownSlot, ownQueueLen), kick: func() {}}
+	o.set.Store(set)
+	return o
+}
+
+// push queues an advert the participant sent, if it is one the capture
+// leaves out; it never blocks.
+func (o *ownAdverts) push(s *participant.Sent) {
+	if len(s.Payload) < 2 {
+		return
+	}
+	c := o.set.Load().keys[ownKey{iface: s.Interface, v6: s.Src.Is6() && !s.Src.Is4In6(), vrid: s.Payload[1]}]
+	if c == nil {
+		return // the capture sees it
+	}
+	o.mu.Lock()
+	if o.n == len(o.q) {
+		o.mu.Unlock()
+		c.dropped.Add(1)
+		return
+	}
+	sl := &o.q[(o.head+o.n)%len(o.q)]
+	sl.at, sl.iface, sl.mac, sl.src, sl.dst, sl.ttl = s.At, s.Interface, obs.MAC(s.MAC), s.Src, s.Dst, s.TTL
+	sl.payload = append(sl.payload[:0], s.Payload...)
+	o.n++
+	kick := o.n == ownKickAt
+	o.mu.Unlock()
+	c.handed.Add(1)
+	if kick {
+		o.kick()
+	}
+}
+
+// take removes the oldest queued advert if it was sent at or before upTo
+// (any, with all) and appends its frame to b (sniffer.SentFrame).
+func (o *ownAdverts) take(upTo time.Time, all bool, b []byte) (frame []byte, iface string, at time.Time, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == 0 {
+		return b, "", time.Time{}, false
+	}
+	sl := &o.q[o.head]
+	if !all && sl.at.After(upTo) {
+		return b, "", time.Time{}, false
+	}
+	frame = sniffer.SentFrame(b[:0], sl.mac, sl.src, sl.dst, sl.ttl, sl.payload)
+	o.head = (o.head + 1) % len(o.q)
+	o.n--
+	return frame, sl.iface, sl.at, true
+}
+
+// ownCollector exports the counters of the handed-over adverts.
+type ownCollector struct {
+	o               *ownAdverts
+	handed, dropped *prometheus.Desc
+}
+
+func newOwnCollector(o *ownAdverts) *ownCollector {
+	return &ownCollector{o: o,
+		handed: prometheus.NewDesc("vrrpguard_capture_own_adverts_total",
+			"Adverts this node's participant sent and handed to the watcher itself (the capture filter leaves them out).", []string{"interface"}, nil),
+		dropped: prometheus.NewDesc("vrrpguard_capture_own_dropped_total",
+			"Adverts this node's participant sent that the watcher did not take in time (its queue was full).", []string{"interface"}, nil),
+	}
+}
+
+func (c *ownCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.handed
+	ch <- c.dropped
+}
+
+func (c *ownCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, k := range c.o.set.Load().byName {
+		ch <- prometheus.MustNewConstMetric(c.handed, prometheus.CounterValue, float64(k.handed.Load()), name)
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(k.dropped.Load()), name)
+	}
+}

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
+	"github.com/vrrpguard/vrrpguard/internal/output"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/participant"
+	"github.com/vrrpguard/vrrpguard/rules"
+	"github.com/vrrpguard/vrrpguard/sniffer"
+	"github.com/vrrpguard/vrrpguard/vrrp"
+)
+
+const ownTestConf = `
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress { 10.0.0.100/24 }
+}
+vrrp_instance B {
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress { fd00::100/64 }
+}
+vrrp_instance C {
+    interface eth1
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress { 10.1.0.100/24 }
+}
+`
+
+func ownTestConfig(t *testing.T) *keepalived.Config {
+	t.Helper()
+	k, _, err := keepalived.Parse("keepalived.conf", []byte(ownTestConf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// sentAdvert is an advert of the node on eth0 (VRID, priority) at at.
+func sentAdvert(t *testing.T, iface string, fam vrrp.Family, vrid, prio uint8, at time.Time) *participant.Sent {
+	t.Helper()
+	src, dst, vip := netip.MustParseAddr("10.0.0.1"), vrrp.MulticastIPv4, netip.MustParseAddr("10.0.0.100")
+	if fam == vrrp.IPv6 {
+		src, dst, vip = netip.MustParseAddr("fe80::1"), vrrp.MulticastIPv6, netip.MustParseAddr("fd00::100")
+	}
+	a := vrrp.Advertisement{Version: 2, Type: 1, VRID: vrid, Priority: prio, Interval: time.Second, Family: fam, Addresses: []netip.Addr{vip}}
+	if fam == vrrp.IPv6 {
+		a.Version = 3
+	}
+	b, err := a.Marshal(vrrp.EncodeOptions{Src: src, Dst: dst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &participant.Sent{At: at, Interface: iface, MAC: [6]byte{2, 0, 0, 0, 0, 1}, Src: src, Dst: dst, TTL: 255, Payload: b}
+}
+
+// ownTestWatcher is a watcher without capture whose hook records what
+// reaches the engine, as "iface family vrid prio".
+func ownTestWatcher(t *testing.T, set *ownSet) (*watcher, *[]string) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pl, err := newWatcherPipeline(watcherOptions{Params: rules.DefaultParams(), Out: io.Discard, Format: output.JSON, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	w := &watcher{pl: pl, log: log, own: newOwnAdverts(set), ownDec: map[string]*sniffer.Decoder{}}
+	if w.ticks, err = newLazyTicker(time.Hour, func(time.Time) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.ticks.Close)
+	w.hook = func(o *obs.Observation) {
+		seen = append(seen, fmt.Sprintf("%s %s %d %d", o.Interface, o.Family, o.Advert.VRID, o.Advert.Priority))
+	}
+	return w, &seen
+}
+
+func TestOwnSetFromConfig(t *testing.T) {
+	set := newOwnSet(ownTestConfig(t), []string{"eth0", "eth2"}, nil)
+	if got, want := fmt.Sprint(set.filter), "map[eth0:{[51] [52]} eth2:{[] []}]"; got != want {
+		t.Errorf("filters %s, want %s (eth1 is not captured: its adverts are captured... nowhere, and not handed over)", got, want)
+	}
+	for k, want := range map[ownKey]bool{{"eth0", false, 51}: true, {"eth0", true, 52}: true, {"eth0", true, 51}: false, {"eth1", false, 51}: false} {
+		if got := set.keys[k] != nil; got != want {
+			t.Errorf("handed over %+v: %v, want %v", k, got, want)
+		}
+	}
+	// Too many VRIDs on one interface for the filter: none handed over.
+	var conf string
+	for v := 1; v <= sniffer.MaxOwnVRIDs+1; v++ {
+		conf += fmt.Sprintf("vrrp_instance I%d {\n interface eth0\n virtual_router_id %d\n priority 100\n virtual_ipaddress { 10.0.%d.1/24 }\n}\n", v, v, v)
+	}
+	k, _, err := keepalived.Parse("keepalived.conf", []byte(conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set := newOwnSet(k, []string{"eth0"}, nil); !set.filter["eth0"].Empty() || len(set.keys) != 0 {
+		t.Errorf("%d VRIDs: filter %v, %d handed over; want none", sniffer.MaxOwnVRIDs+1, set.filter["eth0"], len(set.keys))
+	}
+}
+
+// TestOwnAdvertsInOrder: own adverts reach the engine before a captured
+// packet sent after them and after one sent before them, all of them on a
+// tick; adverts the capture sees itself are not queued.
+func TestOwnAdvertsInOrder(t *testing.T) {
+	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0", "eth1"}, nil))
+	t0 := time.Unix(1700000000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, ms(10)))
+	w.sent(sentAdvert(t, "eth0", vrrp.IPv6, 52, 100, ms(20)))
+	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 53, 100, ms(25))) // not own: the capture sees it
+	w.sent(sentAdvert(t, "eth1", vrrp.IPv4, 51, 100, ms(30)))
+	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, ms(40)))
+
+	// A captured advert of the peer, sent at 25 ms.
+	peer := sentAdvert(t, "eth0", vrrp.IPv4, 51, 100, ms(25))
+	peer.Src, peer.MAC = netip.MustParseAddr("10.0.0.2"), [6]byte{2, 0, 0, 0, 0, 2}
+	fr := sniffer.SentFrame(nil, peer.MAC, peer.Src, peer.Dst, peer.TTL, peer.Payload)
+	o := sniffer.NewDecoder(layers.LinkTypeEthernet).Decode(fr, gopacket.CaptureInfo{Timestamp: peer.At}, "eth0", 0)
+	w.observe(o)
+	want := []string{"eth0 ipv4 51 150", "eth0 ipv6 52 100", "eth0 ipv4 51 100"}
+	if fmt.Sprint(*seen) != fmt.Sprint(want) {
+		t.Fatalf("after a captured advert at 25 ms: %q, want %q", *seen, want)
+	}
+	w.tick(ms(100))
+	want = append(want, "eth1 ipv4 51 100", "eth0 ipv4 51 150")
+	if fmt.Sprint(*seen) != fmt.Sprint(want) {
+		t.Fatalf("after a tick: %q, want %q", *seen, want)
+	}
+	w.tick(ms(200))
+	if len(*seen) != len(want) {
+		t.Fatalf("a second tick delivered more: %q", *seen)
+	}
+	st := w.pl.snapshot(ms(200))
+	if len(st.Segments) == 0 {
+		t.Fatal("the engine has no segment")
+	}
+	c := w.own.set.Load().byName["eth0"]
+	if c.handed.Load() != 3 || c.dropped.Load() != 0 {
+		t.Errorf("eth0 counters: %d handed over, %d dropped; want 3, 0", c.handed.Load(), c.dropped.Load())
+	}
+	if d := w.ownDec["eth0"]; d == nil || d.Stats.Adverts != 3 {
+		t.Errorf("own decoder of eth0: %+v, want 3 adverts", d)
+	}
+}
+
+// TestOwnAdvertsFullQueue: a queue nobody takes from counts what does not
+// fit as dropped, never blocks, and asks for a take once it is getting
+// full.
+func TestOwnAdvertsFullQueue(t *testing.T) {
+	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0"}, nil))
+	kicks := 0
+	w.own.kick = func() { kicks++ }
+	t0 := time.Unix(1700000000, 0)
+	for i := range ownQueueLen + 10 {
+		w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, t0.Add(time.Duration(i)*time.Millisecond)))
+	}
+	c := w.own.set.Load().byName["eth0"]
+	if c.handed.Load() != ownQueueLen || c.dropped.Load() != 10 {
+		t.Errorf("%d handed over, %d dropped; want %d, 10", c.handed.Load(), c.dropped.Load(), ownQueueLen)
+	}
+	if kicks != 1 {
+		t.Errorf("%d kicks, want 1 (at %d queued)", kicks, ownKickAt)
+	}
+	w.takeOwn()
+	if len(*seen) != ownQueueLen {
+		t.Errorf("took %d, want %d", len(*seen), ownQueueLen)
+	}
+}
+
+// TestSetOwnNeverTwice: while a reload changes the own set, only adverts
+// of both the old and the new set are handed over.
+func TestSetOwnNeverTwice(t *testing.T) {
+	old := newOwnSet(ownTestConfig(t), []string{"eth0"}, nil)
+	k, _, err := keepalived.Parse("keepalived.conf", []byte(`
+vrrp_instance A {
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress { 10.0.0.100/24 }
+}
+vrrp_instance D {
+    interface eth0
+    virtual_router_id 54
+    priority 150
+    virtual_ipaddress { 10.0.0.101/24 }
+}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := newOwnSet(k, []string{"eth0"}, old)
+	if next.byName["eth0"] != old.byName["eth0"] {
+		t.Error("counters do not survive the reload")
+	}
+	w, _ := ownTestWatcher(t, old)
+	var during *ownSet
+	w.caps = &captures{}
+	w.caps.setOwnHook = func() { during = w.own.set.Load() }
+	if err := w.setOwn(next); err != nil {
+		t.Fatal(err)
+	}
+	if during == nil || len(during.keys) != 1 || during.keys[ownKey{"eth0", false, 51}] == nil {
+		t.Errorf("while the filters change: %v, want only eth0 IPv4 51", during)
+	}
+	if w.own.set.Load() != next {
+		t.Error("the new set is not in place")
+	}
+}
