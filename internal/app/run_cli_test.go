@@ -31,6 +31,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"run", "--config", filepath.Join(t.TempDir(), "missing.conf")}, "no such file"},
 		{[]string{"run", "--config", good, "--watch=false", "--self-demote"}, "self-demotion needs the segment watcher"},
 		{[]string{"run", "--config", good, "--config", sdYAML, "--watch=false"}, "self-demotion needs the segment watcher"},
+		{[]string{"run", "--config", good, "--own-adverts", "wire"}, `--own-adverts "wire": want handover or capture`},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
