@@ -58,7 +58,8 @@ type netEnv struct {
 	buf      []byte
 	tx       []*sendMsg // prepared sends, one per destination
 	onSent   func(*Sent)
-	sent     Sent // reused for onSent
+	sent     Sent     // reused for onSent
+	ifr      [40]byte // struct ifreq for SIOCGIFHWADDR
 	closeMu  sync.Once
 	readOnce sync.Once
 }
@@ -290,6 +291,12 @@ func (e *netEnv) sentTo(dst netip.Addr, b []byte) {
 	if s.Interface == "" {
 		s.Interface, s.Src = e.ifi.Name, e.src
 		copy(s.MAC[:], e.ifi.HardwareAddr)
+		copy(e.ifr[:unix.IFNAMSIZ-1], e.ifi.Name)
+	}
+	// The interface's MAC as of now (a bond's fail_over_mac, ip link set
+	// address): the frame on the wire carries it.
+	if _, _, errno := unix.RawSyscall(unix.SYS_IOCTL, uintptr(e.pf), unix.SIOCGIFHWADDR, uintptr(unsafe.Pointer(&e.ifr[0]))); errno == 0 {
+		copy(s.MAC[:], e.ifr[unix.IFNAMSIZ+2:unix.IFNAMSIZ+8]) // ifr_hwaddr: sa_family, then the address
 	}
 	s.At, s.Dst, s.Payload = time.Now(), dst, b
 	s.TTL = vrrp.TTL

@@ -359,6 +359,14 @@ func (c *captures) resumed(ic *ifaceCapture, live *sniffer.Live) {
 	now := time.Now()
 	ic.mu.Lock()
 	ic.live = live
+	// A reload may have changed the node's own adverts (setOwn) while it
+	// was opened with the filter of before: set the current one.
+	c.optsMu.Lock()
+	own := c.opts.Own[ic.name]
+	c.optsMu.Unlock()
+	if _, err := live.SetOwn(ic.name, own); err != nil {
+		c.log.Error("capture filter for the node's own adverts", "interface", ic.name, "err", err)
+	}
 	down, raised := ic.down, ic.raised
 	ic.down, ic.raised = time.Time{}, false
 	ic.mu.Unlock()

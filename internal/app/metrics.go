@@ -111,7 +111,7 @@ func newLiveCollector(stats func() []sniffer.InterfaceStats) *liveCollector {
 	return &liveCollector{
 		stats: stats,
 		received: prometheus.NewDesc("vrrpguard_capture_received_packets_total",
-			"Packets that passed the capture filter, as counted by the kernel.", []string{"interface"}, nil),
+			"Packets that passed the capture filter, as counted by the kernel (for run: not the node's own adverts, which the participant hands over; see vrrpguard_capture_own_adverts_total).", []string{"interface"}, nil),
 		drops: prometheus.NewDesc("vrrpguard_capture_kernel_drops_total",
 			"Packets the kernel dropped because vrrpguard did not read them in time.", []string{"interface"}, nil),
 		full: prometheus.NewDesc("vrrpguard_capture_ring_full_total",

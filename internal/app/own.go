@@ -21,21 +21,58 @@ import (
 // (sniffer.Own), so that the node's own adverts, every advert it sends as
 // master, do not wake the capture; instead the participant's goroutines
 // push each advert right after sending it (push never blocks: a full
-// queue counts the advert as dropped), and the watcher takes them in time
-// order: before each captured packet, the adverts sent before it; on each
-// of the engine's ticks, all. The engine thus sees the same observations
+// queue counts the advert as dropped), and the watcher takes them per
+// interface in time order: before each captured packet of the interface,
+// the adverts sent before it; on each of the engine's ticks, those sent
+// longer ago than the capture can hold a packet back (its block timeout
+// and a little more), so that they do not overtake packets still in the
+// capture ring. Per interface, the engine thus sees the same observations
 // in the same order as when the capture read the node's adverts off the
-// wire, only later on a silent segment (by up to a tick, 100 ms, which is
-// well within every deadline of the engine: a finding's onset is the
-// packets' time, not the time they are handled).
+// wire, only later on a silent segment (by up to a tick, 100 ms, well
+// within every deadline of the engine: a finding's onset is the packets'
+// time, not the time they are handled).
 type ownAdverts struct {
 	set  atomic.Pointer[ownSet]
 	kick func() // asks the watcher to take the queue now (when it fills up)
+	// lag is how long a tick leaves an advert in the queue: the longest
+	// the capture may still hold back a packet sent before it.
+	lag time.Duration
 
-	mu   sync.Mutex
-	q    []ownSlot // a ring of ownQueueLen
+	mu sync.Mutex
+	qs map[string]*ownQueue // by interface
+	n  int                  // queued in all
+}
+
+// ownQueue is a ring of slots that grows when full, up to ownQueueLen
+// (slots are reused: in the steady state a few are in use).
+type ownQueue struct {
+	q    []ownSlot
 	head int
 	n    int
+}
+
+func (q *ownQueue) front() *ownSlot { return &q.q[q.head] }
+
+func (q *ownQueue) pop() {
+	q.head = (q.head + 1) % len(q.q)
+	q.n--
+}
+
+// slot returns the slot after the last, growing the ring if it is full;
+// nil when it holds ownQueueLen.
+func (q *ownQueue) slot() *ownSlot {
+	if q.n == len(q.q) {
+		if len(q.q) >= ownQueueLen {
+			return nil
+		}
+		grown := make([]ownSlot, max(2*len(q.q), 16))
+		for i := range q.n {
+			grown[i] = q.q[(q.head+i)%len(q.q)]
+		}
+		q.q, q.head = grown, 0
+	}
+	q.n++
+	return &q.q[(q.head+q.n-1)%len(q.q)]
 }
 
 // ownSet is which adverts are handed over: by interface, family and VRID
@@ -67,11 +104,15 @@ type ownSlot struct {
 }
 
 const (
-	// ownQueueLen bounds the adverts waiting for the watcher: at 10 ms
-	// adverts a tick (100 ms) holds 10 per instance.
+	// ownQueueLen bounds the adverts of an interface waiting for the
+	// watcher: at 10 ms adverts a tick (100 ms) holds 10 per instance.
 	ownQueueLen = 4096
-	// ownKickAt is the queue length at which push asks for a take.
+	// ownKickAt is the number queued at which push asks for a take.
 	ownKickAt = 256
+	// ownLagSlack is added to the capture's block timeout for the lag: the
+	// kernel retires a block on a timer of jiffies (4 ms at HZ 250), and
+	// the capture goroutine must still be woken and scheduled.
+	ownLagSlack = 10 * time.Millisecond
 )
 
 // newOwnSet is the set of the instances of k on the captured interfaces
@@ -120,8 +161,8 @@ func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet) *ownSet {
 	return s
 }
 
-func newOwnAdverts(set *ownSet) *ownAdverts {
-	o := &ownAdverts{q: make([]ownSlot, ownQueueLen), kick: func() {}}
+func newOwnAdverts(set *ownSet, lag time.Duration) *ownAdverts {
+	o := &ownAdverts{qs: map[string]*ownQueue{}, kick: func() {}, lag: lag}
 	o.set.Store(set)
 	return o
 }
@@ -137,12 +178,17 @@ func (o *ownAdverts) push(s *participant.Sent) {
 		return // the capture sees it
 	}
 	o.mu.Lock()
-	if o.n == len(o.q) {
+	q := o.qs[s.Interface]
+	if q == nil {
+		q = &ownQueue{}
+		o.qs[s.Interface] = q
+	}
+	sl := q.slot()
+	if sl == nil {
 		o.mu.Unlock()
 		c.dropped.Add(1)
 		return
 	}
-	sl := &o.q[(o.head+o.n)%len(o.q)]
 	sl.at, sl.iface, sl.mac, sl.src, sl.dst, sl.ttl = s.At, s.Interface, obs.MAC(s.MAC), s.Src, s.Dst, s.TTL
 	sl.payload = append(sl.payload[:0], s.Payload...)
 	o.n++
@@ -154,22 +200,36 @@ func (o *ownAdverts) push(s *participant.Sent) {
 	}
 }
 
-// take removes the oldest queued advert if it was sent at or before upTo
-// (any, with all) and appends its frame to b (sniffer.SentFrame).
-func (o *ownAdverts) take(upTo time.Time, all bool, b []byte) (frame []byte, iface string, at time.Time, ok bool) {
+// take removes the oldest queued advert sent at or before upTo (any, with
+// all) — of iface, or of any interface if iface is "" — and appends its
+// frame to b (sniffer.SentFrame).
+func (o *ownAdverts) take(iface string, upTo time.Time, all bool, b []byte) (frame []byte, from string, at time.Time, ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.n == 0 {
-		return b, "", time.Time{}, false
+	var q *ownQueue
+	if iface != "" {
+		if q = o.qs[iface]; q == nil || q.n == 0 {
+			return b, "", time.Time{}, false
+		}
+	} else {
+		for _, x := range o.qs {
+			if x.n > 0 && (q == nil || x.front().at.Before(q.front().at)) {
+				q = x
+			}
+		}
+		if q == nil {
+			return b, "", time.Time{}, false
+		}
 	}
-	sl := &o.q[o.head]
+	sl := q.front()
 	if !all && sl.at.After(upTo) {
 		return b, "", time.Time{}, false
 	}
 	frame = sniffer.SentFrame(b[:0], sl.mac, sl.src, sl.dst, sl.ttl, sl.payload)
-	o.head = (o.head + 1) % len(o.q)
+	from, at = sl.iface, sl.at
+	q.pop()
 	o.n--
-	return frame, sl.iface, sl.at, true
+	return frame, from, at, true
 }
 
 // ownCollector exports the counters of the handed-over adverts.

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +83,7 @@ func ownTestWatcher(t *testing.T, set *ownSet) (*watcher, *[]string) {
 		t.Fatal(err)
 	}
 	var seen []string
-	w := &watcher{pl: pl, log: log, own: newOwnAdverts(set), ownDec: map[string]*sniffer.Decoder{}}
+	w := &watcher{pl: pl, log: log, own: newOwnAdverts(set, 30*time.Millisecond), ownDec: map[string]*sniffer.Decoder{}}
 	if w.ticks, err = newLazyTicker(time.Hour, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,9 +118,20 @@ func TestOwnSetFromConfig(t *testing.T) {
 	}
 }
 
-// TestOwnAdvertsInOrder: own adverts reach the engine before a captured
-// packet sent after them and after one sent before them, all of them on a
-// tick; adverts the capture sees itself are not queued.
+// captured is the observation of a peer's advert on iface captured at at.
+func captured(t *testing.T, iface string, vrid, prio uint8, at time.Time) *obs.Observation {
+	t.Helper()
+	peer := sentAdvert(t, iface, vrrp.IPv4, vrid, prio, at)
+	peer.Src, peer.MAC = netip.MustParseAddr("10.0.0.2"), [6]byte{2, 0, 0, 0, 0, 2}
+	fr := sniffer.SentFrame(nil, peer.MAC, peer.Src, peer.Dst, peer.TTL, peer.Payload)
+	return sniffer.NewDecoder(layers.LinkTypeEthernet).Decode(fr, gopacket.CaptureInfo{Timestamp: peer.At}, iface, 0)
+}
+
+// TestOwnAdvertsInOrder: per interface, own adverts reach the engine
+// before a captured packet sent after them and after one sent before
+// them; a tick takes those older than the lag (the capture may still hold
+// a packet sent before a younger one), of every interface in time order;
+// adverts the capture sees itself are not queued.
 func TestOwnAdvertsInOrder(t *testing.T) {
 	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0", "eth1"}, nil))
 	t0 := time.Unix(1700000000, 0)
@@ -128,30 +141,24 @@ func TestOwnAdvertsInOrder(t *testing.T) {
 	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 53, 100, ms(25))) // not own: the capture sees it
 	w.sent(sentAdvert(t, "eth1", vrrp.IPv4, 51, 100, ms(30)))
 	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, ms(40)))
-
-	// A captured advert of the peer, sent at 25 ms.
-	peer := sentAdvert(t, "eth0", vrrp.IPv4, 51, 100, ms(25))
-	peer.Src, peer.MAC = netip.MustParseAddr("10.0.0.2"), [6]byte{2, 0, 0, 0, 0, 2}
-	fr := sniffer.SentFrame(nil, peer.MAC, peer.Src, peer.Dst, peer.TTL, peer.Payload)
-	o := sniffer.NewDecoder(layers.LinkTypeEthernet).Decode(fr, gopacket.CaptureInfo{Timestamp: peer.At}, "eth0", 0)
-	w.observe(o)
-	want := []string{"eth0 ipv4 51 150", "eth0 ipv6 52 100", "eth0 ipv4 51 100"}
-	if fmt.Sprint(*seen) != fmt.Sprint(want) {
-		t.Fatalf("after a captured advert at 25 ms: %q, want %q", *seen, want)
+	w.sent(sentAdvert(t, "eth1", vrrp.IPv4, 51, 100, ms(50)))
+	var want []string
+	step := func(what string, f func(), more ...string) {
+		t.Helper()
+		f()
+		want = append(want, more...)
+		if fmt.Sprint(*seen) != fmt.Sprint(want) {
+			t.Fatalf("after %s: %q, want %q", what, *seen, want)
+		}
 	}
-	w.tick(ms(100))
-	want = append(want, "eth1 ipv4 51 100", "eth0 ipv4 51 150")
-	if fmt.Sprint(*seen) != fmt.Sprint(want) {
-		t.Fatalf("after a tick: %q, want %q", *seen, want)
-	}
-	w.tick(ms(200))
-	if len(*seen) != len(want) {
-		t.Fatalf("a second tick delivered more: %q", *seen)
-	}
-	st := w.pl.snapshot(ms(200))
-	if len(st.Segments) == 0 {
-		t.Fatal("the engine has no segment")
-	}
+	step("a captured advert on eth0 at 25 ms", func() { w.observe(captured(t, "eth0", 51, 100, ms(25))) },
+		"eth0 ipv4 51 150", "eth0 ipv6 52 100", "eth0 ipv4 51 100")
+	step("a captured advert on eth1 at 35 ms", func() { w.observe(captured(t, "eth1", 51, 90, ms(35))) },
+		"eth1 ipv4 51 100", "eth1 ipv4 51 90")
+	step("a tick at 60 ms (lag 30 ms)", func() { w.tick(ms(60)) })
+	step("a tick at 75 ms", func() { w.tick(ms(75)) }, "eth0 ipv4 51 150")
+	step("a tick at 200 ms", func() { w.tick(ms(200)) }, "eth1 ipv4 51 100")
+	step("a second tick at 200 ms", func() { w.tick(ms(200)) })
 	c := w.own.set.Load().byName["eth0"]
 	if c.handed.Load() != 3 || c.dropped.Load() != 0 {
 		t.Errorf("eth0 counters: %d handed over, %d dropped; want 3, 0", c.handed.Load(), c.dropped.Load())
@@ -182,6 +189,15 @@ func TestOwnAdvertsFullQueue(t *testing.T) {
 	w.takeOwn()
 	if len(*seen) != ownQueueLen {
 		t.Errorf("took %d, want %d", len(*seen), ownQueueLen)
+	}
+	if q := w.own.qs["eth0"]; len(q.q) != ownQueueLen {
+		t.Errorf("the ring grew to %d slots, want %d", len(q.q), ownQueueLen)
+	}
+	// Emptied, it is used again from where it is.
+	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, t0))
+	w.takeOwn()
+	if len(*seen) != ownQueueLen+1 || c.dropped.Load() != 10 {
+		t.Errorf("after emptying: took %d in all, %d dropped; want %d, 10", len(*seen), c.dropped.Load(), ownQueueLen+1)
 	}
 }
 
@@ -221,5 +237,69 @@ vrrp_instance D {
 	}
 	if w.own.set.Load() != next {
 		t.Error("the new set is not in place")
+	}
+}
+
+// ownCaptured is the node's own advert as the capture shows it.
+func ownCaptured(t *testing.T, prio uint8, at time.Time) *obs.Observation {
+	t.Helper()
+	s := sentAdvert(t, "eth0", vrrp.IPv4, 51, prio, at)
+	fr := sniffer.SentFrame(nil, obs.MAC(s.MAC), s.Src, s.Dst, s.TTL, s.Payload)
+	return sniffer.NewDecoder(layers.LinkTypeEthernet).Decode(fr, gopacket.CaptureInfo{Timestamp: at}, "eth0", 0)
+}
+
+// TestOwnTickDoesNotOvertakeCapture: the peer (priority 200) resigns at
+// 100 ms and this node takes over at 106 ms; the capture hands the peer's
+// priority-0 advert over only at 120 ms (its block timeout), after an
+// engine tick at 110 ms. The engine reports the same master changes as
+// when the node's adverts were captured off the wire with the peer's.
+func TestOwnTickDoesNotOvertakeCapture(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	events := func(handover bool) string {
+		var out bytes.Buffer
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		pl, err := newWatcherPipeline(watcherOptions{Params: rules.DefaultParams(), Out: &out, Format: output.JSON, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &watcher{pl: pl, log: log, ownDec: map[string]*sniffer.Decoder{}}
+		if w.ticks, err = newLazyTicker(time.Hour, func(time.Time) {}); err != nil {
+			t.Fatal(err)
+		}
+		defer w.ticks.Close()
+		if handover {
+			w.own = newOwnAdverts(newOwnSet(ownTestConfig(t), []string{"eth0"}, nil), 30*time.Millisecond)
+		}
+		own := func(at time.Time) {
+			if handover {
+				w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, at))
+			}
+		}
+		w.observe(captured(t, "eth0", 51, 200, ms(0)))
+		own(ms(106))
+		w.tick(ms(110)) // before the capture hands the block over
+		w.observe(captured(t, "eth0", 51, 0, ms(100)))
+		if !handover {
+			w.observe(ownCaptured(t, 150, ms(106))) // in the same block
+		}
+		for i := 1; i <= 30; i++ { // this node's adverts every 100 ms, ticks between
+			own(ms(106 + 100*i))
+			w.tick(ms(120 + 100*i))
+			if !handover {
+				w.observe(ownCaptured(t, 150, ms(106+100*i)))
+			}
+		}
+		var ev []string
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.Contains(l, "master") {
+				ev = append(ev, l)
+			}
+		}
+		return strings.Join(ev, "\n")
+	}
+	wire, handed := events(false), events(true)
+	if wire == "" || wire != handed {
+		t.Errorf("master changes differ:\nfrom the wire:\n%s\nhanded over:\n%s", wire, handed)
 	}
 }

@@ -123,6 +123,15 @@ func TestRunOwnAdverts(t *testing.T) {
 			if captured < 20 || captured > 45 {
 				t.Errorf("VRID 62: %v packets captured in 3 s, want keepalived's ~30 adverts on 61 only", captured)
 			}
+
+			// The interface's MAC changes (a bond's fail_over_mac): the
+			// handed-over adverts carry the new one, as the wire does.
+			const mac = "02:5a:00:00:00:62"
+			a.Run(t, "ip", "link", "set", "eth0", "address", mac)
+			waitFor(t, "the own router's MAC to follow the interface's", 10*time.Second, func() bool {
+				_, r := routerOf(ownStatus(t, a), 62, self)
+				return r != nil && r.MAC == mac
+			})
 		})
 	}
 }

@@ -108,12 +108,12 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 		return nil, err
 	}
 	if o.Own != nil {
-		w.own, w.ownDec = newOwnAdverts(o.Own), map[string]*sniffer.Decoder{}
+		w.own, w.ownDec = newOwnAdverts(o.Own, o.Ring.BlockTimeout+ownLagSlack), map[string]*sniffer.Decoder{}
 		w.own.kick = w.ticks.kick
 		w.ticks.onKick = w.takeOwn
 	}
 	if o.Registry != nil {
-		o.Registry.MustRegister(newLiveCollector(w.stats))
+		o.Registry.MustRegister(newLiveCollector(w.caps.Stats))
 		if w.own != nil {
 			o.Registry.MustRegister(newOwnCollector(w.own))
 		}
@@ -194,7 +194,8 @@ func (w *watcher) Run(ctx context.Context) error {
 	go w.ticks.Run(ctx) // the engine's timers
 	w.log.Info("watching", "interfaces", w.caps.Interfaces(), "capture", w.captureModes())
 	w.caps.Run(ctx, w.observe)
-	cancel() // ctx is done: stop ticks and alerts
+	w.takeOwn() // the last adverts the node sent (its resignation)
+	cancel()    // ctx is done: stop ticks and alerts
 	w.pl.prober.Close()
 	w.pl.flush()
 	<-alertsDone
@@ -202,11 +203,11 @@ func (w *watcher) Run(ctx context.Context) error {
 }
 
 // observe hands one captured observation to the engine, then to the
-// hook, after the node's own adverts sent before it.
+// hook, after the node's own adverts on its interface sent before it.
 func (w *watcher) observe(o *obs.Observation) {
 	w.order.Lock()
 	if w.own != nil {
-		w.drainOwn(o.Time, false)
+		w.drainOwn(o.Interface, o.Time, false)
 	}
 	w.deliver(o)
 	w.order.Unlock()
@@ -221,37 +222,44 @@ func (w *watcher) deliver(o *obs.Observation) {
 	}
 }
 
-// tick runs the engine's timers, after every own advert sent so far.
+// tick runs the engine's timers, after the own adverts sent longer ago
+// than the capture may hold back a packet (ownAdverts.lag).
 func (w *watcher) tick(now time.Time) {
-	w.takeOwn()
+	if w.own != nil {
+		w.order.Lock()
+		w.drainOwn("", now.Add(-w.own.lag), false)
+		w.order.Unlock()
+	}
 	w.pl.tick(now)
 }
 
-// takeOwn hands every queued own advert to the engine.
+// takeOwn hands every queued own advert to the engine (the queue fills
+// up, or the watcher stops).
 func (w *watcher) takeOwn() {
 	if w.own == nil {
 		return
 	}
 	w.order.Lock()
-	w.drainOwn(time.Time{}, true)
+	w.drainOwn("", time.Time{}, true)
 	w.order.Unlock()
 }
 
-// drainOwn delivers the own adverts sent at or before upTo (all, with
-// all), decoded from the frames the capture would have shown. Under order.
-func (w *watcher) drainOwn(upTo time.Time, all bool) {
+// drainOwn delivers the own adverts of iface ("": of every interface, in
+// time order) sent at or before upTo (all, with all), decoded from the
+// frames the capture would have shown. Under order.
+func (w *watcher) drainOwn(iface string, upTo time.Time, all bool) {
 	for {
-		fr, iface, at, ok := w.own.take(upTo, all, w.ownBuf)
+		fr, from, at, ok := w.own.take(iface, upTo, all, w.ownBuf)
 		if !ok {
 			return
 		}
 		w.ownBuf = fr
-		d := w.ownDec[iface]
+		d := w.ownDec[from]
 		if d == nil {
 			d = sniffer.NewDecoder(layers.LinkTypeEthernet)
-			w.ownDec[iface] = d
+			w.ownDec[from] = d
 		}
-		if o := d.Decode(fr, gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(fr), Length: len(fr)}, iface, 0); o != nil {
+		if o := d.Decode(fr, gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(fr), Length: len(fr)}, from, 0); o != nil {
 			w.deliver(o)
 		}
 	}
@@ -283,23 +291,6 @@ func (w *watcher) setOwn(set *ownSet) error {
 	err := w.caps.setOwn(set.filter)
 	w.own.set.Store(set)
 	return err
-}
-
-// stats are the capture's counters, with the own adverts' decoding.
-func (w *watcher) stats() []sniffer.InterfaceStats {
-	st := w.caps.Stats()
-	if w.own == nil {
-		return st
-	}
-	w.order.Lock()
-	defer w.order.Unlock()
-	for i := range st {
-		if d := w.ownDec[st[i].Interface]; d != nil {
-			x, y := &st[i].Decode, d.Stats
-			x.Packets, x.Adverts, x.ARP, x.ND, x.Invalid, x.Ignored = x.Packets+y.Packets, x.Adverts+y.Adverts, x.ARP+y.ARP, x.ND+y.ND, x.Invalid+y.Invalid, x.Ignored+y.Ignored
-		}
-	}
-	return st
 }
 
 // every calls fn with the time every d until ctx is done.
