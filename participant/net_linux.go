@@ -773,9 +773,17 @@ func (e *netEnv) eachVIP(what string, pick func(keepalived.VIP) bool, op func(ne
 // advertisement (override flag, to ff02::1) per IPv6 one.
 func (e *netEnv) announce() error {
 	var errs []error
+	// The interface as of now: its MAC may have changed since the start
+	// (a bond's fail_over_mac, ip link set address), and announcing the
+	// old one would send the addresses' traffic to nowhere.
+	cur := e.ifi
+	if fresh, err := net.InterfaceByName(e.ifi.Name); err == nil {
+		cur = fresh
+	}
 	for _, v := range e.allVIPs() {
-		ifi := e.ifi
+		ifi, own := cur, true
 		if v.Dev != "" && v.Dev != e.in.Interface {
+			own = false
 			var err error
 			if ifi, err = net.InterfaceByName(v.Dev); err != nil {
 				errs = append(errs, err)
@@ -795,7 +803,7 @@ func (e *netEnv) announce() error {
 			proto = unix.ETH_P_ARP
 		} else {
 			src := e.ll
-			if ifi != e.ifi {
+			if !own {
 				src, _ = linkLocal(ifi)
 			}
 			if !src.IsValid() {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 	"github.com/vrrpguard/vrrpguard/internal/status"
+	"github.com/vrrpguard/vrrpguard/obs"
+	"github.com/vrrpguard/vrrpguard/sniffer"
 )
 
 // ownStatus reads run's /api/v1/status from inside h.
@@ -133,5 +136,41 @@ func TestRunOwnAdverts(t *testing.T) {
 				return r != nil && r.MAC == mac
 			})
 		})
+	}
+}
+
+// TestRunGARPFollowsMACChange: the interface of a master changes its MAC
+// (a bond's fail_over_mac, ip link set address): the periodic gratuitous
+// ARPs (garp_master_refresh) announce the new MAC, not the one of the
+// start, which would send the virtual address's traffic to nowhere.
+func TestRunGARPFollowsMACChange(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	f := runFlavours[1]
+	_, a, b := labPair(t, f)
+	startRun(t, a, f.conf(150, "garp_master_refresh 1"))
+	a.WaitAddr(t, f.vip, 15*time.Second)
+	const mac = "02:5a:00:00:00:61"
+	a.Run(t, "ip", "link", "set", "eth0", "address", mac)
+	capt := b.StartCapture(t, "eth0", "arp")
+	time.Sleep(2500 * time.Millisecond) // two refreshes
+	path := capt.Stop()
+	vip := netip.MustParseAddr(f.vip)
+	var macs []string
+	if _, err := sniffer.ReadFiles([]string{path}, func(o *obs.Observation) {
+		if o.Kind == obs.KindARP && o.ARP.Gratuitous && o.ARP.SenderIP == vip {
+			macs = append(macs, o.ARP.SenderMAC.String())
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(macs) == 0 {
+		t.Fatalf("no gratuitous ARP for %s in 2.5 s with garp_master_refresh 1", vip)
+	}
+	for _, m := range macs {
+		if m != mac {
+			t.Errorf("gratuitous ARPs for %s announce %v, want only %s", vip, macs, mac)
+			break
+		}
 	}
 }
