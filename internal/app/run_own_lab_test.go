@@ -102,7 +102,8 @@ func TestRunOwnAdverts(t *testing.T) {
 				t.Errorf("the watcher saw %v own adverts in 3 s at 100 ms, want about 30 (each once)", adverts)
 			}
 			if mode == ownCapture {
-				if handed != 0 || captured < adverts {
+				// (The counts are read one after the other: ±2.)
+				if handed != 0 || captured < adverts-2 {
 					t.Errorf("--own-adverts capture: %v handed over, %v captured; want 0 and at least the %v adverts", handed, captured, adverts)
 				}
 				return
