@@ -753,6 +753,10 @@ type pollWaiter struct {
 	evs      [4]unix.EpollEvent
 	readable bool // the socket has data (level-triggered)
 	streak   int  // packets returned since the socket was last drained or a deadline passed
+	// epollWait is rc.Read's callback, made once (a closure per wait
+	// allocated twice per advert); it leaves the count of events in nevs.
+	epollWait func(fd uintptr) bool
+	nevs      int
 	// Receive buffers, reused: a received packet's data is valid until
 	// the next wait.
 	buf []byte
@@ -771,6 +775,15 @@ const maxStreak = 16
 func (e *netEnv) newWaiter(src sources) (w waiter, err error) {
 	pw := &pollWaiter{e: e, tfd: -1, efd: -1, sock: -1, rare: make(chan event, 16), stop: make(chan struct{}),
 		buf: make([]byte, 65536)}
+	pw.epollWait = func(fd uintptr) bool {
+		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&pw.evs[0])), uintptr(len(pw.evs)), 0, 0, 0)
+		pw.nevs = int(r)
+		if errno != 0 {
+			pw.nevs = 0
+			return errno != unix.EINTR && errno != unix.EAGAIN
+		}
+		return pw.nevs > 0
+	}
 	defer func() {
 		if err != nil {
 			pw.closeFds()
@@ -859,20 +872,11 @@ func (pw *pollWaiter) wait(deadline time.Time) event {
 			return event{kind: evTimer}
 		}
 		pw.arm(deadline)
-		var n int
-		err := pw.rc.Read(func(fd uintptr) bool {
-			r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&pw.evs[0])), uintptr(len(pw.evs)), 0, 0, 0)
-			n = int(r)
-			if errno != 0 {
-				n = 0
-				return errno != unix.EINTR && errno != unix.EAGAIN
-			}
-			return n > 0
-		})
-		if err != nil {
+		pw.nevs = 0
+		if err := pw.rc.Read(pw.epollWait); err != nil {
 			return event{kind: evClosed}
 		}
-		for _, ev := range pw.evs[:n] {
+		for _, ev := range pw.evs[:pw.nevs] {
 			switch int(ev.Fd) {
 			case pw.tfd:
 				pw.drain(pw.tfd)
