@@ -386,6 +386,26 @@ func (m *Machine) Deadline(t Timer) time.Time {
 // order.
 func (m *Machine) Step(now time.Time, ev Event) []Action {
 	s := step{m: m, now: now}
+	s.event(ev)
+	return s.out
+}
+
+// StepInto is Step for a driver that reads the timers' deadlines with
+// [Machine.Deadline] after each step instead of carrying out [SetTimer]
+// and [StopTimer]: it leaves those out, appends the other actions to
+// dst[:0] and returns it. A driver that passes the returned slice back in
+// allocates nothing per advertisement (Step allocates its list and every
+// SetTimer). The actions may be carried out before the deadlines are
+// read: no other action depends on them.
+func (m *Machine) StepInto(dst []Action, now time.Time, ev Event) []Action {
+	s := step{m: m, now: now, out: dst[:0], noTimers: true}
+	s.event(ev)
+	return s.out
+}
+
+// event feeds one event to the machine.
+func (s *step) event(ev Event) {
+	m := s.m
 	switch e := ev.(type) {
 	case Startup:
 		s.startup()
@@ -397,13 +417,13 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 		s.timer(e.Timer)
 	case InterfaceChanged:
 		if m.cfg.DontTrackPrimary {
-			return nil
+			return
 		}
 		m.ifDown = !e.Up
 		s.tracking()
 	case TrackChanged:
 		if t, ok := m.tracker(e.Name); !ok || t.Valued {
-			return nil
+			return
 		}
 		if e.OK {
 			delete(m.down, e.Name)
@@ -413,7 +433,7 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 		s.tracking()
 	case TrackDelta:
 		if t, ok := m.tracker(e.Name); !ok || !t.Valued || (m.delta[e.Name] == e.Delta && m.down[e.Name] == e.Fault) {
-			return nil
+			return
 		}
 		m.delta[e.Name] = e.Delta
 		if e.Fault {
@@ -429,7 +449,6 @@ func (m *Machine) Step(now time.Time, ev Event) []Action {
 	case Sync:
 		s.sync(e)
 	}
-	return s.out
 }
 
 func (m *Machine) tracker(name string) (Tracker, bool) {
@@ -446,20 +465,29 @@ type step struct {
 	m   *Machine
 	now time.Time
 	out []Action
+	// noTimers: StepInto, the timers are not actions.
+	noTimers bool
 }
 
 func (s *step) emit(a Action) { s.out = append(s.out, a) }
 
 func (s *step) set(t Timer, d time.Duration) {
-	at := s.now.Add(d)
+	s.setAt(t, s.now.Add(d))
+}
+
+func (s *step) setAt(t Timer, at time.Time) {
 	s.m.deadline[t] = at
-	s.emit(SetTimer{Timer: t, At: at})
+	if !s.noTimers {
+		s.emit(SetTimer{Timer: t, At: at})
+	}
 }
 
 func (s *step) stop(t Timer) {
 	if !s.m.deadline[t].IsZero() {
 		s.m.deadline[t] = time.Time{}
-		s.emit(StopTimer{Timer: t})
+		if !s.noTimers {
+			s.emit(StopTimer{Timer: t})
+		}
 	}
 }
 
@@ -632,8 +660,7 @@ func (s *step) advert(e AdvertReceived) {
 			// RFC 5798 6.4.2: the master resigned; take over after Skew_Time
 			// (a demoted router only forgets the master then).
 			m.resumed = false
-			m.deadline[MasterDownTimer] = s.now.Add(m.SkewTime())
-			s.emit(SetTimer{Timer: MasterDownTimer, At: m.deadline[MasterDownTimer]})
+			s.setAt(MasterDownTimer, s.now.Add(m.SkewTime()))
 			return
 		}
 		local := m.Priority()

@@ -49,8 +49,9 @@ type driver struct {
 	env      env
 	m        *election.Machine
 	deadline map[election.Timer]time.Time
-	garpAt   time.Time // second GARP burst
-	refresh  time.Time // periodic GARP refresh
+	acts     []election.Action // step's list, reused
+	garpAt   time.Time         // second GARP burst
+	refresh  time.Time         // periodic GARP refresh
 	adv      vrrp.Advertisement
 	rx       vrrp.Advertisement
 	prio     uint8
@@ -333,7 +334,7 @@ func (d *driver) received(p packet) {
 	if own := d.m.Priority(); d.m.State() == election.Master && a.Priority != 0 {
 		lower = a.Priority < own || a.Priority == own && p.src.Compare(d.m.Config().PrimaryIP) < 0
 	}
-	d.exec(d.m.Step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval}))
+	d.step(now, election.AdvertReceived{Src: p.src, Priority: a.Priority, Interval: a.Interval})
 	if lower {
 		i.masterRxLowerPri(d.m.Priority())
 	}
@@ -364,7 +365,7 @@ func (d *driver) fire(now time.Time) {
 	for _, t := range []election.Timer{election.MasterDownTimer, election.AdverTimer} {
 		if at := d.deadline[t]; !at.IsZero() && !now.Before(at) {
 			delete(d.deadline, t)
-			d.exec(d.m.Step(now, election.TimerFired{Timer: t}))
+			d.step(now, election.TimerFired{Timer: t})
 		}
 	}
 	if !d.garpAt.IsZero() && !now.Before(d.garpAt) {
@@ -398,6 +399,25 @@ func (d *driver) announce(n int) {
 		if err := d.env.announce(); err != nil {
 			d.i.log.Warn("gratuitous ARP / NA", "err", err)
 			return
+		}
+	}
+}
+
+// step feeds the election machine an advertisement's event (received, or
+// the advert timer) and carries out its actions without allocating:
+// through StepInto into a reused list, the timers' deadlines read from the
+// machine afterwards (the list is taken while in use: a step within its
+// actions gets a new one).
+func (d *driver) step(now time.Time, ev election.Event) {
+	acts := d.m.StepInto(d.acts, now, ev)
+	d.acts = nil
+	d.exec(acts)
+	d.acts = acts[:0]
+	for _, t := range [...]election.Timer{election.MasterDownTimer, election.AdverTimer} {
+		if at := d.m.Deadline(t); at.IsZero() {
+			delete(d.deadline, t)
+		} else {
+			d.deadline[t] = at
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/internal/l2frame"
+	"github.com/vrrpguard/vrrpguard/internal/nlwatch"
 	"github.com/vrrpguard/vrrpguard/vrrp"
 )
 
@@ -50,10 +51,14 @@ type netEnv struct {
 	fw     *firewall
 	fwHeld bool
 
-	rx       chan packet
-	linkCh   chan linkState
-	addrCh   chan addrEvent
-	done     chan struct{}
+	rx     chan packet
+	linkCh chan linkState
+	addrCh chan addrEvent
+	done   chan struct{}
+	// nl is the netlink subscription to link and address events
+	// (watchNetlink); close closes it.
+	nlMu     sync.Mutex
+	nl       *nlwatch.Watch
 	wg       sync.WaitGroup
 	buf      []byte
 	tx       []*sendMsg // prepared sends, one per destination
@@ -106,12 +111,9 @@ func openNetEnv(in *keepalived.Instance, glob *keepalived.Global, log *slog.Logg
 	if e.pf, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open packet socket for gratuitous ARP: %w", err)
 	}
-	if err := e.watchLinks(); err != nil {
-		return nil, err
-	}
 	// Address events serve the local VIP guard (added addresses) and the
 	// restoration of a master's removed ones; watched whatever guard says.
-	if err := e.watchAddrs(); err != nil {
+	if err := e.watchNetlink(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -178,7 +180,12 @@ func (e *netEnv) close() {
 				e.log.Warn("nftables", "err", err)
 			}
 		}
+		e.nlMu.Lock()
 		close(e.done)
+		if e.nl != nil {
+			e.nl.Close()
+		}
+		e.nlMu.Unlock()
 		if e.conn != nil {
 			e.conn.Close()
 		}
@@ -393,178 +400,120 @@ func linkIsUp(flags uint32) bool {
 	return flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0
 }
 
-// watchLinks subscribes to link changes of the instance's interface and its
-// tracked interfaces. If the subscription ends (the kernel drops events
-// when its socket buffer overflows: ENOBUFS) it subscribes again, retrying
-// every second, and reports each watched link's state as it is then, so a
-// change lost with the old subscription is not missed for good.
-func (e *netEnv) watchLinks() error {
+func (e *netEnv) addrs() <-chan addrEvent { return e.addrCh }
+
+// watchNetlink subscribes, on one netlink socket read by one goroutine, to
+// link changes of the instance's interface and its tracked interfaces,
+// and to address events for the local VIP guard and the restoration of
+// removed virtual addresses (those of the instance's virtual addresses are
+// forwarded). If the subscription ends (the kernel drops events when its
+// socket buffer overflows: ENOBUFS) it subscribes again, retrying every
+// second, reports each watched link's state as it is then and asks the
+// driver to rescan the addresses, so a change lost with the old
+// subscription is not missed for good.
+func (e *netEnv) watchNetlink() error {
 	names := map[string]bool{e.in.Interface: true}
 	for _, t := range e.in.TrackInterfaces {
 		names[t.Name] = true
 	}
-	ch, err := e.subscribeLinks()
-	if err != nil {
-		return fmt.Errorf("watch links: %w", err)
-	}
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		last := map[string]bool{}
-		report := func(name string, up bool) bool {
-			if prev, seen := last[name]; seen && prev == up {
-				return true
-			}
-			last[name] = up
-			select {
-			case e.linkCh <- linkState{name: name, up: up}:
-				return true
-			case <-e.done:
-				return false
-			}
-		}
-		for {
-			for u := range ch { // until the subscription ends
-				name := u.Attrs().Name
-				if !names[name] {
-					continue
-				}
-				if !report(name, u.Header.Type != unix.RTM_DELLINK && linkIsUp(u.Attrs().RawFlags)) {
-					return
-				}
-			}
-			for {
-				select {
-				case <-e.done:
-					return
-				default:
-				}
-				if ch, err = e.subscribeLinks(); err == nil {
-					break
-				}
-				e.log.Warn("link watch: subscribe again", "err", err)
-				select {
-				case <-e.done:
-					return
-				case <-time.After(time.Second):
-				}
-			}
-			for name := range names {
-				up, err := e.linkUp(name)
-				if !report(name, up && err == nil) {
-					return
-				}
-			}
-		}
-	}()
-	return nil
-}
-
-// subscribeLinks opens a netlink subscription to link changes; it ends
-// (its channel closes) when e closes or on an error.
-func (e *netEnv) subscribeLinks() (chan netlink.LinkUpdate, error) {
-	ch := make(chan netlink.LinkUpdate, 32)
-	err := netlink.LinkSubscribeWithOptions(ch, e.done, netlink.LinkSubscribeOptions{
-		ErrorCallback: func(err error) {
-			select {
-			case <-e.done: // closing: the subscription's socket goes away
-			default:
-				e.log.Warn("link watch", "err", err)
-			}
-		},
-	})
-	return ch, err
-}
-
-func (e *netEnv) addrs() <-chan addrEvent { return e.addrCh }
-
-// watchAddrs subscribes to address events for the local VIP guard and the
-// restoration of removed virtual addresses, and forwards those of
-// addresses that are virtual addresses of the instance.
-// If the subscription fails (the kernel drops events when its socket
-// buffer overflows) it subscribes again and asks the driver to rescan.
-func (e *netEnv) watchAddrs() error {
 	want := map[netip.Addr]bool{}
 	for _, v := range e.allVIPs() {
 		want[v.Prefix.Addr()] = true
 	}
 	e.addrCh = make(chan addrEvent, 16)
-	ch, err := e.subscribeAddrs()
+	w, err := nlwatch.Open(nlwatch.Links | nlwatch.Addrs)
 	if err != nil {
-		return fmt.Errorf("watch addresses: %w", err)
+		return fmt.Errorf("watch links and addresses: %w", err)
 	}
+	e.nlMu.Lock()
+	e.nl = w
+	e.nlMu.Unlock()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		for {
-			for u := range ch { // until the subscription ends; drained, so its goroutine can finish
-				if ev, ok := e.addrEvent(u, want); ok {
-					e.sendAddr(ev)
-				}
-			}
-			if !e.resubscribeAddrs(&ch) {
+		last := map[string]bool{}
+		report := func(name string, up bool) {
+			if prev, seen := last[name]; seen && prev == up {
 				return
 			}
+			last[name] = up
+			select {
+			case e.linkCh <- linkState{name: name, up: up}:
+			case <-e.done:
+			}
+		}
+		h := nlwatch.Handler{
+			Link: func(l nlwatch.Link) {
+				if names[l.Name] {
+					report(l.Name, !l.Deleted && linkIsUp(l.Flags))
+				}
+			},
+			Addr: func(a nlwatch.Addr) {
+				if ev, ok := e.addrEvent(a, want); ok {
+					e.sendAddr(ev)
+				}
+			},
+		}
+		for {
+			err := w.Read(h) // until the subscription ends
+			select {
+			case <-e.done: // closing: the socket went away
+				return
+			default:
+			}
+			e.log.Warn("link and address watch", "err", err)
+			w.Close()
+			if w = e.resubscribe(); w == nil {
+				return
+			}
+			for name := range names {
+				up, err := e.linkUp(name)
+				report(name, up && err == nil)
+			}
+			e.sendAddr(addrEvent{rescan: true, at: time.Now()})
 		}
 	}()
 	return nil
 }
 
-// subscribeAddrs opens a netlink subscription to address changes; it ends
-// (its channel closes) when e closes or on an error.
-func (e *netEnv) subscribeAddrs() (chan netlink.AddrUpdate, error) {
-	ch := make(chan netlink.AddrUpdate, 64)
-	err := netlink.AddrSubscribeWithOptions(ch, e.done, netlink.AddrSubscribeOptions{
-		ErrorCallback: func(err error) {
+// resubscribe replaces an ended netlink subscription, retrying every
+// second; nil once e is closed.
+func (e *netEnv) resubscribe() *nlwatch.Watch {
+	for {
+		w, err := nlwatch.Open(nlwatch.Links | nlwatch.Addrs)
+		if err == nil {
+			e.nlMu.Lock()
+			defer e.nlMu.Unlock()
 			select {
 			case <-e.done:
+				w.Close()
+				return nil
 			default:
-				e.log.Warn("address watch", "err", err)
 			}
-		},
-	})
-	return ch, err
-}
-
-// resubscribeAddrs replaces an ended subscription, retrying every second,
-// and asks the driver to rescan; false once e is closed.
-func (e *netEnv) resubscribeAddrs(ch *chan netlink.AddrUpdate) bool {
-	for {
+			e.nl = w
+			return w
+		}
+		e.log.Warn("link and address watch: subscribe again", "err", err)
 		select {
 		case <-e.done:
-			return false
-		default:
-		}
-		c, err := e.subscribeAddrs()
-		if err == nil {
-			*ch = c
-			e.sendAddr(addrEvent{rescan: true, at: time.Now()})
-			return true
-		}
-		e.log.Warn("address watch: subscribe again", "err", err)
-		select {
-		case <-e.done:
-			return false
+			return nil
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-// addrEvent turns a netlink event into an addrEvent if it adds or removes
-// one of the wanted addresses.
-func (e *netEnv) addrEvent(u netlink.AddrUpdate, want map[netip.Addr]bool) (addrEvent, bool) {
+func (e *netEnv) addrEvent(u nlwatch.Addr, want map[netip.Addr]bool) (addrEvent, bool) {
 	at := time.Now()
-	a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
-	if !ok || !want[a.Unmap()] {
+	a := u.Prefix.Addr().Unmap()
+	if !want[a] {
 		return addrEvent{}, false
 	}
-	ones, _ := u.LinkAddress.Mask.Size()
-	l, err := netlink.LinkByIndex(u.LinkIndex)
+	l, err := netlink.LinkByIndex(u.Index)
 	if err != nil {
-		e.log.Warn("address watch: interface of a virtual address", "address", a, "ifindex", u.LinkIndex, "err", err)
+		e.log.Warn("address watch: interface of a virtual address", "address", a, "ifindex", u.Index, "err", err)
 		return addrEvent{}, false
 	}
-	return addrEvent{dev: l.Attrs().Name, prefix: netip.PrefixFrom(a.Unmap(), ones), at: at, deleted: !u.NewAddr}, true
+	return addrEvent{dev: l.Attrs().Name, prefix: netip.PrefixFrom(a, u.Prefix.Bits()), at: at, deleted: u.Deleted}, true
 }
 
 func (e *netEnv) sendAddr(ev addrEvent) {
@@ -842,6 +791,10 @@ type pollWaiter struct {
 	evs      [4]unix.EpollEvent
 	readable bool // the socket has data (level-triggered)
 	streak   int  // packets returned since the socket was last drained or a deadline passed
+	// epollWait is rc.Read's callback, made once (a closure per wait
+	// allocated twice per advert); it leaves the count of events in nevs.
+	epollWait func(fd uintptr) bool
+	nevs      int
 	// Receive buffers, reused: a received packet's data is valid until
 	// the next wait.
 	buf []byte
@@ -860,6 +813,15 @@ const maxStreak = 16
 func (e *netEnv) newWaiter(src sources) (w waiter, err error) {
 	pw := &pollWaiter{e: e, tfd: -1, efd: -1, sock: -1, rare: make(chan event, 16), stop: make(chan struct{}),
 		buf: make([]byte, 65536)}
+	pw.epollWait = func(fd uintptr) bool {
+		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&pw.evs[0])), uintptr(len(pw.evs)), 0, 0, 0)
+		pw.nevs = int(r)
+		if errno != 0 {
+			pw.nevs = 0
+			return errno != unix.EINTR && errno != unix.EAGAIN
+		}
+		return pw.nevs > 0
+	}
 	defer func() {
 		if err != nil {
 			pw.closeFds()
@@ -948,20 +910,11 @@ func (pw *pollWaiter) wait(deadline time.Time) event {
 			return event{kind: evTimer}
 		}
 		pw.arm(deadline)
-		var n int
-		err := pw.rc.Read(func(fd uintptr) bool {
-			r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&pw.evs[0])), uintptr(len(pw.evs)), 0, 0, 0)
-			n = int(r)
-			if errno != 0 {
-				n = 0
-				return errno != unix.EINTR && errno != unix.EAGAIN
-			}
-			return n > 0
-		})
-		if err != nil {
+		pw.nevs = 0
+		if err := pw.rc.Read(pw.epollWait); err != nil {
 			return event{kind: evClosed}
 		}
-		for _, ev := range pw.evs[:n] {
+		for _, ev := range pw.evs[:pw.nevs] {
 			switch int(ev.Fd) {
 			case pw.tfd:
 				pw.drain(pw.tfd)

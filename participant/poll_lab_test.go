@@ -111,3 +111,57 @@ func TestLabPollWaiter(t *testing.T) {
 		t.Fatal("close hung with the context alive")
 	}
 }
+
+// TestLabPollWaiterDoesNotAllocate: waiting for a deadline or a packet
+// (twice per advert) allocates nothing. Not parallel: AllocsPerRun counts
+// the whole process's allocations.
+func TestLabPollWaiterDoesNotAllocate(t *testing.T) {
+	netlab.Require(t)
+	lab := netlab.New(t)
+	h := lab.AddHost("a", "10.92.0.1/24")
+	var rx, tx net.PacketConn
+	if err := h.Do(func() error {
+		var err error
+		if rx, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
+			return err
+		}
+		if err = ipv4.NewPacketConn(rx).SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+			return err
+		}
+		tx, err = net.ListenPacket("ip4:112", "10.92.0.1")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	defer tx.Close()
+	e := &netEnv{conn: rx, p4: ipv4.NewPacketConn(rx)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := e.newWaiter(sources{done: ctx.Done(), links: make(chan linkState), tracks: make(chan election.Event), wake: make(chan struct{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	if n := testing.AllocsPerRun(20, func() {
+		if ev := w.wait(time.Now().Add(time.Millisecond)); ev.kind != evTimer {
+			t.Fatalf("deadline: event %d, want evTimer (%d)", ev.kind, evTimer)
+		}
+	}); n != 0 {
+		t.Errorf("wait for a deadline: %v allocations, want 0", n)
+	}
+	payload := []byte{0x31, 72, 150, 1, 0, 1, 0, 0, 10, 92, 0, 100}
+	dst := &net.IPAddr{IP: net.IPv4(10, 92, 0, 1)}
+	for range 21 {
+		if _, err := tx.WriteTo(payload, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if ev := w.wait(time.Now().Add(10 * time.Second)); ev.kind != evPacket {
+			t.Fatalf("packet: event %d, want evPacket (%d)", ev.kind, evPacket)
+		}
+	}); n != 0 {
+		t.Errorf("wait for a packet: %v allocations, want 0", n)
+	}
+}

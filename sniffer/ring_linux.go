@@ -88,6 +88,11 @@ type ring struct {
 	blockSize int
 	blocks    int
 	next      int // the block to read next (reader only)
+
+	// pollFn is r.pollReady, made once (a closure per wait escaped to the
+	// heap); sockErr is the socket error it found (reader only).
+	pollFn  func(fd uintptr) bool
+	sockErr syscall.Errno
 }
 
 // errRingClosed is returned by a ring's methods after Close.
@@ -240,21 +245,13 @@ func (r *ring) wait() error {
 		// A socket error (ENETDOWN when the interface goes down or is
 		// deleted) wakes the poller once; it is returned, else the
 		// reader would wait for ever on a ring the kernel no longer fills.
-		var sockErr error
-		err := r.conn.Read(func(fd uintptr) bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			if r.ready() {
-				return true
-			}
-			if e := socketError(fd); e != 0 {
-				sockErr = e
-				return true
-			}
-			return false
-		})
-		if err == nil && sockErr != nil {
-			return sockErr
+		if r.pollFn == nil {
+			r.pollFn = r.pollReady
+		}
+		r.sockErr = 0
+		err := r.conn.Read(r.pollFn)
+		if err == nil && r.sockErr != 0 {
+			return r.sockErr
 		}
 		if err != nil {
 			r.mu.Lock()
@@ -272,6 +269,21 @@ func (r *ring) wait() error {
 		return errRingClosed
 	}
 	return nil
+}
+
+// pollReady is wait's callback in the poller: true once a block is ready
+// or the socket has an error (left in r.sockErr).
+func (r *ring) pollReady(fd uintptr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ready() {
+		return true
+	}
+	if e := socketError(fd); e != 0 {
+		r.sockErr = e
+		return true
+	}
+	return false
 }
 
 // socketError reads and clears the socket's pending error (SO_ERROR; 0

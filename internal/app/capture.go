@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vishvananda/netlink"
 
+	"github.com/vrrpguard/vrrpguard/internal/nlwatch"
 	"github.com/vrrpguard/vrrpguard/obs"
 	"github.com/vrrpguard/vrrpguard/rules"
 	"github.com/vrrpguard/vrrpguard/sniffer"
@@ -252,30 +253,27 @@ func (c *captures) Run(ctx context.Context, h obs.Handler) {
 // until ctx is done. Without a subscription the captures retry on their
 // own every captureRetry.
 func (c *captures) watchLinks(ctx context.Context) {
-	ch := make(chan netlink.LinkUpdate, 64)
-	if err := netlink.LinkSubscribeWithOptions(ch, ctx.Done(), netlink.LinkSubscribeOptions{
-		ErrorCallback: func(err error) {
-			if ctx.Err() == nil {
-				c.log.Warn("link watch", "err", err)
-			}
-		},
-	}); err != nil {
+	w, err := nlwatch.Open(nlwatch.Links)
+	if err != nil {
 		c.log.Warn("cannot watch links; retrying down captures every few seconds", "err", err)
 		return
 	}
+	stop := context.AfterFunc(ctx, func() { w.Close() })
 	go func() {
-		for u := range ch { // until the subscription ends
-			if u.Link == nil {
-				continue
-			}
+		defer w.Close()
+		defer stop()
+		err := w.Read(nlwatch.Handler{Link: func(l nlwatch.Link) {
 			for _, ic := range c.ifs {
-				if ic.name == u.Link.Attrs().Name {
+				if ic.name == l.Name {
 					select {
 					case ic.wake <- struct{}{}:
 					default:
 					}
 				}
 			}
+		}}) // until the subscription ends
+		if ctx.Err() == nil {
+			c.log.Warn("link watch", "err", err)
 		}
 	}()
 }
