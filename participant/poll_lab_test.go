@@ -13,16 +13,12 @@ import (
 	"github.com/vrrpguard/vrrpguard/internal/netlab"
 )
 
-// TestLabPollWaiter drives the Linux waiter on a real raw socket in a lab
-// namespace: a deadline, a packet (with what the IP layer says of it), a
-// rare event, and closing while the context is still alive (the loop
-// returning on a socket error) must each come back as the right event.
-func TestLabPollWaiter(t *testing.T) {
-	t.Parallel()
-	netlab.Require(t)
-	lab := netlab.New(t)
-	h := lab.AddHost("a", "10.91.0.1/24")
-	var rx, tx net.PacketConn
+// labRawPair opens, in a lab host with address addr, a raw protocol-112
+// socket receiving with what the IP layer says of each packet (rx) and
+// one sending from addr (tx); both are closed when the test ends.
+func labRawPair(t *testing.T, addr string) (rx, tx net.PacketConn) {
+	t.Helper()
+	h := netlab.New(t).AddHost("a", addr+"/24")
 	if err := h.Do(func() error {
 		var err error
 		if rx, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
@@ -31,13 +27,23 @@ func TestLabPollWaiter(t *testing.T) {
 		if err = ipv4.NewPacketConn(rx).SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
 			return err
 		}
-		tx, err = net.ListenPacket("ip4:112", "10.91.0.1")
+		tx, err = net.ListenPacket("ip4:112", addr)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer rx.Close()
-	defer tx.Close()
+	t.Cleanup(func() { rx.Close(); tx.Close() })
+	return rx, tx
+}
+
+// TestLabPollWaiter drives the Linux waiter on a real raw socket in a lab
+// namespace: a deadline, a packet (with what the IP layer says of it), a
+// rare event, and closing while the context is still alive (the loop
+// returning on a socket error) must each come back as the right event.
+func TestLabPollWaiter(t *testing.T) {
+	t.Parallel()
+	netlab.Require(t)
+	rx, tx := labRawPair(t, "10.91.0.1")
 	e := &netEnv{conn: rx, p4: ipv4.NewPacketConn(rx)}
 	links := make(chan linkState, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -117,24 +123,7 @@ func TestLabPollWaiter(t *testing.T) {
 // the whole process's allocations.
 func TestLabPollWaiterDoesNotAllocate(t *testing.T) {
 	netlab.Require(t)
-	lab := netlab.New(t)
-	h := lab.AddHost("a", "10.92.0.1/24")
-	var rx, tx net.PacketConn
-	if err := h.Do(func() error {
-		var err error
-		if rx, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
-			return err
-		}
-		if err = ipv4.NewPacketConn(rx).SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
-			return err
-		}
-		tx, err = net.ListenPacket("ip4:112", "10.92.0.1")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	defer tx.Close()
+	rx, tx := labRawPair(t, "10.92.0.1")
 	e := &netEnv{conn: rx, p4: ipv4.NewPacketConn(rx)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
