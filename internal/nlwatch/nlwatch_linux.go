@@ -148,7 +148,10 @@ func dispatch(b []byte, h Handler) error {
 		body := b[unix.NLMSG_HDRLEN:l]
 		switch typ {
 		case unix.RTM_NEWLINK, unix.RTM_DELLINK:
-			if h.Link != nil {
+			// AF_BRIDGE messages are about a bridge port's bridging (an
+			// RTM_DELLINK of that family when a port leaves its bridge,
+			// `ip link set X nomaster`): the link itself stays.
+			if h.Link != nil && !(len(body) > 0 && body[0] == unix.AF_BRIDGE) {
 				ln, err := parseLink(body)
 				if err != nil {
 					return err

@@ -83,6 +83,24 @@ func collect(b []byte) ([]event, error) {
 	return got, err
 }
 
+// bridgeFamily sets an ifinfomsg's family to AF_BRIDGE.
+func bridgeFamily(b []byte) []byte {
+	b[0] = unix.AF_BRIDGE
+	return b
+}
+
+// FuzzDispatch: any bytes from the netlink socket give events or an
+// error, never a panic.
+func FuzzDispatch(f *testing.F) {
+	up := uint32(unix.IFF_UP | unix.IFF_RUNNING)
+	f.Add(nlmsg(unix.RTM_NEWLINK, ifinfo(7, up), rtattr(unix.IFLA_IFNAME, []byte("eth0\x00"))))
+	f.Add(nlmsg(unix.RTM_NEWADDR, ifaddr(unix.AF_INET, 32, 3), rtattr(unix.IFA_ADDRESS, ip("10.0.0.9")), rtattr(unix.IFA_LOCAL, ip("10.0.0.5"))))
+	f.Add(nlmsg(unix.RTM_DELADDR, ifaddr(unix.AF_INET6, 64, 4), rtattr(unix.IFA_ADDRESS, ip("2001:db8::1"))))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = collect(b)
+	})
+}
+
 func TestDispatch(t *testing.T) {
 	up := uint32(unix.IFF_UP | unix.IFF_RUNNING)
 	tests := []struct {
@@ -96,6 +114,12 @@ func TestDispatch(t *testing.T) {
 			in: append(nlmsg(unix.RTM_NEWLINK, ifinfo(7, up), rtattr(unix.IFLA_MTU, []byte{0, 5, 0, 0}), rtattr(unix.IFLA_IFNAME, []byte("eth0\x00"))),
 				nlmsg(unix.RTM_DELLINK, ifinfo(8, 0), rtattr(unix.IFLA_IFNAME, []byte("veth12\x00")))...),
 			want: []event{{Link: &Link{Index: 7, Name: "eth0", Flags: up}}, {Link: &Link{Index: 8, Name: "veth12", Deleted: true}}},
+		},
+		{
+			name: "a bridge port's messages of family AF_BRIDGE skipped (the port leaving its bridge is no deleted link)",
+			in: append(nlmsg(unix.RTM_DELLINK, bridgeFamily(ifinfo(9, up)), rtattr(unix.IFLA_IFNAME, []byte("eth1\x00"))),
+				nlmsg(unix.RTM_NEWLINK, ifinfo(9, up), rtattr(unix.IFLA_IFNAME, []byte("eth1\x00")))...),
+			want: []event{{Link: &Link{Index: 9, Name: "eth1", Flags: up}}},
 		},
 		{
 			name: "IPv4 address: local and address equal",
