@@ -71,7 +71,8 @@ FUZZ_TARGETS = \
 	./config/keepalived:FuzzParseKeepalived \
 	./alert:FuzzOutboxRecord \
 	./internal/app:FuzzHTTP \
-	./track:FuzzDecodeProcEvents
+	./track:FuzzDecodeProcEvents \
+	./internal/nlwatch:FuzzDispatch
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
