@@ -20,9 +20,13 @@ func Filter() []bpf.Instruction { return FilterExcept(Own{}) }
 // from the participant, which hands over each advert it sent; the capture
 // filter leaves them out, so the node's own adverts do not wake the
 // capture. Only frames the kernel marks as sent by this host
-// (PACKET_OUTGOING), without a VLAN tag, carrying IP protocol 112 (not AH)
-// with one of these VRIDs are left out.
+// (PACKET_OUTGOING), from the interface's MAC, without a VLAN tag,
+// carrying IP protocol 112 (not AH) with one of these VRIDs are left out.
 type Own struct {
+	// MAC is the interface's: only frames from it are left out (a
+	// macvlan child's frames, or frames the host forwards, have another
+	// source and are captured).
+	MAC    [6]byte
 	V4, V6 []uint8
 }
 
@@ -33,8 +37,9 @@ const MaxOwnVRIDs = 64
 // Empty reports whether o names no advert.
 func (o Own) Empty() bool { return len(o.V4) == 0 && len(o.V6) == 0 }
 
-// Valid reports whether the filter can leave out what o names.
-func (o Own) Valid() bool { return len(o.V4)+len(o.V6) <= MaxOwnVRIDs }
+// Valid reports whether the filter can leave out what o names: a MAC and
+// at most MaxOwnVRIDs.
+func (o Own) Valid() bool { return o.MAC != [6]byte{} && len(o.V4)+len(o.V6) <= MaxOwnVRIDs }
 
 // FilterExcept is Filter, leaving out the node's own adverts named by own
 // (see Own). An own that is not Valid leaves out nothing.
@@ -68,6 +73,10 @@ func (p *prog) own(o Own) {
 	p.jeq(packetOutgoing, "", "main")
 	p.add(bpf.LoadExtension{Num: bpf.ExtVLANTagPresent})
 	p.jeq(0, "", "main")
+	p.add(bpf.LoadAbsolute{Off: 6, Size: 4})
+	p.jeq(uint32(o.MAC[0])<<24|uint32(o.MAC[1])<<16|uint32(o.MAC[2])<<8|uint32(o.MAC[3]), "", "main")
+	p.add(bpf.LoadAbsolute{Off: 10, Size: 2})
+	p.jeq(uint32(o.MAC[4])<<8|uint32(o.MAC[5]), "", "main")
 	p.add(bpf.LoadAbsolute{Off: 12, Size: 2})
 	p.jeq(0x0800, "", "own6")
 	p.add(bpf.LoadAbsolute{Off: 23, Size: 1})

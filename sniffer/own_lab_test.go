@@ -67,8 +67,9 @@ func ownFrame(t *testing.T, mac [6]byte, fam vrrp.Family, vrid uint8, options bo
 
 // TestLabRingLeavesOutOwnAdverts: with LiveOptions.Own, the capture of a
 // host's interface leaves out exactly the adverts that host sends with
-// an own VRID of the right family (untagged IP protocol 112, also with
-// IPv4 options), and keeps its other frames and every frame it receives.
+// an own VRID of the right family from the interface's MAC (untagged IP
+// protocol 112, also with IPv4 options), and keeps its other frames
+// (another source MAC: a macvlan child's) and every frame it receives.
 func TestLabRingLeavesOutOwnAdverts(t *testing.T) {
 	netlab.Require(t)
 	t.Parallel()
@@ -76,9 +77,10 @@ func TestLabRingLeavesOutOwnAdverts(t *testing.T) {
 	peer := lab.AddHost("peer", "10.69.0.1/24")
 	node := lab.AddHost("node", "10.69.0.2/24")
 	out, in := newLabSender(t, node), newLabSender(t, peer)
+	child := [6]byte{2, 0x99, 0, 0, 0, 1}
 	for _, mode := range []CaptureMode{CaptureRing, CaptureSocket} {
 		t.Run(string(mode), func(t *testing.T) {
-			l := openLiveIn(t, node, LiveOptions{Capture: mode, Own: map[string]Own{"eth0": {V4: []uint8{7, 51}, V6: []uint8{52}}}})
+			l := openLiveIn(t, node, LiveOptions{Capture: mode, Own: map[string]Own{"eth0": {MAC: out.mac, V4: []uint8{7, 51}, V6: []uint8{52}}}})
 			var mu sync.Mutex
 			var seen []string
 			ctx, cancel := context.WithCancel(context.Background())
@@ -89,8 +91,11 @@ func TestLabRingLeavesOutOwnAdverts(t *testing.T) {
 						return
 					}
 					who := "out"
-					if o.SrcMAC == obs.MAC(in.mac) {
+					switch o.SrcMAC {
+					case obs.MAC(in.mac):
 						who = "in"
+					case obs.MAC(child):
+						who = "child"
 					}
 					mu.Lock()
 					seen = append(seen, who+" "+o.Family.String()+" "+o.Interface+" "+string(rune('0'+o.Advert.VRID/100))+string(rune('0'+o.Advert.VRID/10%10))+string(rune('0'+o.Advert.VRID%10)))
@@ -119,11 +124,16 @@ func TestLabRingLeavesOutOwnAdverts(t *testing.T) {
 				{out, vrrp.IPv4, 51, false, 10}, // kept: tagged
 				{in, vrrp.IPv4, 51, false, 0},   // kept: received
 				{in, vrrp.IPv6, 52, false, 0},   // kept: received
+				{out, vrrp.IPv4, 51, false, 1},  // kept: from another MAC (a macvlan child's)
 				{out, vrrp.IPv4, 99, false, 0},  // kept: the last
 			} {
-				s.snd.send(t, ownFrame(t, s.snd.mac, s.fam, s.vrid, s.options, s.tag))
+				mac := s.snd.mac
+				if s.tag == 1 {
+					mac, s.tag = child, 0
+				}
+				s.snd.send(t, ownFrame(t, mac, s.fam, s.vrid, s.options, s.tag))
 			}
-			want := []string{"out ipv4 eth0 053", "out ipv6 eth0 051", "out ipv4 eth0.10 051", "in ipv4 eth0 051", "in ipv6 eth0 052", "out ipv4 eth0 099"}
+			want := []string{"out ipv4 eth0 053", "out ipv6 eth0 051", "out ipv4 eth0.10 051", "in ipv4 eth0 051", "in ipv6 eth0 052", "child ipv4 eth0 051", "out ipv4 eth0 099"}
 			if !waitFor(5*time.Second, func() bool {
 				mu.Lock()
 				defer mu.Unlock()

@@ -52,7 +52,7 @@ func TestSentFrameDecodesAsCaptured(t *testing.T) {
 // out nothing (the filter is Filter's), and every valid Own assembles
 // (jumps in range) up to MaxOwnVRIDs.
 func TestFilterExceptBounds(t *testing.T) {
-	var own Own
+	own := Own{MAC: [6]byte{2, 0, 0, 0, 0, 1}}
 	for v := range MaxOwnVRIDs {
 		if v%2 == 0 {
 			own.V4 = append(own.V4, uint8(v+1))
@@ -73,5 +73,8 @@ func TestFilterExceptBounds(t *testing.T) {
 	own.V4 = append(own.V4, 200)
 	if own.Valid() || len(FilterExcept(own)) != plain {
 		t.Errorf("an Own over MaxOwnVRIDs is valid=%v, filter %d instructions (plain %d)", own.Valid(), len(FilterExcept(own)), plain)
+	}
+	if noMAC := (Own{V4: []uint8{1}}); noMAC.Valid() || len(FilterExcept(noMAC)) != plain {
+		t.Errorf("an Own without a MAC is valid=%v, filter %d instructions (plain %d)", noMAC.Valid(), len(FilterExcept(noMAC)), plain)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"net/netip"
 	"sort"
 	"sync"
@@ -34,6 +35,9 @@ import (
 type ownAdverts struct {
 	set  atomic.Pointer[ownSet]
 	kick func() // asks the watcher to take the queue now (when it fills up)
+	// stale: an advert came from another MAC than the filter's (the
+	// interface's MAC changed); the watcher makes a new set.
+	stale atomic.Bool
 	// lag is how long a tick leaves an advert in the queue: the longest
 	// the capture may still hold back a packet sent before it.
 	lag time.Duration
@@ -81,7 +85,7 @@ func (q *ownQueue) slot() *ownSlot {
 type ownSet struct {
 	keys   map[ownKey]*ownCounters
 	byName map[string]*ownCounters
-	filter map[string]sniffer.Own
+	filter map[string]sniffer.Own // with each interface's MAC
 }
 
 type ownKey struct {
@@ -116,10 +120,10 @@ const (
 )
 
 // newOwnSet is the set of the instances of k on the captured interfaces
-// (an interface with more VRIDs than a filter can test hands over none).
-// Interfaces the watcher captures but k has no instance on get an empty
-// filter.
-func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet) *ownSet {
+// (an interface with more VRIDs than a filter can test, or whose MAC
+// macOf does not know, hands over none). Interfaces the watcher captures
+// but k has no instance on get an empty filter.
+func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet, macOf func(iface string) ([6]byte, bool)) *ownSet {
 	s := &ownSet{keys: map[ownKey]*ownCounters{}, byName: map[string]*ownCounters{}, filter: map[string]sniffer.Own{}}
 	for _, name := range captured {
 		s.filter[name] = sniffer.Own{}
@@ -145,12 +149,14 @@ func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet) *ownSet {
 		s.filter[in.Interface] = own
 	}
 	for name, own := range s.filter {
+		own.MAC, _ = macOf(name)
 		if !own.Valid() {
 			s.filter[name] = sniffer.Own{}
 			continue
 		}
 		sort.Slice(own.V4, func(i, j int) bool { return own.V4[i] < own.V4[j] })
 		sort.Slice(own.V6, func(i, j int) bool { return own.V6[i] < own.V6[j] })
+		s.filter[name] = own
 		for _, v := range own.V4 {
 			s.keys[ownKey{name, false, v}] = s.byName[name]
 		}
@@ -159,6 +165,16 @@ func newOwnSet(k *keepalived.Config, captured []string, prev *ownSet) *ownSet {
 		}
 	}
 	return s
+}
+
+// interfaceMAC is the MAC of a named interface (false: none, or no
+// Ethernet address).
+func interfaceMAC(iface string) ([6]byte, bool) {
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil || len(ifi.HardwareAddr) != 6 {
+		return [6]byte{}, false
+	}
+	return [6]byte(ifi.HardwareAddr), true
 }
 
 func newOwnAdverts(set *ownSet, lag time.Duration) *ownAdverts {
@@ -173,9 +189,17 @@ func (o *ownAdverts) push(s *participant.Sent) {
 	if len(s.Payload) < 2 {
 		return
 	}
-	c := o.set.Load().keys[ownKey{iface: s.Interface, v6: s.Src.Is6() && !s.Src.Is4In6(), vrid: s.Payload[1]}]
+	set := o.set.Load()
+	c := set.keys[ownKey{iface: s.Interface, v6: s.Src.Is6() && !s.Src.Is4In6(), vrid: s.Payload[1]}]
 	if c == nil {
 		return // the capture sees it
+	}
+	if s.MAC != set.filter[s.Interface].MAC {
+		// The interface's MAC changed: the filter does not leave this
+		// advert out, so the capture sees it; the watcher moves the
+		// filter to the new MAC.
+		o.stale.Store(true)
+		return
 	}
 	o.mu.Lock()
 	q := o.qs[s.Interface]

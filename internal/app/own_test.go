@@ -46,6 +46,9 @@ vrrp_instance C {
 }
 `
 
+// testMAC is every interface's MAC in these tests.
+func testMAC(string) ([6]byte, bool) { return [6]byte{2, 0, 0, 0, 0, 1}, true }
+
 func ownTestConfig(t *testing.T) *keepalived.Config {
 	t.Helper()
 	k, _, err := keepalived.Parse("keepalived.conf", []byte(ownTestConf), nil)
@@ -95,8 +98,8 @@ func ownTestWatcher(t *testing.T, set *ownSet) (*watcher, *[]string) {
 }
 
 func TestOwnSetFromConfig(t *testing.T) {
-	set := newOwnSet(ownTestConfig(t), []string{"eth0", "eth2"}, nil)
-	if got, want := fmt.Sprint(set.filter), "map[eth0:{[51] [52]} eth2:{[] []}]"; got != want {
+	set := newOwnSet(ownTestConfig(t), []string{"eth0", "eth2"}, nil, testMAC)
+	if got, want := fmt.Sprint(set.filter), "map[eth0:{[2 0 0 0 0 1] [51] [52]} eth2:{[2 0 0 0 0 1] [] []}]"; got != want {
 		t.Errorf("filters %s, want %s (eth1 is not captured: its adverts are captured... nowhere, and not handed over)", got, want)
 	}
 	for k, want := range map[ownKey]bool{{"eth0", false, 51}: true, {"eth0", true, 52}: true, {"eth0", true, 51}: false, {"eth1", false, 51}: false} {
@@ -113,7 +116,7 @@ func TestOwnSetFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set := newOwnSet(k, []string{"eth0"}, nil); !set.filter["eth0"].Empty() || len(set.keys) != 0 {
+	if set := newOwnSet(k, []string{"eth0"}, nil, testMAC); !set.filter["eth0"].Empty() || len(set.keys) != 0 {
 		t.Errorf("%d VRIDs: filter %v, %d handed over; want none", sniffer.MaxOwnVRIDs+1, set.filter["eth0"], len(set.keys))
 	}
 }
@@ -133,7 +136,7 @@ func captured(t *testing.T, iface string, vrid, prio uint8, at time.Time) *obs.O
 // a packet sent before a younger one), of every interface in time order;
 // adverts the capture sees itself are not queued.
 func TestOwnAdvertsInOrder(t *testing.T) {
-	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0", "eth1"}, nil))
+	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0", "eth1"}, nil, testMAC))
 	t0 := time.Unix(1700000000, 0)
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 	w.sent(sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, ms(10)))
@@ -172,7 +175,7 @@ func TestOwnAdvertsInOrder(t *testing.T) {
 // fit as dropped, never blocks, and asks for a take once it is getting
 // full.
 func TestOwnAdvertsFullQueue(t *testing.T) {
-	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0"}, nil))
+	w, seen := ownTestWatcher(t, newOwnSet(ownTestConfig(t), []string{"eth0"}, nil, testMAC))
 	kicks := 0
 	w.own.kick = func() { kicks++ }
 	t0 := time.Unix(1700000000, 0)
@@ -204,7 +207,7 @@ func TestOwnAdvertsFullQueue(t *testing.T) {
 // TestSetOwnNeverTwice: while a reload changes the own set, only adverts
 // of both the old and the new set are handed over.
 func TestSetOwnNeverTwice(t *testing.T) {
-	old := newOwnSet(ownTestConfig(t), []string{"eth0"}, nil)
+	old := newOwnSet(ownTestConfig(t), []string{"eth0"}, nil, testMAC)
 	k, _, err := keepalived.Parse("keepalived.conf", []byte(`
 vrrp_instance A {
     interface eth0
@@ -221,7 +224,7 @@ vrrp_instance D {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := newOwnSet(k, []string{"eth0"}, old)
+	next := newOwnSet(k, []string{"eth0"}, old, testMAC)
 	if next.byName["eth0"] != old.byName["eth0"] {
 		t.Error("counters do not survive the reload")
 	}
@@ -229,7 +232,7 @@ vrrp_instance D {
 	var during *ownSet
 	w.caps = &captures{}
 	w.caps.setOwnHook = func() { during = w.own.set.Load() }
-	if err := w.setOwn(next); err != nil {
+	if err := w.setOwn(k, next); err != nil {
 		t.Fatal(err)
 	}
 	if during == nil || len(during.keys) != 1 || during.keys[ownKey{"eth0", false, 51}] == nil {
@@ -269,7 +272,7 @@ func TestOwnTickDoesNotOvertakeCapture(t *testing.T) {
 		}
 		defer w.ticks.Close()
 		if handover {
-			w.own = newOwnAdverts(newOwnSet(ownTestConfig(t), []string{"eth0"}, nil), 30*time.Millisecond)
+			w.own = newOwnAdverts(newOwnSet(ownTestConfig(t), []string{"eth0"}, nil, testMAC), 30*time.Millisecond)
 		}
 		own := func(at time.Time) {
 			if handover {
@@ -301,5 +304,41 @@ func TestOwnTickDoesNotOvertakeCapture(t *testing.T) {
 	wire, handed := events(false), events(true)
 	if wire == "" || wire != handed {
 		t.Errorf("master changes differ:\nfrom the wire:\n%s\nhanded over:\n%s", wire, handed)
+	}
+}
+
+// TestOwnMACChange: an advert sent from another MAC than the filter's (the
+// interface's MAC changed) is not handed over — the filter does not leave
+// it out, the capture sees it — and the next tick moves the filter and
+// the set to the new MAC, after which adverts are handed over again.
+func TestOwnMACChange(t *testing.T) {
+	k := ownTestConfig(t)
+	w, seen := ownTestWatcher(t, newOwnSet(k, []string{"eth0"}, nil, testMAC))
+	w.ownConf.Store(k)
+	w.caps = &captures{}
+	var filters []string
+	w.caps.setOwnHook = func() { filters = append(filters, fmt.Sprint(w.caps.opts.Own["eth0"].MAC)) }
+	newMAC := [6]byte{2, 0, 0, 0, 0, 9}
+	t0 := time.Unix(1700000000, 0)
+	s := sentAdvert(t, "eth0", vrrp.IPv4, 51, 150, t0)
+	s.MAC = newMAC
+	w.sent(s)
+	if !w.own.stale.Load() || w.own.qs["eth0"] != nil && w.own.qs["eth0"].n != 0 {
+		t.Fatalf("an advert from a new MAC: stale %v, queued %v; want stale, nothing queued", w.own.stale.Load(), w.own.qs["eth0"])
+	}
+	// The interface now has the new MAC.
+	ifaceMAC := func(string) ([6]byte, bool) { return newMAC, true }
+	old := w.own.set.Load()
+	// tick makes the new set with interfaceMAC; here the test's stand-in.
+	if err := w.setOwn(k, newOwnSet(k, []string{"eth0"}, old, ifaceMAC)); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(filters); got != "["+fmt.Sprint(newMAC)+"]" {
+		t.Errorf("filters set: %s, want the new MAC", got)
+	}
+	w.sent(s)
+	w.tick(t0.Add(time.Second))
+	if len(*seen) != 1 {
+		t.Errorf("after the move: %q delivered, want the advert from the new MAC", *seen)
 	}
 }

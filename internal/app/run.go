@@ -244,7 +244,7 @@ func newNode(c *cli, set *settings, sf *segmentFlags, log *slog.Logger, watch, h
 		opts.OnObservation = n.observed
 	}
 	if handOver {
-		opts.Own = newOwnSet(set.own, opts.Interfaces, nil)
+		opts.Own, opts.OwnConfig = newOwnSet(set.own, opts.Interfaces, nil, interfaceMAC), set.own
 	}
 	if n.w, err = newWatcher(opts); err != nil {
 		return nil, fmt.Errorf("watch own segments: %w", err)
@@ -490,7 +490,7 @@ func (n *node) reload() {
 		}
 		n.w.SetExpected(set.rulesExpected())
 		if n.w.own != nil {
-			if err := n.w.setOwn(newOwnSet(set.own, n.w.Interfaces(), n.w.own.set.Load())); err != nil {
+			if err := n.w.setOwn(set.own, newOwnSet(set.own, n.w.Interfaces(), n.w.own.set.Load(), interfaceMAC)); err != nil {
 				n.log.Error("capture filter for the node's own adverts", "err", err)
 			}
 		}

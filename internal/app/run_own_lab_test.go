@@ -136,6 +136,13 @@ func TestRunOwnAdverts(t *testing.T) {
 				_, r := routerOf(ownStatus(t, a), 62, self)
 				return r != nil && r.MAC == mac
 			})
+			// The filter moved to the new MAC: handed over again, once each.
+			time.Sleep(500 * time.Millisecond)
+			adverts, handed, captured = window(62)
+			t.Logf("after the MAC change: %v own adverts on VRID 62; %v handed over, %v captured", adverts, handed, captured)
+			if adverts < 20 || adverts > 40 || handed < adverts-2 || handed > adverts+2 || captured > 55 {
+				t.Errorf("after the MAC change: %v adverts seen, %v handed over, %v captured in 3 s; want ~30 seen and handed over, only keepalived's captured", adverts, handed, captured)
+			}
 		})
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/vrrpguard/vrrpguard/config/keepalived"
 	"github.com/vrrpguard/vrrpguard/participant"
 
 	"github.com/vrrpguard/vrrpguard/internal/segmetrics"
@@ -54,8 +56,10 @@ type watcherOptions struct {
 	// the self-demotion policies). It is called on the capture goroutine.
 	OnObservation func(*obs.Observation)
 	// Own, if set (run), are the node's own adverts: the capture leaves
-	// them out and the participant hands them over (watcher.sent).
-	Own *ownSet
+	// them out and the participant hands them over (watcher.sent);
+	// OwnConfig is the configuration they come from.
+	Own       *ownSet
+	OwnConfig *keepalived.Config
 }
 
 // watcher is the segment watcher of `watch` and `run`: live capture, the
@@ -72,10 +76,12 @@ type watcher struct {
 	// own, when not nil, has the node's own adverts (see ownAdverts).
 	// order serialises what reaches the engine and the hook: a captured
 	// packet after the own adverts sent before it, or a tick after all.
-	own    *ownAdverts
-	order  sync.Mutex
-	ownBuf []byte                      // a frame, under order
-	ownDec map[string]*sniffer.Decoder // by interface, under order
+	own      *ownAdverts
+	setOwnMu sync.Mutex                        // serialises setOwn (reload, a MAC change)
+	ownConf  atomic.Pointer[keepalived.Config] // what own comes from
+	order    sync.Mutex
+	ownBuf   []byte                      // a frame, under order
+	ownDec   map[string]*sniffer.Decoder // by interface, under order
 }
 
 // engineTickEvery is how often the engine's timers run (pipeline.tick).
@@ -109,6 +115,7 @@ func newWatcher(o watcherOptions) (*watcher, error) {
 	}
 	if o.Own != nil {
 		w.own, w.ownDec = newOwnAdverts(o.Own, o.Ring.BlockTimeout+ownLagSlack), map[string]*sniffer.Decoder{}
+		w.ownConf.Store(o.OwnConfig)
 		w.own.kick = w.ticks.kick
 		w.ticks.onKick = w.takeOwn
 	}
@@ -225,6 +232,14 @@ func (w *watcher) deliver(o *obs.Observation) {
 // tick runs the engine's timers, after the own adverts sent longer ago
 // than the capture may hold back a packet (ownAdverts.lag).
 func (w *watcher) tick(now time.Time) {
+	if w.own != nil && w.own.stale.Swap(false) {
+		// The participant sent from another MAC than the filter's.
+		if k := w.ownConf.Load(); k != nil {
+			if err := w.setOwn(k, newOwnSet(k, w.Interfaces(), w.own.set.Load(), interfaceMAC)); err != nil {
+				w.log.Error("capture filter for the node's own adverts", "err", err)
+			}
+		}
+	}
 	if w.own != nil {
 		w.order.Lock()
 		w.drainOwn("", now.Add(-w.own.lag), false)
@@ -275,16 +290,19 @@ func (w *watcher) sent(s *participant.Sent) {
 // setOwn replaces the set of own adverts (SIGHUP). No advert is seen
 // twice: while the filters change, only the adverts of both sets are
 // handed over.
-func (w *watcher) setOwn(set *ownSet) error {
+func (w *watcher) setOwn(k *keepalived.Config, set *ownSet) error {
 	if w.own == nil {
 		return nil
 	}
+	w.setOwnMu.Lock()
+	defer w.setOwnMu.Unlock()
+	w.ownConf.Store(k)
 	old := w.own.set.Load()
 	both := *set
 	both.keys = map[ownKey]*ownCounters{}
-	for k, c := range set.keys {
-		if old.keys[k] != nil {
-			both.keys[k] = c
+	for key, c := range set.keys {
+		if old.keys[key] != nil && old.filter[key.iface].MAC == set.filter[key.iface].MAC {
+			both.keys[key] = c
 		}
 	}
 	w.own.set.Store(&both)
