@@ -258,24 +258,41 @@ func (c *captures) watchLinks(ctx context.Context) {
 		c.log.Warn("cannot watch links; retrying down captures every few seconds", "err", err)
 		return
 	}
-	stop := context.AfterFunc(ctx, func() { w.Close() })
 	go func() {
-		defer w.Close()
-		defer stop()
-		err := w.Read(nlwatch.Handler{Link: func(l nlwatch.Link) {
-			for _, ic := range c.ifs {
-				if ic.name == l.Name {
-					select {
-					case ic.wake <- struct{}{}:
-					default:
+		for {
+			stop := context.AfterFunc(ctx, func() { w.Close() })
+			err := w.Read(nlwatch.Handler{Link: func(l nlwatch.Link) {
+				for _, ic := range c.ifs {
+					if ic.name == l.Name {
+						c.wakeCapture(ic)
 					}
 				}
+			}}) // until the subscription ends
+			stop()
+			w.Close()
+			if ctx.Err() != nil {
+				return
 			}
-		}}) // until the subscription ends
-		if ctx.Err() == nil {
-			c.log.Warn("link watch", "err", err)
+			// Events were lost (ENOBUFS) or the socket failed: subscribe
+			// again, and have every down capture look at its interface.
+			c.log.Warn("link watch; subscribing again", "err", err)
+			for _, ic := range c.ifs {
+				c.wakeCapture(ic)
+			}
+			if w, err = nlwatch.Open(nlwatch.Links); err != nil {
+				c.log.Warn("cannot watch links; retrying down captures every few seconds", "err", err)
+				return
+			}
 		}
 	}()
+}
+
+// wakeCapture wakes the capture of ic if it waits for its interface.
+func (c *captures) wakeCapture(ic *ifaceCapture) {
+	select {
+	case ic.wake <- struct{}{}:
+	default:
+	}
 }
 
 // keep runs the capture of one interface, reopening it after failures,
